@@ -1,0 +1,100 @@
+import type { Readable } from 'node:stream';
+import type { ErrorInfo, S3Ref } from './contracts/common';
+import type { JobRecord, JobStatus, JobSummary, StageRecord } from './contracts/job';
+import type { Stage } from './contracts/pipeline';
+
+/**
+ * The small interfaces domain code needs from the outside world. Adapters in
+ * ./adapters implement them with the AWS SDK; tests implement them in memory or
+ * mock the SDK underneath.
+ */
+
+export interface ObjectHead {
+  size: number;
+  etag: string;
+  versionId?: string;
+  contentType?: string;
+  metadata: Record<string, string>;
+}
+
+export interface ObjectStore {
+  /** Undefined when the object does not exist. */
+  head(ref: S3Ref): Promise<ObjectHead | undefined>;
+  /** Copies an object to a local file; throws SourceObjectMissingError when absent. */
+  download(ref: S3Ref, filePath: string): Promise<void>;
+  uploadFile(ref: S3Ref, filePath: string, contentType: string): Promise<void>;
+  putText(ref: S3Ref, body: string, contentType: string): Promise<void>;
+  getText(ref: S3Ref): Promise<string>;
+  getStream(ref: S3Ref): Promise<Readable>;
+}
+
+export interface JobRepository {
+  /** Conditional put: false when the job already exists (a duplicate event). */
+  createIfAbsent(job: JobRecord): Promise<boolean>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  setExecution(jobId: string, executionArn: string): Promise<void>;
+  updateStage(jobId: string, stage: Stage, record: StageRecord): Promise<void>;
+  finish(jobId: string, status: Extract<JobStatus, 'COMPLETED' | 'DEGRADED'>, summary: JobSummary): Promise<void>;
+  fail(jobId: string, error: ErrorInfo): Promise<void>;
+}
+
+export interface ExecutionStarter {
+  /** Starts the state machine; an execution that already exists is not an error. */
+  start(name: string, input: unknown): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}
+
+export type AsyncJobStatus = { state: 'running' } | { state: 'succeeded' } | { state: 'failed'; reason: string };
+
+export interface SpeechToText {
+  start(request: {
+    jobName: string;
+    media: S3Ref;
+    output: S3Ref;
+    languageCode?: string;
+    maxSpeakers: number;
+  }): Promise<void>;
+  status(jobName: string): Promise<AsyncJobStatus>;
+}
+
+export interface FaceDetectionPage {
+  status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  statusMessage?: string;
+  durationSec?: number;
+  frameRate?: number;
+  faces: Array<{
+    timestampMs: number;
+    box: { left: number; top: number; width: number; height: number };
+    confidence: number;
+    landmarks: Array<{ type: string; x: number; y: number }>;
+  }>;
+  nextToken?: string;
+}
+
+export interface FaceDetector {
+  start(request: { video: S3Ref; clientRequestToken: string }): Promise<string>;
+  getPage(jobId: string, nextToken?: string): Promise<FaceDetectionPage>;
+}
+
+export interface LipReadingClient {
+  submit(request: {
+    video: S3Ref;
+    mode: 'vsr' | 'avsr';
+    segments?: Array<{ start: number; end: number }>;
+  }): Promise<{ id: string }>;
+  status(
+    id: string,
+  ): Promise<
+    { state: 'queued' | 'running' } | { state: 'succeeded'; result: S3Ref } | { state: 'failed'; reason: string }
+  >;
+}
+
+/** Wakes the GPU instance on demand (EC2 in AWS; absent locally). */
+export interface LipReadingHost {
+  ensureRunning(): Promise<{ state: 'ready'; endpoint: string } | { state: 'warming'; detail: string }>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,66 @@
+/**
+ * Bundles each functions/<name>/handler.ts with esbuild into one minified ESM file for
+ * nodejs22.x, carrying its own pinned AWS SDK, and zips it deterministically into
+ * dist/functions/<name>.zip. Prints each bundle's size.
+ */
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import { writeDeterministicZip } from './build/deterministic-zip';
+import { bundleDir, listFunctions, metafilePath, zipPath, type FunctionSpec } from './build/functions';
+
+// Some dependencies still call require() for Node built-ins; give ESM bundles one.
+const REQUIRE_SHIM =
+  "import { createRequire as __gorggleCreateRequire } from 'node:module'; const require = __gorggleCreateRequire(import.meta.url);";
+
+async function buildFunction(fn: FunctionSpec) {
+  const outDir = bundleDir(fn.name);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const outfile = path.join(outDir, 'index.mjs');
+  const result = await esbuild.build({
+    entryPoints: [fn.entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    metafile: true,
+    mainFields: ['module', 'main'],
+    banner: { js: REQUIRE_SHIM },
+    logLevel: 'warning',
+  });
+  await writeFile(metafilePath(fn.name), JSON.stringify(result.metafile));
+  await writeDeterministicZip(zipPath(fn.name), [
+    { zipPath: 'index.mjs', source: outfile, mode: 0o644 },
+    { zipPath: 'index.mjs.map', source: `${outfile}.map`, mode: 0o644 },
+    ...fn.extraFiles.map((file) => ({ zipPath: file.zipPath, source: file.source, mode: file.mode })),
+  ]);
+  return {
+    name: fn.name,
+    bundleBytes: (await stat(outfile)).size,
+    zipBytes: (await stat(zipPath(fn.name))).size,
+  };
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+async function main() {
+  const functions = listFunctions();
+  const only = process.argv.slice(2);
+  const selected = only.length ? functions.filter((fn) => only.includes(fn.name)) : functions;
+  const rows = await Promise.all(selected.map(buildFunction));
+  console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14));
+  for (const row of rows) {
+    console.log(row.name.padEnd(22) + kib(row.bundleBytes).padStart(14) + kib(row.zipBytes).padStart(14));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

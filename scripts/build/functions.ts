@@ -1,0 +1,55 @@
+import { readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
+export const DIST_DIR = path.join(REPO_ROOT, 'dist', 'functions');
+
+/** Files shipped next to a bundle, beyond the JavaScript itself. */
+export interface ExtraFile {
+  source: string;
+  zipPath: string;
+  mode: number;
+}
+
+/** The static ffmpeg and ffprobe from npm, zipped into the extract function (no layer step). */
+function ffmpegBinaries(): ExtraFile[] {
+  return [
+    {
+      source: path.join(REPO_ROOT, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg'),
+      zipPath: 'bin/ffmpeg',
+      mode: 0o755,
+    },
+    {
+      source: path.join(REPO_ROOT, 'node_modules/@ffprobe-installer/linux-x64/ffprobe'),
+      zipPath: 'bin/ffprobe',
+      mode: 0o755,
+    },
+  ];
+}
+
+const EXTRA_FILES: Record<string, () => ExtraFile[]> = {
+  extract: ffmpegBinaries,
+};
+
+export interface FunctionSpec {
+  name: string;
+  entry: string;
+  extraFiles: ExtraFile[];
+}
+
+/** Every functions/<name>/handler.ts is one Lambda. */
+export function listFunctions(): FunctionSpec[] {
+  return readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
+    .filter((dirent) => dirent.isDirectory() && existsSync(path.join(FUNCTIONS_DIR, dirent.name, 'handler.ts')))
+    .map((dirent) => ({
+      name: dirent.name,
+      entry: path.join(FUNCTIONS_DIR, dirent.name, 'handler.ts'),
+      extraFiles: EXTRA_FILES[dirent.name]?.() ?? [],
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export const bundleDir = (name: string) => path.join(DIST_DIR, name);
+export const zipPath = (name: string) => path.join(DIST_DIR, `${name}.zip`);
+export const metafilePath = (name: string) => path.join(DIST_DIR, name, 'meta.json');
