@@ -1,0 +1,20 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** Real GRID clips live beside the repository and are never copied into it. */
+export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
+export const hasGrid = existsSync(GRID_DIR);
+export const gridClip = (name: string) => path.join(GRID_DIR, name);
+
+/** Static ffmpeg/ffprobe from npm: the very binaries the extract zip carries. */
+export const FFMPEG_DIR_FOR_TESTS = path.join(REPO_ROOT, 'node_modules', '@ffmpeg-installer', 'linux-x64');
+export const FFPROBE_DIR_FOR_TESTS = path.join(REPO_ROOT, 'node_modules', '@ffprobe-installer', 'linux-x64');
+
+/** Files people should look at after a run (PNGs, screenshots) go here; git ignores it. */
+export function testOutputDir(...parts: string[]): string {
+  const dir = path.join(REPO_ROOT, 'test-output', ...parts);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
