@@ -1,0 +1,7 @@
+import * as z from 'zod';
+import { env } from '../lib/config';
+
+export const configSchema = z.object({
+  JOBS_TABLE: env.table(),
+  PROCESSED_BUCKET: env.bucket(),
+});

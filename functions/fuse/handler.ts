@@ -1,0 +1,19 @@
+import { fuseInputSchema } from '../lib/contracts/pipeline';
+import { lazyConfig } from '../lib/config';
+import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
+import { DynamoDbJobRepository } from '../lib/adapters/dynamodb-job-repository';
+import { S3ObjectStore } from '../lib/adapters/s3-object-store';
+import { taskHandler } from '../lib/middleware/task-handler';
+import { fuseJob } from '../lib/fuse/fuse-job';
+import { configSchema } from './config';
+
+const config = lazyConfig(configSchema);
+
+export const handler = taskHandler(fuseInputSchema, async (event) => {
+  const { JOBS_TABLE, PROCESSED_BUCKET } = config();
+  return fuseJob(
+    event,
+    { store: new S3ObjectStore(s3Client()), jobs: new DynamoDbJobRepository(dynamoDbClient(), JOBS_TABLE) },
+    { processedBucket: PROCESSED_BUCKET },
+  );
+});
