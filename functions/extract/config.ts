@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import * as z from 'zod';
+import { env } from '../lib/config';
+
+/** scripts/build/functions.ts zips the static binaries into bin/ beside the bundle. */
+const besideBundle = (name: string) => fileURLToPath(new URL(`./bin/${name}`, import.meta.url));
+
+export const configSchema = z.object({
+  JOBS_TABLE: env.table(),
+  PROCESSED_BUCKET: env.bucket(),
+  FFMPEG_PATH: z
+    .string()
+    .min(1)
+    .default(() => besideBundle('ffmpeg')),
+  FFPROBE_PATH: z
+    .string()
+    .min(1)
+    .default(() => besideBundle('ffprobe')),
+  /** No single ffmpeg run may take longer, nor outlive the invocation. */
+  FFMPEG_TIMEOUT_SECONDS: env.positiveInt(600),
+});
+export type ExtractConfig = z.infer<typeof configSchema>;

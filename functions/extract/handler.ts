@@ -1,0 +1,35 @@
+import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
+import { DynamoDbJobRepository } from '../lib/adapters/dynamodb-job-repository';
+import { FfmpegMediaToolkit } from '../lib/adapters/ffmpeg-media-toolkit';
+import { S3ObjectStore } from '../lib/adapters/s3-object-store';
+import { lazyConfig } from '../lib/config';
+import { pipelineInputSchema } from '../lib/contracts/pipeline';
+import { extractMedia } from '../lib/media/extract-media';
+import { taskHandler } from '../lib/middleware/task-handler';
+import { systemClock } from '../lib/ports';
+import { configSchema } from './config';
+
+const config = lazyConfig(configSchema);
+
+/** Leaves time to record the failed stage after ffmpeg is killed at the deadline. */
+const CLEANUP_MARGIN_MS = 15_000;
+
+export const handler = taskHandler(pipelineInputSchema, async (input, context) => {
+  const { JOBS_TABLE, PROCESSED_BUCKET, FFMPEG_PATH, FFPROBE_PATH, FFMPEG_TIMEOUT_SECONDS } = config();
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - CLEANUP_MARGIN_MS;
+  const media = new FfmpegMediaToolkit({
+    ffmpegPath: FFMPEG_PATH,
+    ffprobePath: FFPROBE_PATH,
+    timeoutMs: () => Math.min(FFMPEG_TIMEOUT_SECONDS * 1000, deadline - Date.now()),
+  });
+  return extractMedia(
+    input,
+    {
+      jobs: new DynamoDbJobRepository(dynamoDbClient(), JOBS_TABLE),
+      objects: new S3ObjectStore(s3Client()),
+      media,
+      clock: systemClock,
+    },
+    { processedBucket: PROCESSED_BUCKET },
+  );
+});

@@ -1,0 +1,215 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { S3Ref } from '../contracts/common';
+import { mediaFactsSchema, type MediaFacts, type PipelineInput } from '../contracts/pipeline';
+import { UnsupportedMediaError, describeError } from '../errors';
+import type { Clock, JobRepository, ObjectStore } from '../ports';
+import { MediaToolError, type MediaToolkit } from './media-toolkit';
+import {
+  declaredDuration,
+  describeStreams,
+  displaySize,
+  parseFrameRate,
+  parseProbeReport,
+  pickAudioStream,
+  pickVideoStream,
+  type ProbeReport,
+} from './probe-report';
+
+export interface ExtractMediaPorts {
+  jobs: JobRepository;
+  objects: ObjectStore;
+  media: MediaToolkit;
+  clock: Clock;
+}
+
+export interface ExtractMediaOptions {
+  processedBucket: string;
+  /** Where the per-job scratch folder goes; Lambda's /tmp by default. */
+  workRoot?: string;
+}
+
+/** Less playable media than this holds nothing to caption; such files are cut off or broken. */
+export const MIN_PLAYABLE_SECONDS = 0.5;
+/** The poster frame is taken this far in, past fade-ins, when the video is long enough. */
+export const POSTER_OFFSET_SECONDS = 1;
+
+const UPLOAD_HINT = 'Upload an MP4, MOV, MKV or WebM file.';
+
+/** jobs/<jobId>/<name> in the processed bucket. */
+export function processedRef(bucket: string, jobId: string, name: string): S3Ref {
+  return { bucket, key: `jobs/${jobId}/${name}` };
+}
+
+/**
+ * Turns the uploaded file into what the branches read: a 16 kHz mono WAV, a 25 fps CFR
+ * MP4, a poster and the probe report. Records the extract stage on the job row and
+ * always empties its scratch folder (Lambda reuses /tmp between invocations).
+ */
+export async function extractMedia(
+  input: PipelineInput,
+  ports: ExtractMediaPorts,
+  options: ExtractMediaOptions,
+): Promise<MediaFacts> {
+  const startedAt = ports.clock.now().toISOString();
+  await ports.jobs.updateStage(input.jobId, 'extract', { status: 'running', startedAt });
+  const workDir = await mkdtemp(path.join(options.workRoot ?? tmpdir(), 'extract-'));
+  try {
+    const facts = await extractInto(workDir, input, ports, options.processedBucket);
+    await ports.jobs.updateStage(input.jobId, 'extract', {
+      status: 'succeeded',
+      startedAt,
+      endedAt: ports.clock.now().toISOString(),
+      facts: {
+        durationSec: facts.durationSec,
+        hasAudio: facts.hasAudio,
+        hasVideo: facts.hasVideo,
+        width: facts.width,
+        height: facts.height,
+        fps: facts.fps,
+      },
+    });
+    return facts;
+  } catch (caught) {
+    const error = explainToolFailure(caught);
+    await ports.jobs
+      .updateStage(input.jobId, 'extract', {
+        status: 'failed',
+        startedAt,
+        endedAt: ports.clock.now().toISOString(),
+        error: describeError(error),
+      })
+      // The original error matters more; RecordFailure marks the job FAILED anyway.
+      .catch(() => undefined);
+    throw error;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function extractInto(
+  workDir: string,
+  input: PipelineInput,
+  ports: ExtractMediaPorts,
+  processedBucket: string,
+): Promise<MediaFacts> {
+  const { jobId, source } = input;
+  const out = (name: string) => processedRef(processedBucket, jobId, name);
+  const local = (name: string) => path.join(workDir, name);
+
+  const sourcePath = local(`source${path.extname(source.key).toLowerCase()}`);
+  await ports.objects.download({ bucket: source.bucket, key: source.key }, sourcePath);
+  if ((await stat(sourcePath)).size === 0) {
+    throw new UnsupportedMediaError('The file is empty (0 bytes). Upload the video again.');
+  }
+
+  const probeText = await probeSource(ports.media, sourcePath);
+  const report = parseProbeReport(probeText);
+  await ports.objects.putText(out('probe.json'), probeText, 'application/json');
+
+  const videoStream = pickVideoStream(report);
+  const audioStream = pickAudioStream(report);
+  if (!videoStream && !audioStream) {
+    throw new UnsupportedMediaError(
+      `The file is not a video we can read: ffprobe found no audio or video stream ` +
+        `(format: '${report.format?.format_name ?? 'unknown'}', streams: ${describeStreams(report)}). ${UPLOAD_HINT}`,
+    );
+  }
+
+  let audioSeconds = 0;
+  if (audioStream) {
+    await ports.media.extractAudio(sourcePath, local('audio.wav'), audioStream.index);
+    audioSeconds = await playableSeconds(ports.media, local('audio.wav'));
+  }
+  let videoSeconds = 0;
+  if (videoStream) {
+    await ports.media.transcodeVideo(sourcePath, local('video.mp4'), {
+      video: videoStream.index,
+      ...(audioSeconds > 0 && audioStream ? { audio: audioStream.index } : {}),
+    });
+    videoSeconds = await playableSeconds(ports.media, local('video.mp4'));
+  }
+  const durationSec = Math.max(audioSeconds, videoSeconds);
+  assertComplete(durationSec, report);
+
+  const hasAudio = audioSeconds > 0;
+  const hasVideo = videoSeconds > 0;
+  const facts: MediaFacts = {
+    durationSec: Math.round(durationSec * 1000) / 1000,
+    hasAudio,
+    hasVideo,
+    width: 0,
+    height: 0,
+    fps: 0,
+    probe: out('probe.json'),
+  };
+  if (hasAudio) {
+    facts.audio = out('audio.wav');
+    await ports.objects.uploadFile(facts.audio, local('audio.wav'), 'audio/wav');
+  }
+  if (hasVideo && videoStream) {
+    const posterAt = videoSeconds >= 2 * POSTER_OFFSET_SECONDS ? POSTER_OFFSET_SECONDS : 0;
+    await ports.media.capturePoster(local('video.mp4'), local('poster.jpg'), posterAt);
+    facts.video = out('video.mp4');
+    facts.poster = out('poster.jpg');
+    await ports.objects.uploadFile(facts.video, local('video.mp4'), 'video/mp4');
+    await ports.objects.uploadFile(facts.poster, local('poster.jpg'), 'image/jpeg');
+    Object.assign(facts, displaySize(videoStream), {
+      fps: parseFrameRate(videoStream.avg_frame_rate) || parseFrameRate(videoStream.r_frame_rate),
+    });
+  }
+  return mediaFactsSchema.parse(facts);
+}
+
+async function probeSource(media: MediaToolkit, sourcePath: string): Promise<string> {
+  try {
+    return await media.probe(sourcePath);
+  } catch (error) {
+    if (!(error instanceof MediaToolError) || error.timedOut) throw error;
+    throw new UnsupportedMediaError(
+      `The file is not a video we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
+      { cause: error },
+    );
+  }
+}
+
+/** How long an output really plays, which a damaged source's header may overstate. */
+async function playableSeconds(media: MediaToolkit, outputPath: string): Promise<number> {
+  return declaredDuration(parseProbeReport(await media.probe(outputPath)));
+}
+
+/** Truncated uploads decode to much less than the container promises, or to almost nothing. */
+function assertComplete(playable: number, report: ProbeReport): void {
+  const declared = declaredDuration(report);
+  const seconds = (value: number) => `${value.toFixed(2)} s`;
+  if (playable < MIN_PLAYABLE_SECONDS) {
+    throw new UnsupportedMediaError(
+      `The file holds only ${seconds(playable)} of playable media (${describeStreams(report)}): ` +
+        `it looks cut off or damaged. Upload the complete file again.`,
+    );
+  }
+  if (declared > 0 && playable < declared * 0.8 && declared - playable > 1) {
+    throw new UnsupportedMediaError(
+      `The file stops playing at ${seconds(playable)} although it says it lasts ${seconds(declared)}: ` +
+        `it looks cut off. Upload the complete file again.`,
+    );
+  }
+}
+
+/** Media tool failures become errors that tell the user what to do. */
+function explainToolFailure(error: unknown): unknown {
+  if (!(error instanceof MediaToolError)) return error;
+  if (error.timedOut) {
+    return new UnsupportedMediaError(
+      `Converting the video took longer than this step allows (${error.detail}). ` +
+        `Upload a shorter video, or split it into parts.`,
+      { cause: error },
+    );
+  }
+  return new UnsupportedMediaError(
+    `The video could not be converted: ${error.tool} said "${error.detail}". ` +
+      `The file may be damaged; export it again as MP4 and upload it.`,
+    { cause: error },
+  );
+}

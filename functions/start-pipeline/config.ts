@@ -1,0 +1,17 @@
+import * as z from 'zod';
+import { env } from '../lib/config';
+
+export const DEFAULT_ALLOWED_EXTENSIONS = 'mp4,mov,mkv,webm,mpg,mpeg,avi,m4v';
+/** 2 GiB: what extract can download and convert within Lambda's /tmp and time limits. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+
+export const configSchema = z.object({
+  JOBS_TABLE: env.table(),
+  STATE_MACHINE_ARN: env.arn(),
+  MAX_UPLOAD_BYTES: env.positiveInt(DEFAULT_MAX_UPLOAD_BYTES),
+  /** Comma-separated, without dots, case-insensitive. */
+  ALLOWED_EXTENSIONS: env
+    .csv(DEFAULT_ALLOWED_EXTENSIONS)
+    .transform((list) => list.map((ext) => ext.replace(/^\./, ''))),
+});
+export type StartPipelineConfig = z.infer<typeof configSchema>;

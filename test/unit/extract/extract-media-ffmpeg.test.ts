@@ -1,0 +1,233 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FfmpegMediaToolkit } from '../../../functions/lib/adapters/ffmpeg-media-toolkit';
+import type { PipelineInput } from '../../../functions/lib/contracts/pipeline';
+import { extractMedia } from '../../../functions/lib/media/extract-media';
+import { FFMPEG_DIR_FOR_TESTS, FFPROBE_DIR_FOR_TESTS, gridClip } from '../../support/paths';
+import { DirectoryObjectStore, StageRecordingJobs } from './fakes';
+
+/** Runs the real static binaries that the extract zip carries. */
+const FFMPEG = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');
+const FFPROBE = path.join(FFPROBE_DIR_FOR_TESTS, 'ffprobe');
+const UPLOADS = 'uploads-bucket';
+const PROCESSED = 'processed-bucket';
+
+let scratch: string;
+let store: DirectoryObjectStore;
+let workRoot: string;
+let jobs: StageRecordingJobs;
+
+beforeEach(() => {
+  scratch = mkdtempSync(path.join(tmpdir(), 'extract-test-'));
+  store = new DirectoryObjectStore(path.join(scratch, 's3'));
+  workRoot = path.join(scratch, 'lambda-tmp');
+  execFileSync('mkdir', ['-p', workRoot]);
+  jobs = new StageRecordingJobs();
+});
+
+afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+
+const media = new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 60_000 });
+
+/** Generates a file with ffmpeg into the scratch folder (never into the repository). */
+function generate(name: string, args: string[]): string {
+  const file = path.join(scratch, name);
+  execFileSync(FFMPEG, ['-nostdin', '-v', 'error', '-y', ...args, file]);
+  return file;
+}
+
+async function uploadAndExtract(localFile: string, key: string) {
+  const jobId = 'job0123456789abcdef';
+  await store.put({ bucket: UPLOADS, key }, localFile);
+  const input: PipelineInput = {
+    jobId,
+    source: { bucket: UPLOADS, key, etag: 'etag', size: 1 },
+    kind: 'upload',
+  };
+  return extractMedia(
+    input,
+    { jobs, objects: store, media, clock: { now: () => new Date() } },
+    {
+      processedBucket: PROCESSED,
+      workRoot,
+    },
+  );
+}
+
+/** ffprobe's view of an output, to check what extract wrote rather than what it says. */
+function probeOutput(key: string) {
+  const text = execFileSync(FFPROBE, [
+    '-v',
+    'error',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    store.pathOf({ bucket: PROCESSED, key }),
+  ]).toString();
+  return JSON.parse(text) as {
+    streams: Array<Record<string, string | number>>;
+    format: { format_name: string; duration: string };
+  };
+}
+
+const processedKeys = () => readdirSync(path.join(store.root, PROCESSED, 'jobs', 'job0123456789abcdef')).sort();
+
+describe('extractMedia with the real static ffmpeg', () => {
+  it('turns a GRID clip into a 16 kHz mono wav, a 25 fps H.264 mp4, a poster and the probe', async () => {
+    // Act
+    const facts = await uploadAndExtract(gridClip('bbaf2n.mpg'), 'uploads/bbaf2n.mpg');
+
+    // Assess
+    expect(facts).toMatchObject({ hasAudio: true, hasVideo: true, width: 360, height: 288, fps: 25 });
+    expect(facts.durationSec).toBeGreaterThan(2.8);
+    expect(facts.durationSec).toBeLessThan(3.2);
+    expect(facts.audio).toEqual({ bucket: PROCESSED, key: 'jobs/job0123456789abcdef/audio.wav' });
+    expect(processedKeys()).toEqual(['audio.wav', 'poster.jpg', 'probe.json', 'video.mp4']);
+
+    const wav = probeOutput(facts.audio!.key).streams[0]!;
+    expect(wav).toMatchObject({ codec_name: 'pcm_s16le', sample_rate: '16000', channels: 1 });
+
+    const mp4 = probeOutput(facts.video!.key);
+    const video = mp4.streams.find((stream) => stream.codec_type === 'video')!;
+    expect(video).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p', width: 360, height: 288 });
+    expect(video.avg_frame_rate).toBe('25/1');
+    expect(video.r_frame_rate).toBe('25/1');
+    expect(mp4.streams.find((stream) => stream.codec_type === 'audio')).toMatchObject({ codec_name: 'aac' });
+
+    expect(probeOutput(facts.poster!.key).streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 360 });
+    const probe = JSON.parse(readFileSync(store.pathOf(facts.probe), 'utf8'));
+    expect(probe.format.format_name).toBe('mpeg');
+
+    expect(jobs.stageUpdates.map((update) => update.record.status)).toEqual(['running', 'succeeded']);
+    expect(jobs.stageUpdates[1]!.record).toMatchObject({ facts: { hasAudio: true, hasVideo: true, fps: 25 } });
+    expect(readdirSync(workRoot)).toEqual([]);
+  });
+
+  it('extracts only audio from an audio-only file', async () => {
+    // Prepare
+    const tone = generate('tone.m4a', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'aac']);
+
+    // Act
+    const facts = await uploadAndExtract(tone, 'uploads/tone.m4a');
+
+    // Assess
+    expect(facts).toMatchObject({ hasAudio: true, hasVideo: false, width: 0, height: 0, fps: 0 });
+    expect(facts.durationSec).toBeCloseTo(2, 0);
+    expect(facts.video).toBeUndefined();
+    expect(facts.poster).toBeUndefined();
+    expect(processedKeys()).toEqual(['audio.wav', 'probe.json']);
+    expect(probeOutput(facts.audio!.key).streams[0]).toMatchObject({ sample_rate: '16000', channels: 1 });
+  });
+
+  it('makes a silent video even-sized and 25 fps CFR, with no audio output', async () => {
+    // Prepare: odd dimensions at 30 fps, which x264 in yuv420p cannot take as they are.
+    const silent = generate('silent.mkv', [
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=321x241:rate=30:duration=2',
+      '-c:v',
+      'ffv1',
+    ]);
+
+    // Act
+    const facts = await uploadAndExtract(silent, 'uploads/silent.mkv');
+
+    // Assess
+    expect(facts).toMatchObject({ hasAudio: false, hasVideo: true, width: 321, height: 241, fps: 30 });
+    expect(facts.audio).toBeUndefined();
+    expect(processedKeys()).toEqual(['poster.jpg', 'probe.json', 'video.mp4']);
+    const mp4 = probeOutput(facts.video!.key);
+    expect(mp4.streams).toHaveLength(1);
+    expect(mp4.streams[0]).toMatchObject({ codec_name: 'h264', width: 320, height: 240, avg_frame_rate: '25/1' });
+  });
+
+  it.each([
+    {
+      case: 'a truncated GRID clip (its first 8 KB)',
+      key: 'uploads/cut.mpg',
+      make: () => {
+        const file = path.join(scratch, 'cut.mpg');
+        writeFileSync(file, readFileSync(gridClip('bbaf2n.mpg')).subarray(0, 8 * 1024));
+        return file;
+      },
+      message: /holds only 0\.\d\d s of playable media .*cut off or damaged\. Upload the complete file again\./,
+    },
+    {
+      case: 'non-video bytes named .mp4',
+      key: 'uploads/notes.mp4',
+      make: () => {
+        const file = path.join(scratch, 'notes.mp4');
+        writeFileSync(file, 'These are meeting notes, not a video.\n'.repeat(50));
+        return file;
+      },
+      message:
+        /^The file is not a video we can read: ffprobe could not open it \(.*Invalid data found when processing input\)\. Upload an MP4, MOV, MKV or WebM file\.$/,
+    },
+    {
+      case: 'text named .txt, which ffprobe reads as a terminal screen',
+      key: 'uploads/notes.txt',
+      make: () => {
+        const file = path.join(scratch, 'notes.txt');
+        writeFileSync(file, 'These are meeting notes, not a video.\n'.repeat(50));
+        return file;
+      },
+      message: /ffprobe found no audio or video stream \(format: 'tty', streams: ansi video\)\. Upload an MP4/,
+    },
+    {
+      case: 'a zero-byte object',
+      key: 'uploads/empty.mp4',
+      make: () => {
+        const file = path.join(scratch, 'empty.mp4');
+        writeFileSync(file, '');
+        return file;
+      },
+      message: /^The file is empty \(0 bytes\)\. Upload the video again\.$/,
+    },
+  ])('rejects $case with UnsupportedMediaError and records the failed stage', async ({ key, make, message }) => {
+    // Prepare
+    const file = make();
+
+    // Act
+    const result = uploadAndExtract(file, key);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'UnsupportedMediaError',
+      message: expect.stringMatching(message),
+    });
+    const failed = jobs.stageUpdates.at(-1)!.record;
+    expect(failed).toMatchObject({ status: 'failed', error: { name: 'UnsupportedMediaError' } });
+    expect(failed.endedAt).toEqual(expect.any(String));
+    expect(readdirSync(workRoot)).toEqual([]);
+  });
+
+  it('rejects a faststart mp4 cut in half, whose header promises more than it holds', async () => {
+    // Prepare: the moov atom comes first, so ffprobe reads the full duration from the header.
+    const whole = generate('whole.mp4', [
+      '-i',
+      gridClip('bbaf2n.mpg'),
+      '-c:v',
+      'libx264',
+      '-c:a',
+      'aac',
+      '-movflags',
+      '+faststart',
+    ]);
+    const cut = path.join(scratch, 'cut.mp4');
+    const bytes = readFileSync(whole);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+
+    // Act
+    const result = uploadAndExtract(cut, 'uploads/cut.mp4');
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'UnsupportedMediaError',
+      message: expect.stringMatching(/stops playing at \d\.\d\d s although it says it lasts 3\.\d\d s/),
+    });
+  });
+});

@@ -1,0 +1,164 @@
+import type { JobRecord } from '../../../functions/lib/contracts/job';
+import type { ExecutionStarter, JobRepository, ObjectStore } from '../../../functions/lib/ports';
+import { decodeS3Key, parseS3Notification } from '../../../functions/lib/pipeline/s3-notification';
+import {
+  deriveJobId,
+  formatBytes,
+  startPipelineForMessage,
+  type StartPipelinePorts,
+} from '../../../functions/lib/pipeline/start-pipeline';
+import { configSchema } from '../../../functions/start-pipeline/config';
+
+const options = { maxUploadBytes: 1024 ** 3, allowedExtensions: ['mp4', 'mov'] };
+
+function s3Message(key: string, size = 1000, eventName = 'ObjectCreated:Put') {
+  const body = {
+    Records: [{ eventName, s3: { bucket: { name: 'uploads-bucket' }, object: { key, size, eTag: 'abc' } } }],
+  };
+  return { messageId: 'm-1', body: JSON.stringify(body) };
+}
+
+/** Ports that record what the use case did, with a job table held in a Map. */
+function recordingPorts() {
+  const rows = new Map<string, JobRecord>();
+  const logLines: Array<{ message: string; attributes: Record<string, unknown> }> = [];
+  const started: Array<{ name: string; input: unknown }> = [];
+  const jobs: Pick<JobRepository, 'createIfAbsent' | 'get' | 'setExecution' | 'fail'> = {
+    createIfAbsent: async (job) => (rows.has(job.jobId) ? false : (rows.set(job.jobId, job), true)),
+    get: async (jobId) => rows.get(jobId),
+    setExecution: async (jobId, executionArn) => {
+      rows.set(jobId, { ...rows.get(jobId)!, executionArn, status: 'RUNNING' });
+    },
+    fail: async (jobId, error) => {
+      rows.set(jobId, { ...rows.get(jobId)!, status: 'FAILED', error });
+    },
+  };
+  const objects: Pick<ObjectStore, 'head'> = {
+    head: async () => ({ size: 1000, etag: 'abc', metadata: {} }),
+  };
+  const executions: ExecutionStarter = {
+    start: async (name, input) => {
+      started.push({ name, input });
+      return { executionArn: `arn:aws:states:eu-west-1:1:execution:sm:${name}`, alreadyStarted: false };
+    },
+  };
+  const ports = {
+    jobs: jobs as JobRepository,
+    objects: objects as ObjectStore,
+    executions,
+    clock: { now: () => new Date('2025-11-21T10:00:00Z') },
+    log: {
+      info: (message: string, attributes: Record<string, unknown>) => logLines.push({ message, attributes }),
+      warn: (message: string, attributes: Record<string, unknown>) => logLines.push({ message, attributes }),
+    },
+  } satisfies StartPipelinePorts;
+  return { ports, rows, logLines, started };
+}
+
+describe('startPipelineForMessage', () => {
+  it('logs why it ignored a key outside the filters and writes no job', async () => {
+    // Prepare
+    const { ports, rows, logLines } = recordingPorts();
+
+    // Act
+    const outcomes = await startPipelineForMessage(s3Message('uploads/slides.pdf'), ports, options);
+
+    // Assess
+    expect(outcomes).toEqual([{ outcome: 'ignored', reason: expect.stringContaining('does not end in .mp4, .mov') }]);
+    expect(logLines).toContainEqual({
+      message: 'upload ignored',
+      attributes: expect.objectContaining({ reason: expect.stringContaining('uploads/slides.pdf') }),
+    });
+    expect(rows.size).toBe(0);
+  });
+
+  it('accepts extensions in any case and ignores events that create nothing', async () => {
+    // Prepare
+    const { ports, started } = recordingPorts();
+
+    // Act
+    const upper = await startPipelineForMessage(s3Message('uploads/CLIP.MP4'), ports, options);
+    const removed = await startPipelineForMessage(
+      s3Message('uploads/clip.mp4', 0, 'ObjectRemoved:Delete'),
+      ports,
+      options,
+    );
+
+    // Assess
+    expect(upper[0]).toMatchObject({ outcome: 'started' });
+    expect(removed[0]).toMatchObject({ outcome: 'ignored' });
+    expect(started).toHaveLength(1);
+  });
+
+  it('leaves a rejected upload FAILED and treats its redelivery as a duplicate', async () => {
+    // Prepare
+    const { ports, rows, started } = recordingPorts();
+    const message = s3Message('uploads/empty.mp4', 0);
+
+    // Act
+    const first = await startPipelineForMessage(message, ports, options);
+    const again = await startPipelineForMessage(message, ports, options);
+
+    // Assess
+    expect(first[0]).toMatchObject({ outcome: 'rejected', error: { name: 'UploadRejectedError' } });
+    expect(again[0]).toMatchObject({ outcome: 'duplicate' });
+    expect([...rows.values()].map((row) => row.status)).toEqual(['FAILED']);
+    expect(started).toHaveLength(0);
+  });
+
+  it('throws for a body that is not an S3 notification, so the message is retried and dead-lettered', async () => {
+    // Prepare
+    const { ports } = recordingPorts();
+
+    // Act
+    const result = startPipelineForMessage({ messageId: 'm-2', body: '{"hello":"world"}' }, ports, options);
+
+    // Assess
+    await expect(result).rejects.toThrow(/not an S3 event notification/);
+  });
+});
+
+describe('S3 notification helpers', () => {
+  it('decodes keys the way S3 encodes them', () => {
+    expect(decodeS3Key('uploads/my+video%C3%A9+%2B1.mp4')).toBe('uploads/my videoé +1.mp4');
+    expect(decodeS3Key('uploads/a%2Fb%20c.mp4')).toBe('uploads/a/b c.mp4');
+  });
+
+  it('recognises the s3:TestEvent body', () => {
+    expect(parseS3Notification('{"Service":"Amazon S3","Event":"s3:TestEvent"}')).toEqual({ kind: 'test-event' });
+  });
+
+  it('derives a 32-hex job id that changes with bucket, key and version', () => {
+    const id = deriveJobId('b', 'uploads/x.mp4', 'v1');
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(deriveJobId('b', 'uploads/x.mp4', 'v1')).toBe(id);
+    expect(new Set([id, deriveJobId('b', 'uploads/x.mp4', 'v2'), deriveJobId('c', 'uploads/x.mp4', 'v1')]).size).toBe(
+      3,
+    );
+  });
+
+  it('formats sizes for people', () => {
+    expect(formatBytes(0)).toBe('0 bytes');
+    expect(formatBytes(1536)).toBe('1.5 KB');
+    expect(formatBytes(2 * 1024 ** 3)).toBe('2 GB');
+  });
+});
+
+describe('start-pipeline config', () => {
+  it('defaults the extensions and size limit and names what is missing', () => {
+    // Prepare
+    const env = { JOBS_TABLE: 'jobs', STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:1:stateMachine:sm' };
+
+    // Act
+    const config = configSchema.parse(env);
+    const custom = configSchema.parse({ ...env, ALLOWED_EXTENSIONS: ' .MP4, webm ', MAX_UPLOAD_BYTES: '1000' });
+    const missing = configSchema.safeParse({});
+
+    // Assess
+    expect(config.ALLOWED_EXTENSIONS).toEqual(['mp4', 'mov', 'mkv', 'webm', 'mpg', 'mpeg', 'avi', 'm4v']);
+    expect(config.MAX_UPLOAD_BYTES).toBe(2 * 1024 ** 3);
+    expect(custom).toMatchObject({ ALLOWED_EXTENSIONS: ['mp4', 'webm'], MAX_UPLOAD_BYTES: 1000 });
+    expect(missing.success).toBe(false);
+    expect(missing.error?.issues.map((issue) => issue.path[0])).toEqual(['JOBS_TABLE', 'STATE_MACHINE_ARN']);
+  });
+});
