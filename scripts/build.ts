@@ -7,6 +7,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { writeDeterministicZip } from './build/deterministic-zip';
+import { pureSdkSchemaKeys } from './build/pure-sdk-schemas';
 import { bundleDir, listFunctions, metafilePath, zipPath, type FunctionSpec } from './build/functions';
 
 // Some dependencies still call require() for Node built-ins; give ESM bundles one.
@@ -32,6 +33,7 @@ async function buildFunction(fn: FunctionSpec) {
     metafile: true,
     mainFields: ['module', 'main'],
     banner: { js: REQUIRE_SHIM },
+    plugins: [pureSdkSchemaKeys],
     logLevel: 'warning',
   });
   await writeFile(metafilePath(fn.name), JSON.stringify(result.metafile));

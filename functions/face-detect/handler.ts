@@ -1,0 +1,27 @@
+import { branchTaskInputSchema } from '../lib/contracts/pipeline';
+import { lazyConfig } from '../lib/config';
+import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
+import { DynamoDbJobRepository } from '../lib/adapters/dynamodb-job-repository';
+import { RekognitionFaceDetector, rekognitionClient } from '../lib/adapters/rekognition';
+import { S3ObjectStore } from '../lib/adapters/s3-object-store';
+import { runBranchTask } from '../lib/branches/run-branch-task';
+import { faceDetectBranch } from '../lib/faces/face-detect-branch';
+import { taskHandler } from '../lib/middleware/task-handler';
+import { systemClock } from '../lib/ports';
+import { configSchema } from './config';
+
+const config = lazyConfig(configSchema);
+
+export const handler = taskHandler(branchTaskInputSchema, async (event) => {
+  const settings = config();
+  const provider = faceDetectBranch({
+    detector: new RekognitionFaceDetector(rekognitionClient()),
+    objects: new S3ObjectStore(s3Client()),
+    processedBucket: settings.PROCESSED_BUCKET,
+  });
+  return runBranchTask(event, provider, {
+    jobs: new DynamoDbJobRepository(dynamoDbClient(), settings.JOBS_TABLE),
+    clock: systemClock,
+    pollIntervalSeconds: settings.POLL_INTERVAL_SECONDS,
+  });
+});

@@ -1,0 +1,23 @@
+import * as z from 'zod';
+import { env } from '../lib/config';
+
+/** Terraform writes "" for an unset optional variable. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+export const configSchema = z
+  .object({
+    JOBS_TABLE: env.table(),
+    PROCESSED_BUCKET: env.bucket(),
+    /** A fixed server (the local stack); when set, no EC2 call is made. */
+    AVHUBERT_ENDPOINT: optional(env.url()),
+    /** key=value tag of the GPU instance to wake on demand, e.g. gorggle:role=avhubert. */
+    AVHUBERT_INSTANCE_TAG: optional(z.string().regex(/^[^=]+=.+$/, 'use key=value, e.g. gorggle:role=avhubert')),
+    AVHUBERT_PORT: env.positiveInt(8080),
+    AVHUBERT_WARMUP_MAX_SECONDS: env.positiveInt(600),
+    POLL_INTERVAL_SECONDS: env.positiveInt(10),
+  })
+  .refine((config) => config.AVHUBERT_ENDPOINT || config.AVHUBERT_INSTANCE_TAG, {
+    message: 'set AVHUBERT_ENDPOINT (a fixed server) or AVHUBERT_INSTANCE_TAG (an EC2 instance to wake)',
+    path: ['AVHUBERT_ENDPOINT'],
+  });
