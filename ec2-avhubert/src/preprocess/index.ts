@@ -1,0 +1,361 @@
+import { planChunks, type FrameSpan } from './chunking';
+import { PreprocessError } from './errors';
+import { createFaceApiEngine, type FaceApiOptions, type LandmarkEngine } from './face-landmarks';
+import { decodeAudio, decodeSize, decodeVideoFrames, defaultMediaTools, probeMedia, type MediaTools } from './ffmpeg';
+import { LogFilterbank, SAMPLE_RATE, stackedAudioFeatures } from './filterbank';
+import {
+  centredMovingAverage,
+  LandmarkInterpolator,
+  LandmarkSmoother,
+  mouthOpening,
+  type Landmarks,
+  type ResolvedFrame,
+  type SmoothedFrame,
+} from './landmark-track';
+import { FPS, ROI_SIZE, SMOOTHING_WINDOW } from './mean-face';
+import { roiGeometry, warpRoi, type RgbFrame, type RoiGeometry } from './roi';
+import { FaceTracker } from './tracker';
+
+export { PreprocessError, type PreprocessFailureReason } from './errors';
+export { AUDIO_FEATURE_DIM } from './filterbank';
+export { ROI_SIZE } from './mean-face';
+
+const ROI_PIXELS = ROI_SIZE * ROI_SIZE;
+
+export interface PreprocessOptions {
+  fps?: 25;
+  /** Run the face detector every this many frames (and whenever the face is lost). Default 10. */
+  detectEvery?: number;
+  /** Longest chunk, in seconds. Default 20. */
+  maxChunkSeconds?: number;
+  /** Speech in the video (seconds): chunks are cut in the gaps between these. */
+  speechSegments?: Array<{ start: number; end: number }>;
+  /** Also compute the 104-dim audio features (for AVSR). Default false. */
+  withAudio?: boolean;
+  /** Sees each 88x88 gray ROI (8-bit) as it is made, e.g. to write a preview. */
+  onRoiFrame?: (frameIndex: number, roi88: Uint8Array) => void;
+  /** Sees each frame's landmarks (source pixels) and alignment, e.g. for checks and overlays. */
+  onAlignedFrame?: (frame: AlignedFrame) => void;
+  /** Face detection and landmarks; default face-api on tfjs-wasm in this thread. */
+  engine?: LandmarkEngine;
+  faceApi?: FaceApiOptions;
+  /** ffmpeg/ffprobe binaries; default FFMPEG_PATH/FFPROBE_PATH or the ones on PATH. */
+  mediaTools?: MediaTools;
+  /** Frames are decoded at most this tall (aspect kept) to bound memory. Default 720. */
+  maxDecodeHeight?: number;
+  /** Frames the landmark net sees per call. Default 8. */
+  batchSize?: number;
+  /** A face missing this many frames running is not interpolated across. Default 100 (4 s). */
+  maxGapFrames?: number;
+}
+
+export interface PreprocessedChunk {
+  /** Seconds. */
+  start: number;
+  end: number;
+  startFrame: number;
+  frames: number;
+  /** frames x 88 x 88, normalised. */
+  video: Float32Array;
+  /** frames x 104, layer-normalised (only with `withAudio`). */
+  audio?: Float32Array;
+  faceFoundRatio: number;
+}
+
+export interface PreprocessTimings {
+  totalMs: number;
+  /** Waiting for ffmpeg to hand over frames. */
+  decodeWaitMs: number;
+  detectMs: number;
+  landmarkMs: number;
+  /** Interpolation, smoothing, transform and ROI warping. */
+  alignMs: number;
+  audioMs: number;
+  detections: number;
+}
+
+export interface PreprocessResult {
+  fps: number;
+  totalFrames: number;
+  durationSec: number;
+  faceFoundFrames: number;
+  /** Inner-lip opening over mouth width per frame (0 where no face was near). */
+  mouthOpening: number[];
+  chunks: PreprocessedChunk[];
+  timings?: PreprocessTimings;
+}
+
+export interface AlignedFrame {
+  frameIndex: number;
+  /** A face was found on this very frame (not interpolated). */
+  detected: boolean;
+  landmarks: Landmarks | null;
+  geometry: RoiGeometry | null;
+}
+
+export type PreprocessStreamItem =
+  { type: 'chunk'; chunk: PreprocessedChunk } | { type: 'done'; summary: Omit<PreprocessResult, 'chunks'> };
+
+/** The whole video at once: every chunk in memory. See `preprocessVideoStream` for long videos. */
+export async function preprocessVideo(filePath: string, options: PreprocessOptions = {}): Promise<PreprocessResult> {
+  const chunks: PreprocessedChunk[] = [];
+  for await (const item of preprocessVideoStream(filePath, options)) {
+    if (item.type === 'chunk') chunks.push(item.chunk);
+    else return { ...item.summary, chunks };
+  }
+  throw new Error('preprocessVideoStream ended without a summary');
+}
+
+/**
+ * AV-HuBERT's preprocessing as a stream: each chunk is yielded as soon as its frames are
+ * aligned, then a summary. Frames are held only for the smoothing window and for gaps
+ * without a face (at most `maxGapFrames`). A video without any face throws `no_face` at the
+ * end, after its chunks.
+ */
+export async function* preprocessVideoStream(
+  filePath: string,
+  options: PreprocessOptions = {},
+): AsyncGenerator<PreprocessStreamItem> {
+  const started = performance.now();
+  const fps = options.fps ?? FPS;
+  const tools = options.mediaTools ?? defaultMediaTools();
+  const probe = await probeMedia(filePath, tools);
+  if (!probe.hasVideo) {
+    throw new PreprocessError(
+      'no_frames',
+      'The file has no video stream (audio only?). Lip reading needs a video of the speaker’s face.',
+    );
+  }
+  const size = decodeSize(probe, options.maxDecodeHeight ?? 720);
+  const maxChunkSeconds = options.maxChunkSeconds ?? 20;
+  const estimatedFrames = Math.max(1, Math.round(probe.durationSec * fps));
+  const plan = planChunks(estimatedFrames, fps, maxChunkSeconds, options.speechSegments);
+  const timings: PreprocessTimings = {
+    totalMs: 0,
+    decodeWaitMs: 0,
+    detectMs: 0,
+    landmarkMs: 0,
+    alignMs: 0,
+    audioMs: 0,
+    detections: 0,
+  };
+
+  const audio = options.withAudio ? startAudio(filePath, probe.hasAudio, tools, timings) : null;
+  audio?.catch(() => undefined);
+
+  const engine = options.engine ?? (await createFaceApiEngine(options.faceApi));
+  const tracker = new FaceTracker(engine, Math.max(1, options.detectEvery ?? 10));
+  const interpolator = new LandmarkInterpolator(options.maxGapFrames ?? 100);
+  const smoother = new LandmarkSmoother(SMOOTHING_WINDOW);
+  const assembler = new ChunkAssembler(plan, Math.max(1, Math.floor(maxChunkSeconds * fps)));
+  const held = new Map<number, RgbFrame>();
+  const rawOpening: number[] = [];
+  let faceFoundFrames = 0;
+  let nextIndex = 0;
+
+  const align = (frames: SmoothedFrame[]) => {
+    for (const frame of frames) {
+      const image = held.get(frame.index);
+      if (!image) throw new Error(`Frame ${frame.index} was aligned twice or never decoded`);
+      held.delete(frame.index);
+      const target = assembler.slot();
+      let geometry: RoiGeometry | null = null;
+      if (frame.landmarks && frame.smoothed) {
+        geometry = roiGeometry(frame.landmarks, frame.smoothed);
+        const onRoiFrame = options.onRoiFrame;
+        const bytes = onRoiFrame ? new Uint8Array(ROI_PIXELS) : undefined;
+        warpRoi(image, geometry, target.video, target.offset, bytes);
+        if (onRoiFrame && bytes) onRoiFrame(frame.index, bytes);
+        rawOpening[frame.index] = mouthOpening(frame.landmarks);
+      } else {
+        // No face anywhere near: a flat frame at the normalised mean (0).
+        target.video.fill(0, target.offset, target.offset + ROI_PIXELS);
+        options.onRoiFrame?.(frame.index, new Uint8Array(ROI_PIXELS).fill(Math.round(0.421 * 255)));
+        rawOpening[frame.index] = 0;
+      }
+      if (frame.detected) faceFoundFrames++;
+      assembler.commit(frame.detected);
+      options.onAlignedFrame?.({
+        frameIndex: frame.index,
+        detected: frame.detected,
+        landmarks: frame.landmarks,
+        geometry,
+      });
+    }
+  };
+  const resolve = (frames: ResolvedFrame[]) => {
+    for (const frame of frames) align(smoother.push(frame));
+  };
+  const runBatch = async (batch: RgbFrame[]) => {
+    const landmarks = await tracker.track(batch);
+    const alignStarted = performance.now();
+    for (const [i, frame] of batch.entries()) {
+      held.set(nextIndex, frame);
+      resolve(interpolator.push(nextIndex, landmarks[i] ?? null));
+      nextIndex++;
+    }
+    timings.alignMs += performance.now() - alignStarted;
+  };
+  const finished = async function* () {
+    for (const span of assembler.takeFinished())
+      yield { type: 'chunk' as const, chunk: await toChunk(span, fps, audio) };
+  };
+
+  const batchSize = Math.max(1, options.batchSize ?? 8);
+  let batch: RgbFrame[] = [];
+  const frames = decodeVideoFrames(filePath, size, fps, tools);
+  try {
+    for (;;) {
+      const waitStarted = performance.now();
+      const next = await frames.next();
+      timings.decodeWaitMs += performance.now() - waitStarted;
+      if (next.done) break;
+      batch.push(next.value);
+      if (batch.length === batchSize) {
+        await runBatch(batch);
+        batch = [];
+        yield* finished();
+      }
+    }
+  } finally {
+    await frames.return(undefined);
+  }
+  if (batch.length > 0) await runBatch(batch);
+  const alignStarted = performance.now();
+  resolve(interpolator.flush());
+  align(smoother.flush());
+  timings.alignMs += performance.now() - alignStarted;
+  assembler.end();
+  yield* finished();
+
+  if (nextIndex === 0) {
+    throw new PreprocessError('no_frames', 'The video stream has no frames to decode. Upload a video that plays.');
+  }
+  if (faceFoundFrames === 0) {
+    throw new PreprocessError(
+      'no_face',
+      `No face was found in any of the ${nextIndex} frames. Lip reading needs the speaker’s face in view, facing the camera.`,
+    );
+  }
+  if (audio) await audio;
+  timings.detectMs = tracker.stats.detectMs;
+  timings.landmarkMs = tracker.stats.landmarkMs;
+  timings.detections = tracker.stats.detections;
+  timings.totalMs = performance.now() - started;
+  yield {
+    type: 'done',
+    summary: {
+      fps,
+      totalFrames: nextIndex,
+      durationSec: nextIndex / fps,
+      faceFoundFrames,
+      mouthOpening: centredMovingAverage(rawOpening, 1),
+      timings,
+    },
+  };
+}
+
+type Filterbank = { frames: number; features: Float32Array };
+
+function startAudio(
+  filePath: string,
+  hasAudio: boolean,
+  tools: MediaTools,
+  timings: PreprocessTimings,
+): Promise<Filterbank> {
+  if (!hasAudio) return Promise.resolve({ frames: 0, features: new Float32Array(0) });
+  const filterbank = new LogFilterbank();
+  return decodeAudio(filePath, SAMPLE_RATE, tools, (samples) => {
+    const started = performance.now();
+    filterbank.push(samples);
+    timings.audioMs += performance.now() - started;
+  }).then(() => filterbank.finish());
+}
+
+interface FinishedSpan {
+  startFrame: number;
+  frames: number;
+  video: Float32Array;
+  faceFrames: number;
+}
+
+async function toChunk(span: FinishedSpan, fps: number, audio: Promise<Filterbank> | null): Promise<PreprocessedChunk> {
+  const chunk: PreprocessedChunk = {
+    start: span.startFrame / fps,
+    end: (span.startFrame + span.frames) / fps,
+    startFrame: span.startFrame,
+    frames: span.frames,
+    video: span.video,
+    faceFoundRatio: span.frames > 0 ? span.faceFrames / span.frames : 0,
+  };
+  if (audio) chunk.audio = stackedAudioFeatures(await audio, span.startFrame, span.frames);
+  return chunk;
+}
+
+interface OpenChunk {
+  startFrame: number;
+  capacity: number;
+  frames: number;
+  video: Float32Array;
+  faceFrames: number;
+}
+
+/**
+ * Packs aligned frames into the planned chunks. The plan comes from the container's
+ * duration; the last chunk absorbs a different real frame count, split again at the limit.
+ */
+class ChunkAssembler {
+  private current: OpenChunk | null = null;
+  private planIndex = 0;
+  private nextStart = 0;
+  private readonly done: FinishedSpan[] = [];
+
+  constructor(
+    private readonly plan: FrameSpan[],
+    private readonly maxFrames: number,
+  ) {}
+
+  slot(): { video: Float32Array; offset: number } {
+    if (!this.current) {
+      const planned = this.plan[this.planIndex];
+      const isLast = this.planIndex >= this.plan.length - 1;
+      const capacity = planned && !isLast ? planned.endFrame - planned.startFrame : this.maxFrames;
+      this.current = {
+        startFrame: this.nextStart,
+        capacity,
+        frames: 0,
+        video: new Float32Array(capacity * ROI_PIXELS),
+        faceFrames: 0,
+      };
+      this.planIndex++;
+    }
+    return { video: this.current.video, offset: this.current.frames * ROI_PIXELS };
+  }
+
+  commit(faceFound: boolean): void {
+    const current = this.current;
+    if (!current) throw new Error('ChunkAssembler.commit called before slot');
+    current.frames++;
+    if (faceFound) current.faceFrames++;
+    if (current.frames === current.capacity) this.close(current);
+  }
+
+  end(): void {
+    if (this.current && this.current.frames > 0) this.close(this.current);
+  }
+
+  takeFinished(): FinishedSpan[] {
+    return this.done.splice(0);
+  }
+
+  private close(c: OpenChunk): void {
+    this.done.push({
+      startFrame: c.startFrame,
+      frames: c.frames,
+      video: c.frames === c.capacity ? c.video : c.video.slice(0, c.frames * ROI_PIXELS),
+      faceFrames: c.faceFrames,
+    });
+    this.nextStart += c.frames;
+    this.current = null;
+  }
+}
