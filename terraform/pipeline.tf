@@ -1,0 +1,539 @@
+locals {
+  # One entry per functions/<name>/handler.ts; test/infra holds this map to the build's
+  # function list, and each environment below to that function's configSchema.
+  lambda_functions = {
+    "start-pipeline" = {
+      description       = "Turns an upload event into a job row and a pipeline execution."
+      memory_size       = 256
+      timeout           = 30
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+    extract = {
+      description = "Probes the upload and writes 16 kHz audio, 25 fps video and a poster with ffmpeg."
+      memory_size = 3008
+      timeout     = 900
+      # Holds the source (up to max_upload_bytes) and its converted copies at once.
+      ephemeral_storage = 6144
+      in_vpc            = false
+    }
+    transcribe = {
+      description       = "Starts and checks the Amazon Transcribe job of one pipeline execution."
+      memory_size       = 256
+      timeout           = 30
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+    "face-detect" = {
+      description       = "Starts and checks Amazon Rekognition face detection and writes faces.json."
+      memory_size       = 1024
+      timeout           = 120
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+    "invoke-lipreading" = {
+      description       = "Wakes the lip-reading GPU server, submits the video and checks the job."
+      memory_size       = 256
+      timeout           = 30
+      ephemeral_storage = 512
+      in_vpc            = true
+    }
+    fuse = {
+      description       = "Fuses the transcript, faces and lip reading into result.json and captions."
+      memory_size       = 1024
+      timeout           = 120
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+    "record-failure" = {
+      description       = "Marks a job FAILED with the reason the pipeline stopped."
+      memory_size       = 256
+      timeout           = 30
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+  }
+
+  # COMMON_ENV_KEYS in functions/lib/config.ts.
+  common_function_environment = {
+    NODE_OPTIONS            = "--enable-source-maps"
+    POWERTOOLS_SERVICE_NAME = var.name_prefix
+    POWERTOOLS_LOG_LEVEL    = var.log_level
+  }
+
+  # Exactly the keys of each functions/<name>/config.ts configSchema (optional ones may be left out).
+  function_environment = {
+    "start-pipeline" = {
+      JOBS_TABLE         = aws_dynamodb_table.jobs.name
+      STATE_MACHINE_ARN  = local.state_machine_arn
+      MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
+      ALLOWED_EXTENSIONS = join(",", var.allowed_extensions)
+    }
+    extract = {
+      JOBS_TABLE       = aws_dynamodb_table.jobs.name
+      PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
+      # One ffmpeg run must end in time for the function to record why it failed.
+      FFMPEG_TIMEOUT_SECONDS = tostring(local.lambda_functions.extract.timeout - 60)
+    }
+    transcribe = {
+      JOBS_TABLE            = aws_dynamodb_table.jobs.name
+      PROCESSED_BUCKET      = aws_s3_bucket.this["processed"].id
+      TRANSCRIBE_LANGUAGE   = var.transcribe_language
+      MAX_SPEAKERS          = tostring(var.max_speakers)
+      POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
+    }
+    "face-detect" = {
+      JOBS_TABLE            = aws_dynamodb_table.jobs.name
+      PROCESSED_BUCKET      = aws_s3_bucket.this["processed"].id
+      POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
+    }
+    "invoke-lipreading" = {
+      JOBS_TABLE                  = aws_dynamodb_table.jobs.name
+      PROCESSED_BUCKET            = aws_s3_bucket.this["processed"].id
+      AVHUBERT_INSTANCE_TAG       = "${local.avhubert_role_tag.key}=${local.avhubert_role_tag.value}"
+      AVHUBERT_PORT               = tostring(var.avhubert_port)
+      AVHUBERT_WARMUP_MAX_SECONDS = tostring(var.avhubert_warmup_max_seconds)
+      POLL_INTERVAL_SECONDS       = tostring(var.poll_interval_seconds)
+    }
+    fuse = {
+      JOBS_TABLE       = aws_dynamodb_table.jobs.name
+      PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
+    }
+    "record-failure" = {
+      JOBS_TABLE = aws_dynamodb_table.jobs.name
+    }
+  }
+
+  # Each function's own policy document (below); test/infra checks them against the SDK
+  # commands each bundle contains.
+  function_policy_documents = {
+    "start-pipeline"    = data.aws_iam_policy_document.start_pipeline.json
+    extract             = data.aws_iam_policy_document.extract.json
+    transcribe          = data.aws_iam_policy_document.transcribe.json
+    "face-detect"       = data.aws_iam_policy_document.face_detect.json
+    "invoke-lipreading" = data.aws_iam_policy_document.invoke_lipreading.json
+    fuse                = data.aws_iam_policy_document.fuse.json
+    "record-failure"    = data.aws_iam_policy_document.record_failure.json
+  }
+
+  upload_object_arns   = [for prefix in local.upload_prefixes : "${aws_s3_bucket.this["uploads"].arn}/${prefix}*"]
+  job_files_arn        = "${aws_s3_bucket.this["processed"].arn}/jobs/*"
+  function_log_streams = { for name, group in aws_cloudwatch_log_group.function : name => "${group.arn}:*" }
+
+  state_machine_name = "${var.name_prefix}-pipeline"
+  # Built, not read from the resource: start-pipeline needs it and the state machine needs the functions.
+  state_machine_arn = "arn:${local.partition}:states:${var.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  # The functions the definition invokes; its role may invoke exactly these.
+  state_machine_functions = ["extract", "transcribe", "face-detect", "invoke-lipreading", "fuse", "record-failure"]
+  # A task outlives its function a little, so the function's own timeout error is what Step Functions sees.
+  task_timeout_margin_seconds = 15
+}
+
+# --- Functions ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each = local.lambda_functions
+
+  name              = "/aws/lambda/${var.name_prefix}-${each.key}"
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each = local.lambda_functions
+
+  name               = "${var.name_prefix}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.lambda_functions
+
+  name   = "${var.name_prefix}-${each.key}"
+  role   = aws_iam_role.function[each.key].id
+  policy = local.function_policy_documents[each.key]
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.lambda_functions
+
+  function_name     = "${var.name_prefix}-${each.key}"
+  description       = each.value.description
+  role              = aws_iam_role.function[each.key].arn
+  runtime           = "nodejs22.x"
+  handler           = "index.handler"
+  architectures     = ["x86_64"]
+  memory_size       = each.value.memory_size
+  timeout           = each.value.timeout
+  s3_bucket         = aws_s3_object.function_zip[each.key].bucket
+  s3_key            = aws_s3_object.function_zip[each.key].key
+  s3_object_version = aws_s3_object.function_zip[each.key].version_id
+  source_code_hash  = filebase64sha256("${local.functions_dist_dir}/${each.key}.zip")
+
+  ephemeral_storage {
+    size = each.value.ephemeral_storage
+  }
+
+  environment {
+    variables = merge(local.common_function_environment, local.function_environment[each.key])
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.function[each.key].name
+  }
+
+  dynamic "vpc_config" {
+    for_each = each.value.in_vpc ? [true] : []
+
+    content {
+      subnet_ids         = var.lambda_subnet_ids
+      security_group_ids = [aws_security_group.lipreading_function.id]
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# --- Function policies: only what each function's code calls ------------------------------
+
+data "aws_iam_policy_document" "start_pipeline" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["start-pipeline"]]
+  }
+
+  statement {
+    sid       = "HeadUploads"
+    actions   = ["s3:GetObject"]
+    resources = local.upload_object_arns
+  }
+
+  statement {
+    sid       = "CreateJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+
+  statement {
+    sid       = "StartPipeline"
+    actions   = ["states:StartExecution"]
+    resources = [local.state_machine_arn]
+  }
+
+  # why: the SQS event source mapping polls the queue with the function's role.
+  statement {
+    sid       = "ConsumeUploadEvents"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.upload_events.arn]
+  }
+}
+
+data "aws_iam_policy_document" "extract" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["extract"]]
+  }
+
+  statement {
+    sid       = "ReadUploads"
+    actions   = ["s3:GetObject"]
+    resources = local.upload_object_arns
+  }
+
+  statement {
+    sid       = "WriteJobFiles"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_files_arn]
+  }
+
+  statement {
+    sid       = "UpdateJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+}
+
+data "aws_iam_policy_document" "transcribe" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["transcribe"]]
+  }
+
+  statement {
+    sid       = "RunTranscriptionJobs"
+    actions   = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob"]
+    resources = ["arn:${local.partition}:transcribe:${var.region}:${local.account_id}:transcription-job/*"]
+  }
+
+  # why: Amazon Transcribe reads audio.wav and writes transcribe.json with the caller's rights.
+  statement {
+    sid       = "TranscribeReadsAndWritesJobFiles"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.job_files_arn]
+  }
+
+  statement {
+    sid       = "UpdateJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+}
+
+data "aws_iam_policy_document" "face_detect" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["face-detect"]]
+  }
+
+  # why: Rekognition's video operations have no resource types, so they take "*".
+  statement {
+    sid       = "RunFaceDetection"
+    actions   = ["rekognition:StartFaceDetection", "rekognition:GetFaceDetection"]
+    resources = ["*"]
+  }
+
+  # Rekognition also reads video.mp4 with the caller's rights.
+  statement {
+    sid       = "ReadAndWriteJobFiles"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.job_files_arn]
+  }
+
+  statement {
+    sid       = "UpdateJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+}
+
+data "aws_iam_policy_document" "invoke_lipreading" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["invoke-lipreading"]]
+  }
+
+  # why: DescribeInstances cannot be scoped to a resource; the code filters by the role tag.
+  statement {
+    sid       = "FindLipReadingServer"
+    actions   = ["ec2:DescribeInstances"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "WakeLipReadingServer"
+    actions   = ["ec2:StartInstances"]
+    resources = [aws_instance.avhubert.arn]
+  }
+
+  # why: a function in a VPC manages its own network interfaces; these calls take no resource ARNs.
+  statement {
+    sid = "ManageVpcNetworkInterfaces"
+    actions = [
+      "ec2:CreateNetworkInterface",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:DeleteNetworkInterface",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "UpdateJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+}
+
+data "aws_iam_policy_document" "fuse" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["fuse"]]
+  }
+
+  statement {
+    sid       = "ReadAndWriteJobFiles"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.job_files_arn]
+  }
+
+  statement {
+    sid       = "FinishJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+}
+
+data "aws_iam_policy_document" "record_failure" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["record-failure"]]
+  }
+
+  statement {
+    sid       = "FailJobRows"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+}
+
+# --- State machine -------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  # The vendedlogs prefix keeps Step Functions within the log resource policy size limit.
+  name              = "/aws/vendedlogs/states/${local.state_machine_name}"
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "states_assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid       = "InvokePipelineFunctions"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [for name in local.state_machine_functions : aws_lambda_function.this[name].arn]
+  }
+
+  # why: CloudWatch Logs delivery calls take no resource ARNs.
+  statement {
+    sid = "DeliverExecutionLogs"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+
+  # why: X-Ray's write calls take no resource ARNs.
+  statement {
+    sid       = "WriteTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = local.state_machine_name
+  assume_role_policy = data.aws_iam_policy_document.states_assume_role.json
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = local.state_machine_name
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+resource "aws_sfn_state_machine" "pipeline" {
+  name     = local.state_machine_name
+  role_arn = aws_iam_role.state_machine.arn
+  type     = "STANDARD"
+
+  # scripts/render-statemachine.ts renders the same template for the local stack.
+  definition = templatefile("${path.module}/statemachine.asl.json", merge(
+    { for name in local.state_machine_functions : "${replace(name, "-", "_")}_function_arn" => aws_lambda_function.this[name].arn },
+    { for name in local.state_machine_functions : "${replace(name, "-", "_")}_task_timeout_seconds" => local.lambda_functions[name].timeout + local.task_timeout_margin_seconds },
+    {
+      max_poll_attempts         = var.max_poll_attempts
+      execution_timeout_seconds = var.execution_timeout_seconds
+    },
+  ))
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  depends_on = [aws_iam_role_policy.state_machine]
+}
+
+# --- Alarms ----------------------------------------------------------------------------------
+
+# Unencrypted on purpose: CloudWatch cannot publish to a topic under the AWS-managed SNS key.
+resource "aws_sns_topic" "alarms" {
+  count = var.alarm_email == null ? 0 : 1
+
+  name = "${var.name_prefix}-alarms"
+}
+
+resource "aws_sns_topic_subscription" "alarm_email" {
+  count = var.alarm_email == null ? 0 : 1
+
+  topic_arn = aws_sns_topic.alarms[0].arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+resource "aws_cloudwatch_metric_alarm" "executions_failed" {
+  alarm_name          = "${var.name_prefix}-executions-failed"
+  alarm_description   = "A pipeline execution failed: see the job row's error and the execution history."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsFailed"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = aws_sns_topic.alarms[*].arn
+}
+
+resource "aws_cloudwatch_metric_alarm" "upload_events_dead_letters" {
+  alarm_name          = "${var.name_prefix}-upload-events-dead-letters"
+  alarm_description   = "Upload events could not start a job after 5 tries: read them in the dead-letter queue, fix the cause, then redrive."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.upload_events_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = aws_sns_topic.alarms[*].arn
+}

@@ -1,0 +1,229 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (functions, table, queue, buckets)."
+  type        = string
+  default     = "gorggle"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
+    error_message = "name_prefix must be 2-21 lowercase letters, digits or hyphens, starting with a letter (it goes into S3 bucket names)."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy into. It must offer Amazon Transcribe, Amazon Rekognition Video and the GPU instance type."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "tags" {
+  description = "Tags added to every resource, on top of Project = gorggle."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect the jobs table from deletion and keep non-empty buckets on destroy. Turn off for throwaway stacks."
+  type        = bool
+  default     = true
+}
+
+variable "functions_dist_dir" {
+  description = "Folder holding the Lambda zips that `make build` writes (dist/functions). Null means ../dist/functions beside this module."
+  type        = string
+  default     = null
+}
+
+variable "max_upload_bytes" {
+  description = "Largest upload the pipeline accepts, in bytes. Extract downloads it into Lambda's /tmp, so keep it under the extract function's ephemeral storage."
+  type        = number
+  default     = 2147483648
+
+  validation {
+    condition     = var.max_upload_bytes > 0 && var.max_upload_bytes == floor(var.max_upload_bytes)
+    error_message = "max_upload_bytes must be a positive whole number of bytes."
+  }
+}
+
+variable "allowed_extensions" {
+  description = "File extensions (without the dot) that start the pipeline when uploaded under uploads/ or contributions/."
+  type        = list(string)
+  default     = ["mp4", "mov", "mkv", "webm", "mpg", "mpeg", "avi", "m4v"]
+
+  validation {
+    condition     = length(var.allowed_extensions) > 0 && alltrue([for ext in var.allowed_extensions : can(regex("^[a-z0-9]{1,8}$", ext))])
+    error_message = "allowed_extensions must be a non-empty list of lowercase extensions without dots, e.g. [\"mp4\", \"mov\"]."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins allowed to upload to the uploads bucket from a browser (e.g. the web page's URL). Empty means no CORS rule."
+  type        = list(string)
+  default     = []
+}
+
+variable "transcribe_language" {
+  description = "Amazon Transcribe language code (en-US, de-DE, ...), or 'auto' to identify the language per video."
+  type        = string
+  default     = "en-US"
+
+  validation {
+    condition     = can(regex("^(auto|[a-z]{2,3}-[A-Z]{2})$", var.transcribe_language))
+    error_message = "transcribe_language must be a language code such as en-US, or 'auto'."
+  }
+}
+
+variable "max_speakers" {
+  description = "Most speakers Amazon Transcribe labels in one video (2 to 30)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.max_speakers >= 2 && var.max_speakers <= 30
+    error_message = "max_speakers must be between 2 and 30, the range Amazon Transcribe accepts."
+  }
+}
+
+variable "poll_interval_seconds" {
+  description = "Seconds between two status checks of an asynchronous branch (Transcribe, Rekognition, lip reading)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.poll_interval_seconds >= 1 && var.poll_interval_seconds <= 300
+    error_message = "poll_interval_seconds must be between 1 and 300."
+  }
+}
+
+variable "max_poll_attempts" {
+  description = "Status checks a branch may make before it gives up with PollingTimeoutError; with poll_interval_seconds this bounds each branch's time."
+  type        = number
+  default     = 240
+
+  validation {
+    condition     = var.max_poll_attempts >= 1 && var.max_poll_attempts <= 2000
+    error_message = "max_poll_attempts must be between 1 and 2000 (each check is a state transition that is billed)."
+  }
+}
+
+variable "execution_timeout_seconds" {
+  description = "Longest a whole pipeline execution may run before Step Functions stops it."
+  type        = number
+  default     = 10800
+}
+
+variable "processed_retention_days" {
+  description = "Days the processed bucket keeps a job's files (jobs/<jobId>/...) before they expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.processed_retention_days >= 1
+    error_message = "processed_retention_days must be at least 1."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Days the versioned buckets keep overwritten or deleted object versions."
+  type        = number
+  default     = 30
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the functions' and the state machine's logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts, e.g. 7, 14, 30, 90 or 365."
+  }
+}
+
+variable "log_level" {
+  description = "Powertools log level of every function."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARN or ERROR."
+  }
+}
+
+variable "alarm_email" {
+  description = "Email address told when executions fail or uploads land in the dead-letter queue. Null means alarms without notifications."
+  type        = string
+  default     = null
+}
+
+variable "vpc_id" {
+  description = "VPC of the lip-reading GPU instance and of the function that calls it."
+  type        = string
+}
+
+variable "avhubert_subnet_id" {
+  description = "Private subnet of the lip-reading GPU instance. It needs a route to S3 (NAT or gateway endpoint) and to SSM."
+  type        = string
+}
+
+variable "lambda_subnet_ids" {
+  description = "Private subnets of the invoke-lipreading function. They need routes to the EC2, S3 and DynamoDB APIs (NAT or VPC endpoints)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.lambda_subnet_ids) > 0
+    error_message = "lambda_subnet_ids must name at least one subnet (two in different zones is better)."
+  }
+}
+
+variable "avhubert_instance_type" {
+  description = "EC2 instance type of the lip-reading server (a CUDA GPU)."
+  type        = string
+  default     = "g4dn.xlarge"
+}
+
+variable "avhubert_ami_id" {
+  description = "AMI of the lip-reading server, ideally baked with ec2-avhubert/setup/setup-ubuntu-g4dn.sh. Null means the latest AWS Deep Learning Base GPU AMI (Ubuntu 22.04); then run that script once over SSM."
+  type        = string
+  default     = null
+}
+
+variable "avhubert_root_volume_gb" {
+  description = "Size of the lip-reading server's encrypted root volume, in GiB."
+  type        = number
+  default     = 100
+}
+
+variable "avhubert_port" {
+  description = "TCP port the lip-reading server listens on."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.avhubert_port >= 1024 && var.avhubert_port <= 65535
+    error_message = "avhubert_port must be an unprivileged port (1024-65535)."
+  }
+}
+
+variable "avhubert_model_prefix" {
+  description = "Key prefix in the artifacts bucket that holds the lip-reading model package (manifest.json, encoder.pt, decoder_step.pt, vocab.txt)."
+  type        = string
+  default     = "models/avhubert/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]+/$", var.avhubert_model_prefix))
+    error_message = "avhubert_model_prefix must be a key prefix ending in '/', e.g. models/avhubert/."
+  }
+}
+
+variable "avhubert_idle_shutdown_minutes" {
+  description = "Minutes without work before the lip-reading server powers its instance off (it is started again on demand)."
+  type        = number
+  default     = 15
+}
+
+variable "avhubert_warmup_max_seconds" {
+  description = "Longest the lip-reading branch waits for a stopped GPU instance to boot and serve before it gives up."
+  type        = number
+  default     = 600
+}

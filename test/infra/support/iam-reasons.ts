@@ -1,0 +1,54 @@
+/**
+ * The only places where a function's role and its code may differ, each with its reason.
+ * Adding a grant that the code does not explain means adding a line here.
+ */
+import type { GrantReason } from './terraform-checks';
+
+const OWN_LOGS = "The Lambda runtime writes the function's logs to its own log group with the function's role.";
+const ESM_POLLING = "The SQS event source mapping polls the upload queue with the function's role.";
+const VPC_NETWORKING = 'A function in a VPC creates, describes and removes its network interfaces with its own role.';
+
+export const GRANTS_BEYOND_CODE: readonly GrantReason[] = [
+  { action: 'logs:CreateLogStream', functions: 'all', reason: OWN_LOGS },
+  { action: 'logs:PutLogEvents', functions: 'all', reason: OWN_LOGS },
+  { action: 'sqs:ReceiveMessage', functions: ['start-pipeline'], reason: ESM_POLLING },
+  { action: 'sqs:DeleteMessage', functions: ['start-pipeline'], reason: ESM_POLLING },
+  { action: 'sqs:GetQueueAttributes', functions: ['start-pipeline'], reason: ESM_POLLING },
+  {
+    action: 's3:GetObject',
+    functions: ['transcribe', 'face-detect'],
+    reason: "Amazon Transcribe and Amazon Rekognition read the job's media with the caller's rights.",
+  },
+  {
+    action: 's3:PutObject',
+    functions: ['transcribe'],
+    reason: "Amazon Transcribe writes transcribe.json to OutputBucketName with the caller's rights.",
+  },
+  ...[
+    'ec2:CreateNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:DeleteNetworkInterface',
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:UnassignPrivateIpAddresses',
+  ].map((action) => ({ action, functions: ['invoke-lipreading'], reason: VPC_NETWORKING })),
+];
+
+/** SDK calls a bundle contains (a shared adapter class) but that function never makes. */
+export const WITHHELD_FROM_CODE: readonly GrantReason[] = [
+  {
+    action: 'dynamodb:PutItem',
+    functions: ['extract', 'transcribe', 'face-detect', 'invoke-lipreading', 'fuse', 'record-failure'],
+    reason: 'Only start-pipeline creates job rows (createIfAbsent); the others update rows that exist.',
+  },
+  {
+    action: 's3:PutObject',
+    functions: ['start-pipeline'],
+    reason: 'start-pipeline only heads uploads; it never writes through S3ObjectStore.',
+  },
+];
+
+/** AWS-managed policies the module may attach, with why. */
+export const ALLOWED_MANAGED_POLICIES: ReadonlyMap<string, string> = new Map([
+  ['AmazonSSMManagedInstanceCore', 'Session Manager replaces SSH on the lip-reading instance (no key pair).'],
+]);
