@@ -35,3 +35,31 @@ bench: build
 
 clean:
 	rm -rf dist .gorggle test-output
+
+# Lip-reading addon (libtorch; LIBTORCH_DIR selects another libtorch, see ec2-avhubert/native/README.md)
+# and the tiny test model packages its tests load.
+AVHUBERT_ADDON := ec2-avhubert/native/build/Release/gorggle_torch.node
+AVHUBERT_TEST_MODELS := ec2-avhubert/models/test-model/manifest.json ec2-avhubert/models/test-model-ctc/manifest.json
+# Debian's Node headers (N-API is ABI-stable) spare node-gyp a download.
+NODE_GYP_FLAGS ?= $(if $(wildcard /usr/include/node/node_api.h),--nodedir=/usr)
+# Debian's python3-torch; the pyenv python3 on PATH has no torch.
+TORCH_PYTHON ?= /usr/bin/python3
+
+.PHONY: native models
+native: $(AVHUBERT_ADDON)
+models: $(AVHUBERT_TEST_MODELS)
+
+$(AVHUBERT_ADDON): ec2-avhubert/native/binding.gyp ec2-avhubert/native/gyp-config.mjs $(wildcard ec2-avhubert/native/src/*) | $(NPM_STAMP)
+	cd ec2-avhubert/native && node-gyp rebuild $(NODE_GYP_FLAGS) -j $$(nproc)
+
+$(AVHUBERT_TEST_MODELS) &: ec2-avhubert/models/make_test_model.py
+	$(TORCH_PYTHON) $<
+
+# Lip-reading server (ec2-avhubert): the bundle systemd runs, and its CPU benchmark
+# (needs the test model from `make models`).
+.PHONY: avhubert-bundle bench-avhubert
+avhubert-bundle:
+	tsx ec2-avhubert/scripts/bundle.ts
+
+bench-avhubert:
+	tsx ec2-avhubert/bench/run.ts

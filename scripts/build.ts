@@ -5,6 +5,7 @@
  */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { writeDeterministicZip } from './build/deterministic-zip';
 import { pureSdkSchemaKeys } from './build/pure-sdk-schemas';
@@ -14,12 +15,9 @@ import { bundleDir, listFunctions, metafilePath, zipPath, type FunctionSpec } fr
 const REQUIRE_SHIM =
   "import { createRequire as __gorggleCreateRequire } from 'node:module'; const require = __gorggleCreateRequire(import.meta.url);";
 
-async function buildFunction(fn: FunctionSpec) {
-  const outDir = bundleDir(fn.name);
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
-  const outfile = path.join(outDir, 'index.mjs');
-  const result = await esbuild.build({
+/** The one esbuild configuration for Lambda bundles; the IAM test bundles with it too. */
+export function lambdaBundleOptions(fn: Pick<FunctionSpec, 'entry'>, outfile: string) {
+  return {
     entryPoints: [fn.entry],
     outfile,
     bundle: true,
@@ -35,7 +33,15 @@ async function buildFunction(fn: FunctionSpec) {
     banner: { js: REQUIRE_SHIM },
     plugins: [pureSdkSchemaKeys],
     logLevel: 'warning',
-  });
+  } satisfies esbuild.BuildOptions;
+}
+
+async function buildFunction(fn: FunctionSpec) {
+  const outDir = bundleDir(fn.name);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  const outfile = path.join(outDir, 'index.mjs');
+  const result = await esbuild.build(lambdaBundleOptions(fn, outfile));
   await writeFile(metafilePath(fn.name), JSON.stringify(result.metafile));
   await writeDeterministicZip(zipPath(fn.name), [
     { zipPath: 'index.mjs', source: outfile, mode: 0o644 },
@@ -62,7 +68,9 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { lambdaBundleOptions } from '../../../scripts/build';
 import { REPO_ROOT, type FunctionSpec } from '../../../scripts/build/functions';
 
 export interface SdkCall {
@@ -74,16 +75,9 @@ export function sdkCallsInSource(source: string, file: string): SdkCall[] {
 /** Repository-relative project files (not node_modules) that contribute code to the bundle. */
 export async function bundledProjectFiles(fn: Pick<FunctionSpec, 'name' | 'entry'>): Promise<string[]> {
   const result = await esbuild.build({
+    ...lambdaBundleOptions(fn, path.join(os.tmpdir(), 'gorggle-infra-metafile', fn.name, 'index.mjs')),
     absWorkingDir: REPO_ROOT,
-    entryPoints: [fn.entry],
-    outdir: path.join(os.tmpdir(), 'gorggle-infra-metafile', fn.name),
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
     write: false,
-    metafile: true,
     logLevel: 'silent',
   });
   const output = Object.values(result.metafile.outputs).find((candidate) => candidate.entryPoint);
