@@ -27,7 +27,7 @@ lint: setup
 	eslint --max-warnings 0 .
 	prettier --check .
 
-test: build lint
+test: build lint native models
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
 
 bench: build
