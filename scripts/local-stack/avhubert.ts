@@ -1,0 +1,128 @@
+/**
+ * The lip-reading server (ec2-avhubert) as a child process on the CPU, reading and writing
+ * the local S3. Its output goes to logs/avhubert.log; it runs in its own process group so
+ * stopping it also stops the ffmpeg it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT } from '../build/functions';
+import { LOCAL_CREDENTIALS } from './config';
+import type { ComponentLog } from './logs';
+
+export const AVHUBERT_MAIN = path.join(REPO_ROOT, 'ec2-avhubert', 'src', 'main.ts');
+export const TEST_MODEL_DIR = path.join(REPO_ROOT, 'ec2-avhubert', 'models', 'test-model');
+
+export interface AvhubertOptions {
+  host: string;
+  port: number;
+  modelDir: string;
+  s3Endpoint: string;
+  region: string;
+  tmpDir: string;
+  log: ComponentLog;
+  /** How long to wait for GET /health before going on without it. */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningAvhubert {
+  url: string;
+  pid: number | undefined;
+  /** False when the server did not answer /health in time (lip reading then degrades). */
+  ready: boolean;
+  close(): Promise<void>;
+}
+
+/** Why the server cannot start here, or undefined when it can. */
+export function avhubertUnavailableReason(modelDir: string): string | undefined {
+  if (!existsSync(AVHUBERT_MAIN)) return `${AVHUBERT_MAIN} is missing`;
+  if (!existsSync(path.join(modelDir, 'manifest.json'))) {
+    return `no model package at ${modelDir} (run \`make models\` for the test model, or set GORGGLE_MODEL_DIR)`;
+  }
+  return undefined;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+export async function startAvhubert(options: AvhubertOptions): Promise<RunningAvhubert> {
+  const { log } = options;
+  const port = options.port || (await freePort(options.host));
+  const url = `http://${options.host}:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', AVHUBERT_MAIN], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...LOCAL_CREDENTIALS,
+      AWS_REGION: options.region,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_S3: options.s3Endpoint,
+      GORGGLE_AVHUBERT_HOST: options.host,
+      GORGGLE_AVHUBERT_PORT: String(port),
+      GORGGLE_MODEL_DIR: options.modelDir,
+      GORGGLE_DEVICE: 'cpu',
+      // Never power the machine off, and stop quickly on Ctrl-C.
+      GORGGLE_IDLE_SHUTDOWN_MINUTES: '0',
+      GORGGLE_SHUTDOWN_GRACE_SECONDS: '1',
+      GORGGLE_TMP_DIR: options.tmpDir,
+    },
+  });
+  child.stdout?.pipe(log.stream, { end: false });
+  child.stderr?.pipe(log.stream, { end: false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code, signal) => log.info('lip-reading server exited', { code, signal }));
+  log.info('lip-reading server starting', { pid: child.pid, url, modelDir: options.modelDir });
+
+  const ready = await waitForHealth(url, child, options.readyTimeoutMs ?? 60_000);
+  if (!ready) log.warn('lip-reading server did not answer /health; lip reading will degrade', { url });
+
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  // If this process dies without stop(), do not leave the server behind.
+  const killOnExit = () => signalGroup('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    url,
+    pid: child.pid,
+    ready,
+    close: async () => {
+      process.removeListener('exit', killOnExit);
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

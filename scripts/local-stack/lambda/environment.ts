@@ -1,0 +1,146 @@
+/**
+ * Each function's environment: exactly the keys Terraform sets for it (terraform/pipeline.tf),
+ * with local values, plus what the Lambda runtime itself provides and the SDK endpoints.
+ */
+import type { LocalStackConfig, ResourceNames } from '../config';
+import { LOCAL_CREDENTIALS } from '../config';
+import { resolveVariables, type FunctionFacts, type TerraformFacts } from '../terraform-facts';
+
+export interface LocalEndpoints {
+  s3?: string;
+  dynamodb?: string;
+  sfn?: string;
+  transcribe?: string;
+  rekognition?: string;
+  avhubert?: string;
+}
+
+export interface EnvironmentContext {
+  config: Pick<LocalStackConfig, 'namePrefix' | 'region' | 'accountId' | 'pollIntervalSeconds'>;
+  names: ResourceNames;
+  facts: TerraformFacts;
+  endpoints: LocalEndpoints;
+}
+
+/** Keys whose Terraform value points at AWS-only infrastructure, and what replaces them locally. */
+const LOCAL_REPLACEMENTS: Record<string, (context: EnvironmentContext) => Record<string, string>> = {
+  // No EC2 instance to wake: the lip-reading server runs beside the stack.
+  AVHUBERT_INSTANCE_TAG: ({ endpoints }): Record<string, string> =>
+    endpoints.avhubert ? { AVHUBERT_ENDPOINT: endpoints.avhubert } : {},
+};
+
+/** The SDK's own endpoint variables, so the unchanged bundles talk to the local services. */
+export function endpointEnvironment(endpoints: LocalEndpoints): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (endpoints.s3) env.AWS_ENDPOINT_URL_S3 = endpoints.s3;
+  if (endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = endpoints.dynamodb;
+  if (endpoints.sfn) env.AWS_ENDPOINT_URL_SFN = endpoints.sfn;
+  if (endpoints.transcribe) env.AWS_ENDPOINT_URL_TRANSCRIBE = endpoints.transcribe;
+  if (endpoints.rekognition) env.AWS_ENDPOINT_URL_REKOGNITION = endpoints.rekognition;
+  return env;
+}
+
+/** What a client (CLI, tests) needs in its environment to use the stack with the plain SDK. */
+export function clientEnvironment(region: string, endpoints: LocalEndpoints): Record<string, string> {
+  return {
+    ...LOCAL_CREDENTIALS,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...endpointEnvironment(endpoints),
+  };
+}
+
+/**
+ * Resolves one Terraform expression to its local value. Handles the shapes pipeline.tf uses;
+ * anything else throws, so a new key cannot silently go missing locally.
+ */
+export function resolveExpression(expression: string, context: EnvironmentContext, fn: FunctionFacts): string {
+  const { facts, names, config } = context;
+  const variables: Record<string, unknown> = {
+    ...facts.variableDefaults,
+    name_prefix: config.namePrefix,
+    region: config.region,
+    poll_interval_seconds: config.pollIntervalSeconds,
+  };
+  const inner = /^\$\{(.*)\}$/s.exec(expression)?.[1]?.trim();
+  if (inner === undefined) {
+    const resolved = resolveVariables(expression, variables);
+    if (!resolved.includes('${')) return resolved;
+    throw unresolvable(expression, fn);
+  }
+  // Capture groups of `pattern` against the expression, or undefined when it does not match.
+  const groups = (pattern: RegExp) =>
+    pattern
+      .exec(inner)
+      ?.slice(1)
+      .map((group) => group ?? '');
+  const variable = groups(/^(?:tostring\()?var\.([a-z0-9_]+)\)?$/);
+  if (variable) {
+    const value = variables[variable[0] ?? ''];
+    if (value !== undefined && value !== null) return String(value);
+  }
+  const joined = groups(/^join\("(.*)",\s*var\.([a-z0-9_]+)\)$/);
+  if (joined) {
+    const [separator = ',', name = ''] = joined;
+    const value = variables[name];
+    if (Array.isArray(value)) return value.map(String).join(separator);
+  }
+  const tableResource = groups(/^aws_dynamodb_table\.([a-z0-9_]+)\.name$/)?.[0];
+  const table = facts.tables.find((candidate) => candidate.resource === tableResource);
+  if (table) return resolveVariables(table.nameTemplate, variables);
+  const bucketKey = groups(/^aws_s3_bucket\.this\["([a-z]+)"\]\.id$/)?.[0];
+  const buckets: Record<string, string> = {
+    uploads: names.uploadsBucket,
+    processed: names.processedBucket,
+    artifacts: names.artifactsBucket,
+  };
+  if (bucketKey && buckets[bucketKey]) return buckets[bucketKey];
+  if (inner === 'local.state_machine_arn') return names.stateMachineArn;
+  const timeoutMinus = groups(/^tostring\(local\.lambda_functions\.([a-z0-9_-]+)\.timeout\s*-\s*(\d+)\)$/);
+  const target = timeoutMinus && facts.functions[timeoutMinus[0] ?? ''];
+  if (timeoutMinus && target) return String(target.timeoutSeconds - Number(timeoutMinus[1]));
+  throw unresolvable(expression, fn);
+}
+
+const unresolvable = (expression: string, fn: FunctionFacts) =>
+  new Error(
+    `terraform/pipeline.tf gives ${fn.name} the value ${expression}, which the local stack cannot resolve; ` +
+      'teach resolveExpression in scripts/local-stack/lambda/environment.ts that shape, or add a LOCAL_REPLACEMENTS entry.',
+  );
+
+/** The full environment one invocation of `functionName` runs with. */
+export function functionEnvironment(
+  functionName: string,
+  context: EnvironmentContext,
+  runtime: { taskRoot: string },
+): Record<string, string> {
+  const fn = context.facts.functions[functionName];
+  if (!fn) {
+    throw new Error(`terraform/pipeline.tf deploys no function "${functionName}" (local.lambda_functions).`);
+  }
+  const env: Record<string, string> = {};
+  for (const [key, expression] of Object.entries(fn.environment)) {
+    const replace = LOCAL_REPLACEMENTS[key];
+    if (replace) Object.assign(env, replace(context));
+    else env[key] = resolveExpression(expression, context, fn);
+  }
+  const qualifiedName = context.names.functionName(functionName);
+  return {
+    // What the Lambda runtime sets for every function.
+    AWS_LAMBDA_FUNCTION_NAME: qualifiedName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${qualifiedName}`,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    LAMBDA_TASK_ROOT: runtime.taskRoot,
+    LAMBDA_RUNTIME_DIR: runtime.taskRoot,
+    _HANDLER: 'index.handler',
+    TZ: ':UTC',
+    LANG: 'en_US.UTF-8',
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+    ...clientEnvironment(context.config.region, context.endpoints),
+    ...env,
+  };
+}

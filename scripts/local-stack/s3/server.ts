@@ -1,0 +1,115 @@
+/**
+ * S3 on s3rver, with the stack's buckets created on start and the uploads bucket's
+ * ObjectCreated events turned into real S3 notification records for the upload queue.
+ */
+import type { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import type { ComponentLog } from '../logs';
+import type { NotificationFilter } from '../terraform-facts';
+import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
+
+export interface S3ServerOptions {
+  host: string;
+  port: number;
+  directory: string;
+  buckets: string[];
+  region: string;
+  /** The bucket whose notifications Terraform configures, and its filters. */
+  notifications?: {
+    bucket: string;
+    filters: readonly NotificationFilter[];
+    deliver: (notification: { Records: S3NotificationRecord[] }) => void;
+  };
+  log: ComponentLog;
+}
+
+export interface RunningS3 {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The part of s3rver 3.7 used here (it ships no types; loaded with require so no ambient declaration is needed). */
+interface S3rverInstance extends EventEmitter {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>> };
+  httpServer?: Server;
+}
+type S3rverConstructor = new (options: {
+  address: string;
+  port: number;
+  directory: string;
+  silent: boolean;
+  vhostBuckets: boolean;
+  allowMismatchedSignatures: boolean;
+  configureBuckets: Array<{ name: string; configs: string[] }>;
+}) => S3rverInstance;
+
+const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+
+export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
+  await mkdir(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: options.host,
+    port: options.port,
+    directory: options.directory,
+    silent: true,
+    // Path-style only: clients set forcePathStyle, and localhost has no bucket subdomains.
+    vhostBuckets: false,
+    // Signatures are checked (key pair S3RVER/S3RVER), so a client that signs wrongly fails here too.
+    allowMismatchedSignatures: false,
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+  });
+  const internals = server;
+  const { log, notifications } = options;
+
+  server.on('event', (event: { Records: S3rverEventRecord[] }) => {
+    if (!notifications) return;
+    for (const raw of event.Records) {
+      if (raw.s3.bucket.name !== notifications.bucket) continue;
+      toS3NotificationRecord(raw, {
+        region: options.region,
+        filters: notifications.filters,
+        eTagOf: async (bucket, key) =>
+          (await internals.store.getMetadata(bucket, key).catch(() => undefined))?.etag?.replace(/"/g, ''),
+      })
+        .then((record) => {
+          if (!record) {
+            log.info('event not sent: no notification filter matches', {
+              event: raw.eventName,
+              key: raw.s3.object.key,
+            });
+            return;
+          }
+          log.info('notification', {
+            event: record.eventName,
+            key: record.s3.object.key,
+            filter: record.s3.configurationId,
+          });
+          notifications.deliver({ Records: [record] });
+        })
+        .catch((error: unknown) => log.error('could not deliver a notification', { error }));
+    }
+  });
+
+  const address = await server.run();
+  internals.httpServer?.on('request', (request, response) => {
+    const started = Date.now();
+    response.on('finish', () =>
+      log.info(`${request.method} ${request.url} ${response.statusCode}`, { ms: Date.now() - started }),
+    );
+  });
+  log.info('s3rver listening', { address, buckets: options.buckets });
+  return {
+    url: `http://${options.host}:${address.port}`,
+    port: address.port,
+    close: async () => {
+      internals.httpServer?.closeAllConnections();
+      await server.close();
+    },
+  };
+}

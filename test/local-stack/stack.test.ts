@@ -1,0 +1,140 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { loadConfig } from '../../functions/lib/config';
+import { resourceNames } from '../../scripts/local-stack/config';
+import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
+import { StackAlreadyRunningError } from '../../scripts/local-stack/lock';
+import { functionsBuilt, startLocalStack } from '../../scripts/local-stack/stack';
+import { loadTerraformFacts, type TerraformFacts } from '../../scripts/local-stack/terraform-facts';
+import { REPO_ROOT } from '../support/paths';
+
+const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
+const DIST_DIR = path.join(REPO_ROOT, 'dist', 'functions');
+
+describe('local function environments', () => {
+  let facts: TerraformFacts;
+  const config = { namePrefix: 'gorggle', region: 'us-east-1', accountId: '000000000000', pollIntervalSeconds: 1 };
+  const endpoints = {
+    s3: 'http://127.0.0.1:1',
+    dynamodb: 'http://127.0.0.1:2',
+    sfn: 'http://127.0.0.1:3',
+    avhubert: 'http://127.0.0.1:4',
+  };
+
+  beforeAll(async () => {
+    facts = await loadTerraformFacts(TERRAFORM_DIR);
+  });
+
+  it("sets every key Terraform sets, with local values each function's config schema accepts", async () => {
+    // Prepare
+    const names = resourceNames(config);
+
+    for (const name of Object.keys(facts.functions)) {
+      // Act
+      const env = functionEnvironment(name, { config, names, facts, endpoints }, { taskRoot: '/tmp/task' });
+      const { configSchema } = (await import(`../../functions/${name}/config`)) as {
+        configSchema: Parameters<typeof loadConfig>[0];
+      };
+
+      // Assess
+      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) =>
+        key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key,
+      );
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(expectedKeys));
+      expect(() => loadConfig(configSchema, env)).not.toThrow();
+      expect(env).toMatchObject({
+        AWS_ENDPOINT_URL_S3: endpoints.s3,
+        AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+        AWS_ENDPOINT_URL_SFN: endpoints.sfn,
+        AWS_LAMBDA_FUNCTION_NAME: `gorggle-${name}`,
+        LAMBDA_TASK_ROOT: '/tmp/task',
+      });
+    }
+    const lipReading = functionEnvironment(
+      'invoke-lipreading',
+      { config, names, facts, endpoints },
+      { taskRoot: '/t' },
+    );
+    expect(lipReading).toMatchObject({ AVHUBERT_ENDPOINT: endpoints.avhubert, POLL_INTERVAL_SECONDS: '1' });
+    expect(lipReading.AVHUBERT_INSTANCE_TAG).toBeUndefined();
+    const start = functionEnvironment('start-pipeline', { config, names, facts, endpoints }, { taskRoot: '/t' });
+    expect(start.STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline');
+    expect(functionEnvironment('extract', { config, names, facts, endpoints }, { taskRoot: '/t' })).toMatchObject({
+      JOBS_TABLE: 'gorggle-jobs',
+      PROCESSED_BUCKET: 'gorggle-processed-000000000000-us-east-1',
+      FFMPEG_TIMEOUT_SECONDS: String(facts.functions.extract!.timeoutSeconds - 60),
+    });
+  });
+});
+
+const built = existsSync(TERRAFORM_DIR) && functionsBuilt(DIST_DIR, ['start-pipeline', 'extract', 'fuse']);
+(built ? describe : describe.skip)('startLocalStack (needs `make build`)', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'gorggle-stack-test-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('starts S3, DynamoDB and Step Functions on free ports, refuses a second start, and stops quickly', async () => {
+    // Act
+    const stack = await startLocalStack({
+      ports: 'random',
+      dataDir,
+      transcribe: false,
+      rekognition: false,
+      avhubert: false,
+    });
+    const second = startLocalStack({
+      ports: 'random',
+      dataDir,
+      transcribe: false,
+      rekognition: false,
+      avhubert: false,
+    });
+    const clientOptions = {
+      region: 'us-east-1',
+      credentials: {
+        accessKeyId: stack.clientEnv.AWS_ACCESS_KEY_ID!,
+        secretAccessKey: stack.clientEnv.AWS_SECRET_ACCESS_KEY!,
+      },
+    };
+    const s3 = new S3Client({ ...clientOptions, endpoint: stack.endpoints.s3, forcePathStyle: true });
+    const dynamodb = new DynamoDBClient({ ...clientOptions, endpoint: stack.endpoints.dynamodb });
+    const sfn = new SFNClient({ ...clientOptions, endpoint: stack.endpoints.sfn });
+    try {
+      const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets?.map((bucket) => bucket.Name);
+      const table = (await dynamodb.send(new DescribeTableCommand({ TableName: stack.names.jobsTable }))).Table;
+      const machine = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: stack.names.stateMachineArn }));
+
+      // Assess
+      await expect(second).rejects.toBeInstanceOf(StackAlreadyRunningError);
+      expect(buckets).toEqual(expect.arrayContaining([stack.names.uploadsBucket, stack.names.processedBucket]));
+      expect(table?.KeySchema).toEqual([{ AttributeName: 'jobId', KeyType: 'HASH' }]);
+      expect(table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+        IndexName: 'recent',
+        KeySchema: [
+          { AttributeName: 'listPk', KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+      });
+      const definition = JSON.parse(machine.definition!) as { States: Record<string, { Resource?: string }> };
+      expect(definition.States.ExtractMedia?.Resource).toBe(
+        'arn:aws:lambda:us-east-1:000000000000:function:gorggle-extract',
+      );
+    } finally {
+      s3.destroy();
+      dynamodb.destroy();
+      sfn.destroy();
+      const stopping = Date.now();
+      await stack.stop();
+      expect(Date.now() - stopping).toBeLessThan(5000);
+    }
+    expect(existsSync(path.join(dataDir, 'local-stack.lock'))).toBe(false);
+    expect(existsSync(path.join(dataDir, 'logs', 'stack.log'))).toBe(true);
+  });
+});
