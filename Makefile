@@ -15,8 +15,10 @@ $(STAMPS)/debian: scripts/setup/debian-packages.txt scripts/setup/install-debian
 	scripts/setup/install-debian-packages.sh
 	@mkdir -p $(STAMPS) && touch $@
 
+# `npm install`, not `npm ci`: npm 11.19's ci rejects lock files that leave out other
+# platforms' optional packages, which its own install writes.
 $(NPM_STAMP): package.json package-lock.json ec2-avhubert/package.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 build: setup
