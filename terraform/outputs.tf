@@ -57,3 +57,43 @@ output "alarm_topic_arn" {
   description = "SNS topic the alarms notify, or null without alarm_email."
   value       = one(aws_sns_topic.alarms[*].arn)
 }
+
+output "web_url" {
+  description = "URL of the web page (CloudFront): upload videos, watch jobs, read and download captions."
+  value       = "${local.web_origin}/"
+}
+
+output "api_url" {
+  description = "Base URL of the results API; every route needs a Cognito access token as a Bearer token."
+  value       = aws_apigatewayv2_api.results.api_endpoint
+}
+
+output "cognito_user_pool_id" {
+  description = "Cognito user pool of the web page's users; create users with `aws cognito-idp admin-create-user` (no self sign-up)."
+  value       = aws_cognito_user_pool.users.id
+}
+
+output "cognito_web_client_id" {
+  description = "Cognito app client the web page signs in with (authorization code with PKCE)."
+  value       = aws_cognito_user_pool_client.web.id
+}
+
+output "telegram_webhook_url" {
+  description = "URL to register with Telegram (scripts/set-telegram-webhook.ts does it, with the secret)."
+  value       = "${aws_apigatewayv2_api.results.api_endpoint}/telegram/webhook"
+}
+
+output "telegram_parameter_names" {
+  description = "SSM SecureString parameters holding the bot token, the webhook secret and the contributor-hash salt."
+  value       = { for key, parameter in aws_ssm_parameter.telegram : key => parameter.name }
+}
+
+output "bot_table_names" {
+  description = "DynamoDB tables of the Telegram bot: contributors, recordings, sentences and handled updates."
+  value = {
+    contributors = aws_dynamodb_table.bot_contributors.name
+    recordings   = aws_dynamodb_table.bot_recordings.name
+    sentences    = aws_dynamodb_table.bot_sentences.name
+    updates      = aws_dynamodb_table.bot_updates.name
+  }
+}

@@ -52,6 +52,29 @@ locals {
       ephemeral_storage = 512
       in_vpc            = false
     }
+    api = {
+      description       = "The results API behind the HTTP API (terraform/api.tf): uploads, jobs, executions, result links."
+      memory_size       = 512
+      timeout           = 15
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+    # terraform/bot.tf: the Telegram contributor bot and its quality-check feedback.
+    "telegram-bot" = {
+      description = "Telegram webhook: the contributor conversation; streams recordings to contributions/."
+      memory_size = 512
+      # Under the HTTP API's 30 s integration limit; a 20 MB download and upload fit well within.
+      timeout           = 28
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+    "contribution-feedback" = {
+      description       = "When a contribution's execution ends: scores the recording and tells the contributor."
+      memory_size       = 256
+      timeout           = 30
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
   }
 
   # COMMON_ENV_KEYS in functions/lib/config.ts.
@@ -102,18 +125,50 @@ locals {
     "record-failure" = {
       JOBS_TABLE = aws_dynamodb_table.jobs.name
     }
+    api = {
+      JOBS_TABLE         = aws_dynamodb_table.jobs.name
+      UPLOADS_BUCKET     = aws_s3_bucket.this["uploads"].id
+      PROCESSED_BUCKET   = aws_s3_bucket.this["processed"].id
+      MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
+      ALLOWED_EXTENSIONS = join(",", var.allowed_extensions)
+    }
+    "telegram-bot" = {
+      CONTRIBUTORS_TABLE             = aws_dynamodb_table.bot_contributors.name
+      RECORDINGS_TABLE               = aws_dynamodb_table.bot_recordings.name
+      SENTENCES_TABLE                = aws_dynamodb_table.bot_sentences.name
+      UPDATES_TABLE                  = aws_dynamodb_table.bot_updates.name
+      UPLOADS_BUCKET                 = aws_s3_bucket.this["uploads"].id
+      TELEGRAM_TOKEN_PARAMETER       = "/${var.name_prefix}/telegram/bot-token"
+      TELEGRAM_SECRET_PARAMETER      = "/${var.name_prefix}/telegram/webhook-secret"
+      CONTRIBUTOR_SALT_PARAMETER     = "/${var.name_prefix}/telegram/contributor-salt"
+      ADMIN_USER_IDS                 = join(",", var.telegram_admin_user_ids)
+      VIP_USER_IDS                   = join(",", var.telegram_vip_user_ids)
+      TEST_USER_IDS                  = join(",", var.telegram_test_user_ids)
+      MIN_VIDEO_SECONDS              = tostring(var.telegram_min_video_seconds)
+      MAX_VIDEO_SECONDS              = tostring(var.telegram_max_video_seconds)
+      MAX_RECORDINGS_PER_CONTRIBUTOR = tostring(var.telegram_max_recordings_per_contributor)
+    }
+    "contribution-feedback" = {
+      JOBS_TABLE               = aws_dynamodb_table.jobs.name
+      RECORDINGS_TABLE         = aws_dynamodb_table.bot_recordings.name
+      PROCESSED_BUCKET         = aws_s3_bucket.this["processed"].id
+      TELEGRAM_TOKEN_PARAMETER = "/${var.name_prefix}/telegram/bot-token"
+    }
   }
 
   # Each function's own policy document (below); test/infra checks them against the SDK
   # commands each bundle contains.
   function_policy_documents = {
-    "start-pipeline"    = data.aws_iam_policy_document.start_pipeline.json
-    extract             = data.aws_iam_policy_document.extract.json
-    transcribe          = data.aws_iam_policy_document.transcribe.json
-    "face-detect"       = data.aws_iam_policy_document.face_detect.json
-    "invoke-lipreading" = data.aws_iam_policy_document.invoke_lipreading.json
-    fuse                = data.aws_iam_policy_document.fuse.json
-    "record-failure"    = data.aws_iam_policy_document.record_failure.json
+    "start-pipeline"        = data.aws_iam_policy_document.start_pipeline.json
+    extract                 = data.aws_iam_policy_document.extract.json
+    transcribe              = data.aws_iam_policy_document.transcribe.json
+    "face-detect"           = data.aws_iam_policy_document.face_detect.json
+    "invoke-lipreading"     = data.aws_iam_policy_document.invoke_lipreading.json
+    fuse                    = data.aws_iam_policy_document.fuse.json
+    "record-failure"        = data.aws_iam_policy_document.record_failure.json
+    api                     = data.aws_iam_policy_document.api.json
+    "telegram-bot"          = data.aws_iam_policy_document.telegram_bot.json
+    "contribution-feedback" = data.aws_iam_policy_document.contribution_feedback.json
   }
 
   upload_object_arns   = [for prefix in local.upload_prefixes : "${aws_s3_bucket.this["uploads"].arn}/${prefix}*"]

@@ -172,12 +172,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
 }
 
 resource "aws_s3_bucket_cors_configuration" "uploads" {
-  count = length(var.cors_allowed_origins) > 0 ? 1 : 0
+  count = length(local.upload_cors_origins) > 0 ? 1 : 0
 
   bucket = aws_s3_bucket.this["uploads"].id
   cors_rule {
     allowed_methods = ["PUT", "POST"]
-    allowed_origins = var.cors_allowed_origins
+    allowed_origins = local.upload_cors_origins # web.tf: the web page plus cors_allowed_origins
     allowed_headers = ["*"]
     expose_headers  = ["ETag"]
     max_age_seconds = 3600

@@ -227,3 +227,94 @@ variable "avhubert_warmup_max_seconds" {
   type        = number
   default     = 600
 }
+
+variable "api_extra_allowed_origins" {
+  description = "Origins besides the CloudFront web page that may call the results API from a browser (e.g. http://localhost:5173 while developing the page)."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady requests per second the results API accepts before it answers 429."
+  type        = number
+  default     = 20
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Requests the results API accepts in a burst above the steady rate."
+  type        = number
+  default     = 40
+}
+
+variable "web_dist_dir" {
+  description = "Folder holding the built web page that `make build` writes (dist/web). Null means ../dist/web beside this module."
+  type        = string
+  default     = null
+}
+
+variable "web_price_class" {
+  description = "CloudFront price class of the web page (PriceClass_100, PriceClass_200 or PriceClass_All)."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.web_price_class)
+    error_message = "web_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "telegram_admin_user_ids" {
+  description = "Telegram user ids allowed the bot's admin commands (/stats, /export, /sentences add, /block, /clear_test_data)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.telegram_admin_user_ids : can(regex("^[0-9]+$", id))])
+    error_message = "telegram_admin_user_ids must be numeric Telegram user ids, e.g. [\"123456789\"]."
+  }
+}
+
+variable "telegram_vip_user_ids" {
+  description = "Telegram user ids offered the VIP menu (capture conditions, calibration and custom-text recordings)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.telegram_vip_user_ids : can(regex("^[0-9]+$", id))])
+    error_message = "telegram_vip_user_ids must be numeric Telegram user ids."
+  }
+}
+
+variable "telegram_test_user_ids" {
+  description = "Telegram user ids whose contributions are marked as test data (excluded from exports, removable with /clear_test_data)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.telegram_test_user_ids : can(regex("^[0-9]+$", id))])
+    error_message = "telegram_test_user_ids must be numeric Telegram user ids."
+  }
+}
+
+variable "telegram_min_video_seconds" {
+  description = "Shortest recording the bot accepts, in seconds."
+  type        = number
+  default     = 1
+}
+
+variable "telegram_max_video_seconds" {
+  description = "Longest recording the bot accepts, in seconds."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.telegram_max_video_seconds >= 1 && var.telegram_max_video_seconds <= 600
+    error_message = "telegram_max_video_seconds must be between 1 and 600."
+  }
+}
+
+variable "telegram_max_recordings_per_contributor" {
+  description = "Most sentence recordings one contributor may make (Common Voice caps per-person contributions too)."
+  type        = number
+  default     = 300
+}

@@ -24,6 +24,16 @@ export const GRANTS_BEYOND_CODE: readonly GrantReason[] = [
     functions: ['transcribe'],
     reason: "Amazon Transcribe writes transcribe.json to OutputBucketName with the caller's rights.",
   },
+  {
+    action: 's3:PutObject',
+    functions: ['api'],
+    reason: 'A presigned POST is signed with the API role; S3 checks s3:PutObject when the browser posts the upload.',
+  },
+  {
+    action: 's3:ListBucket',
+    functions: ['api'],
+    reason: 'Without it S3 answers a HEAD of a missing result file with 403 instead of 404.',
+  },
   ...[
     'ec2:CreateNetworkInterface',
     'ec2:DescribeNetworkInterfaces',

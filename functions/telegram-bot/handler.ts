@@ -1,0 +1,80 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Bot } from 'node-telegram-bot-api';
+import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
+import {
+  DynamoDbContributorStore,
+  DynamoDbRecordingStore,
+  DynamoDbSentenceStore,
+  DynamoDbUpdateLedger,
+} from '../lib/adapters/dynamodb-bot-store';
+import { S3VideoStore } from '../lib/adapters/s3-video-store';
+import { SsmSecrets } from '../lib/adapters/ssm-parameters';
+import { t } from '../lib/bot/i18n';
+import { DEFAULT_LANGUAGE } from '../lib/bot/model';
+import { createTelegramBot } from '../lib/bot/telegram-bot';
+import { handleWebhookRequest } from '../lib/bot/webhook';
+import { lazyConfig } from '../lib/config';
+import { logger } from '../lib/logger';
+import { systemClock } from '../lib/ports';
+import { configSchema } from './config';
+
+const config = lazyConfig(configSchema);
+let secrets: SsmSecrets | undefined;
+let cachedBot: { token: string; salt: string; bot: Bot } | undefined;
+
+/** The bot is rebuilt only when a secret it was built with changes. */
+function botFor(token: string, salt: string): Bot {
+  if (cachedBot?.token === token && cachedBot.salt === salt) return cachedBot.bot;
+  const c = config();
+  const dynamodb = dynamoDbClient();
+  const bot = createTelegramBot(token, c.TELEGRAM_API_ROOT, {
+    contributors: new DynamoDbContributorStore(dynamodb, c.CONTRIBUTORS_TABLE),
+    sentences: new DynamoDbSentenceStore(dynamodb, c.SENTENCES_TABLE),
+    recordings: new DynamoDbRecordingStore(dynamodb, c.RECORDINGS_TABLE),
+    videos: new S3VideoStore(s3Client(), c.UPLOADS_BUCKET),
+    clock: systemClock,
+    log: logger,
+    settings: {
+      uploadsBucket: c.UPLOADS_BUCKET,
+      hashSalt: salt,
+      adminIds: c.ADMIN_USER_IDS,
+      vipIds: c.VIP_USER_IDS,
+      testIds: c.TEST_USER_IDS,
+      minVideoSec: c.MIN_VIDEO_SECONDS,
+      maxVideoSec: c.MAX_VIDEO_SECONDS,
+      maxRecordingsPerContributor: c.MAX_RECORDINGS_PER_CONTRIBUTOR,
+    },
+  });
+  cachedBot = { token, salt, bot };
+  return bot;
+}
+
+/** POST /telegram/webhook (HTTP API, payload 2.0): Telegram authenticates with its secret header. */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .handler(async (event) => {
+    const c = config();
+    secrets ??= new SsmSecrets({
+      token: c.TELEGRAM_TOKEN_PARAMETER,
+      secret: c.TELEGRAM_SECRET_PARAMETER,
+      salt: c.CONTRIBUTOR_SALT_PARAMETER,
+    });
+    const { token = '', secret = '', salt = '' } = await secrets.get();
+    const bot = botFor(token, salt);
+    const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    const response = await handleWebhookRequest(
+      { headers: event.headers ?? {}, body },
+      {
+        secret,
+        ledger: new DynamoDbUpdateLedger(dynamoDbClient(), c.UPDATES_TABLE),
+        dispatch: (update) => bot.handleUpdate(update),
+        apologise: async (chatId) => {
+          await bot.api.sendMessage({ chat_id: chatId, text: t(DEFAULT_LANGUAGE, 'failed') });
+        },
+        log: logger,
+      },
+    );
+    return { statusCode: response.statusCode, headers: { 'content-type': 'text/plain' }, body: response.body };
+  });

@@ -1,0 +1,258 @@
+import type { FacesDocument, ResultDocument } from '../../functions/lib/contracts/documents';
+import type { ResultResponse } from './api';
+import { formatTime, h } from './dom';
+
+type Segment = ResultDocument['segments'][number];
+type Box = { left: number; top: number; width: number; height: number };
+
+const SOURCE_LABELS = { audio: 'heard', visual: 'lip-read', both: 'both' } as const;
+const SOURCE_TITLES = { audio: 'heard', visual: 'lip-read', both: 'heard and lip-read' } as const;
+const MODALITY_LABELS = {
+  transcribe: 'Speech (Amazon Transcribe)',
+  faces: 'Faces (Amazon Rekognition)',
+  lipreading: 'Lip reading (AV-HuBERT)',
+};
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`A result file could not be read (HTTP ${response.status}).`);
+  return (await response.json()) as T;
+}
+
+/** The video with caption tracks and face boxes, the transcript, modalities and downloads. */
+export async function resultViewer(links: ResultResponse): Promise<HTMLElement> {
+  const { files } = links;
+  if (!files.result) return h('p', { class: 'error-text' }, 'This job has no result.json.');
+  const result = await fetchJson<ResultDocument>(files.result.url);
+  const faces = files.faces ? await fetchJson<FacesDocument>(files.faces.url).catch(() => undefined) : undefined;
+
+  const video = h('video', {
+    controls: true,
+    crossorigin: 'anonymous',
+    preload: 'metadata',
+    playsinline: true,
+    'aria-label': 'The video with captions',
+    ...(files.poster ? { poster: files.poster.url } : {}),
+  });
+  const tracks: Array<[string, string, string | undefined]> = [
+    ['fused', 'Fused', files.captions?.url],
+    ['audio', 'Speech only', files.audioCaptions?.url],
+    ['visual', 'Lip reading only', files.visualCaptions?.url],
+  ];
+  for (const [id, label, url] of tracks) {
+    if (!url) continue;
+    video.append(
+      h('track', { kind: 'captions', label, srclang: 'en', src: url, 'data-track': id, default: id === 'fused' }),
+    );
+  }
+  if (files.video) video.append(h('source', { src: files.video.url, type: 'video/mp4' }));
+
+  const overlay = h('div', { class: 'face-layer', 'aria-hidden': 'true' });
+  const frame = h('div', { class: 'video-frame' }, video, overlay);
+  video.addEventListener('loadedmetadata', () => {
+    if (video.videoWidth && video.videoHeight) frame.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
+  });
+
+  const choose = (id: string) => {
+    for (const track of Array.from(video.textTracks)) {
+      const element = video.querySelector(`track[label="${CSS.escape(track.label)}"]`);
+      track.mode = element?.getAttribute('data-track') === id ? 'showing' : 'disabled';
+    }
+  };
+  const trackPicker = h(
+    'fieldset',
+    { class: 'track-picker' },
+    h('legend', {}, 'Captions'),
+    [...tracks.filter(([, , url]) => url), ['off', 'Off', 'off'] as const].map(([id, label]) =>
+      h(
+        'label',
+        {},
+        h('input', { type: 'radio', name: 'captions', value: id, checked: id === 'fused', onchange: () => choose(id) }),
+        ` ${label}`,
+      ),
+    ),
+  );
+  // Tracks load lazily; make the fused one show as soon as the list exists.
+  video.textTracks.addEventListener('addtrack', () => choose('fused'));
+  queueMicrotask(() => choose('fused'));
+
+  const transcript = h('ol', { class: 'transcript', 'aria-label': 'Transcript' });
+  const lines = result.segments.map((segment) => transcriptLine(segment, video));
+  transcript.append(...lines.map((line) => line.element));
+
+  const drawFaces = () => {
+    const time = video.currentTime;
+    const boxes = facesAt(time, result, faces);
+    overlay.replaceChildren(
+      ...boxes.map(({ box, label }) => {
+        const element = h('div', { class: 'face-box' }, h('span', {}, label));
+        element.style.left = `${box.left * 100}%`;
+        element.style.top = `${box.top * 100}%`;
+        element.style.width = `${box.width * 100}%`;
+        element.style.height = `${box.height * 100}%`;
+        return element;
+      }),
+    );
+    lines.forEach((line, index) => {
+      const segment = result.segments[index];
+      line.element.classList.toggle('active', Boolean(segment && time >= segment.start && time < segment.end));
+    });
+  };
+  const tick = () => {
+    drawFaces();
+    if (!video.paused && !video.ended) requestAnimationFrame(tick);
+  };
+  video.addEventListener('play', () => requestAnimationFrame(tick));
+  video.addEventListener('seeked', drawFaces);
+  video.addEventListener('timeupdate', drawFaces);
+  video.addEventListener('loadeddata', drawFaces);
+
+  const downloads: Array<[keyof typeof files, string]> = [
+    ['captions', 'Captions (VTT)'],
+    ['captionsSrt', 'Captions (SRT)'],
+    ['result', 'Result (JSON)'],
+    ['audioCaptions', 'Speech only (VTT)'],
+    ['visualCaptions', 'Lip reading only (VTT)'],
+  ];
+
+  const { metrics } = result;
+  return h(
+    'div',
+    { class: 'result' },
+    h(
+      'section',
+      { class: 'card player', 'aria-labelledby': 'player-heading' },
+      h('h2', { id: 'player-heading' }, 'Result'),
+      frame,
+      trackPicker,
+      h(
+        'p',
+        { class: 'muted small' },
+        `${metrics.durationSec.toFixed(1)} s · ${metrics.words} words · ${metrics.speakers} ${metrics.speakers === 1 ? 'speaker' : 'speakers'}`,
+        metrics.wer
+          ? ` · WER ${(['audio', 'visual', 'fused'] as const)
+              .flatMap((k) => {
+                const value = metrics.wer?.[k];
+                return value === undefined ? [] : [`${k} ${(value * 100).toFixed(1)}%`];
+              })
+              .join(', ')}`
+          : '',
+      ),
+      h(
+        'nav',
+        { class: 'downloads', 'aria-label': 'Downloads' },
+        downloads.map(([name, label]) => {
+          const link = files[name];
+          return link ? h('a', { class: 'button', href: link.downloadUrl, download: '' }, `⬇ ${label}`) : null;
+        }),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'result-side' },
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'transcript-heading' },
+        h('h2', { id: 'transcript-heading' }, 'Transcript'),
+        h(
+          'p',
+          { class: 'legend small' },
+          'Each word shows its confidence and where it came from: ',
+          h('span', { class: 'word-source src-audio' }, 'heard'),
+          ' ',
+          h('span', { class: 'word-source src-visual' }, 'lip-read'),
+          ' ',
+          h('span', { class: 'word-source src-both' }, 'both'),
+          '. Select a line to play from there.',
+        ),
+        result.segments.length ? transcript : h('p', { class: 'muted' }, 'No speech was found.'),
+      ),
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'modalities-heading' },
+        h('h2', { id: 'modalities-heading' }, 'Inputs'),
+        h(
+          'ul',
+          { class: 'modalities' },
+          (Object.keys(MODALITY_LABELS) as Array<keyof typeof MODALITY_LABELS>).map((name) => {
+            const modality = result.modalities[name];
+            return h(
+              'li',
+              { class: `modality modality-${modality.status}` },
+              h('strong', {}, MODALITY_LABELS[name]),
+              h('span', { class: `badge stage-badge-${modality.status}` }, modality.status),
+              modality.reason || modality.error
+                ? h('p', { class: 'small' }, modality.reason ?? `${modality.error?.name}: ${modality.error?.message}`)
+                : null,
+            );
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function transcriptLine(segment: Segment, video: HTMLVideoElement): { element: HTMLLIElement } {
+  const seek = () => {
+    video.currentTime = segment.start;
+    void video.play().catch(() => undefined);
+  };
+  const element = h(
+    'li',
+    { class: 'line' },
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'line-seek',
+        onclick: seek,
+        'aria-label': `Play from ${formatTime(segment.start)}: ${segment.text}`,
+      },
+      h('span', { class: 'line-time' }, formatTime(segment.start)),
+      h('span', { class: 'speaker' }, segment.speaker),
+    ),
+    h(
+      'span',
+      { class: 'words' },
+      segment.words.map((word) => {
+        const percent = Math.round(word.confidence * 100);
+        return h(
+          'span',
+          { class: `word src-${word.source}`, title: `${SOURCE_TITLES[word.source]}, ${percent}% confident` },
+          h('span', { class: 'word-text' }, word.text),
+          h('span', { class: 'word-meta' }, `${percent}% ${SOURCE_LABELS[word.source]}`),
+        );
+      }),
+      segment.words.length ? null : h('span', { class: 'word-text' }, segment.text),
+    ),
+  );
+  return { element };
+}
+
+/** Face boxes to draw at `time`: the tracked detections nearest in time, else the segment's face. */
+function facesAt(
+  time: number,
+  result: ResultDocument,
+  faces: FacesDocument | undefined,
+): Array<{ box: Box; label: string }> {
+  const speakerOf = (trackId: string) =>
+    result.segments.find((s) => s.face?.faceId === trackId && time >= s.start && time < s.end)?.speaker;
+  if (faces?.detections.length) {
+    const window = Math.max(faces.frameIntervalSec, 0.2);
+    const nearest = new Map<string, FacesDocument['detections'][number]>();
+    for (const detection of faces.detections) {
+      if (Math.abs(detection.time - time) > window) continue;
+      const current = nearest.get(detection.trackId);
+      if (!current || Math.abs(detection.time - time) < Math.abs(current.time - time))
+        nearest.set(detection.trackId, detection);
+    }
+    if (nearest.size) {
+      return [...nearest.values()].map((d) => ({ box: d.box, label: speakerOf(d.trackId) ?? `face ${d.trackId}` }));
+    }
+  }
+  return result.segments.flatMap((segment) =>
+    segment.face && time >= segment.start && time < segment.end
+      ? [{ box: segment.face.box, label: segment.speaker }]
+      : [],
+  );
+}
