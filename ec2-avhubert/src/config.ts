@@ -1,0 +1,93 @@
+import os from 'node:os';
+import * as z from 'zod';
+
+/**
+ * The server's configuration, from the environment (systemd reads it from
+ * /etc/gorggle/avhubert.env). Every key has a default that works for a local CPU run.
+ */
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+export const serverEnvSchema = z.object({
+  GORGGLE_AVHUBERT_PORT: int(8080, 0).pipe(z.number().max(65535)),
+  GORGGLE_AVHUBERT_HOST: z.string().min(1).default('0.0.0.0'),
+  /** The model package folder (manifest.json, encoder.pt, decoder_step.pt, vocab.txt). */
+  GORGGLE_MODEL_DIR: z.string().min(1).optional(),
+  MODEL_DIR: z.string().min(1).optional(),
+  GORGGLE_DEVICE: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** Jobs waiting behind the running ones; beyond this POST answers 429. */
+  GORGGLE_QUEUE_CAPACITY: int(16, 1),
+  /** Jobs run at once: 1 on one GPU, so they never fight for its memory. */
+  GORGGLE_CONCURRENCY: int(1, 1),
+  GORGGLE_JOB_TIMEOUT_SECONDS: int(900, 1),
+  /** Seconds SIGTERM waits for the job in flight before failing it. */
+  GORGGLE_SHUTDOWN_GRACE_SECONDS: int(60, 0),
+  /** Minutes with nothing queued or running before the instance powers off; 0 never. */
+  GORGGLE_IDLE_SHUTDOWN_MINUTES: z.coerce.number().min(0).default(15),
+  /** Allowed for the service user by the polkit rule that setup/ installs (sudo is blocked by NoNewPrivileges). */
+  GORGGLE_POWEROFF_COMMAND: z.string().min(1).default('/usr/bin/systemctl --no-ask-password poweroff'),
+  /** s3://bucket/prefix/ the setup script syncs the model package from. */
+  GORGGLE_MODEL_S3_URI: z
+    .string()
+    .regex(/^s3:\/\/[^/]+(\/.*)?$/, 'must look like s3://bucket/prefix/')
+    .optional(),
+  GORGGLE_TMP_DIR: z.string().min(1).default(os.tmpdir()),
+  GORGGLE_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  modelDir: string;
+  device: 'cpu' | 'cuda';
+  queueCapacity: number;
+  concurrency: number;
+  jobTimeoutMs: number;
+  shutdownGraceMs: number;
+  /** 0 disables the idle power-off. */
+  idleShutdownMs: number;
+  powerOffCommand: string;
+  modelS3Uri?: string;
+  tmpDir: string;
+  logLevel: LogLevel;
+}
+
+export class ServerConfigError extends Error {
+  override readonly name = 'ServerConfigError';
+}
+
+/** Parses the environment; names every bad key and how to fix it. */
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = serverEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new ServerConfigError(
+      `Invalid lip-reading server configuration (${problems}). Fix /etc/gorggle/avhubert.env.`,
+    );
+  }
+  const e = parsed.data;
+  const modelDir = e.GORGGLE_MODEL_DIR ?? e.MODEL_DIR;
+  if (!modelDir) {
+    throw new ServerConfigError(
+      'GORGGLE_MODEL_DIR is not set. Point it at a model package folder (with manifest.json), e.g. ec2-avhubert/models/test-model after `make models`.',
+    );
+  }
+  return {
+    port: e.GORGGLE_AVHUBERT_PORT,
+    host: e.GORGGLE_AVHUBERT_HOST,
+    modelDir,
+    device: e.GORGGLE_DEVICE,
+    queueCapacity: e.GORGGLE_QUEUE_CAPACITY,
+    concurrency: e.GORGGLE_CONCURRENCY,
+    jobTimeoutMs: e.GORGGLE_JOB_TIMEOUT_SECONDS * 1000,
+    shutdownGraceMs: e.GORGGLE_SHUTDOWN_GRACE_SECONDS * 1000,
+    idleShutdownMs: Math.round(e.GORGGLE_IDLE_SHUTDOWN_MINUTES * 60_000),
+    powerOffCommand: e.GORGGLE_POWEROFF_COMMAND,
+    modelS3Uri: e.GORGGLE_MODEL_S3_URI,
+    tmpDir: e.GORGGLE_TMP_DIR,
+    logLevel: e.GORGGLE_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The lip-reading server's entry point (systemd runs its esbuild bundle, dist/server.mjs).
+ * Loads the model once, serves jobs, and on SIGTERM drains and exits 0.
+ */
+import { deviceInfo } from '../native';
+import { loadServerConfig } from './config';
+import { loadModelPackage } from './model';
+import { createObjectStore } from './pipeline/s3';
+import { preprocessVideoStream } from './preprocess';
+import { createLogger } from './server/logger';
+import { startService } from './server/service';
+
+async function main(): Promise<void> {
+  const config = loadServerConfig();
+  const log = createLogger(config.logLevel);
+  const loadStarted = Date.now();
+  const model = await loadModelPackage(config.modelDir, { device: config.device });
+  log.info('model loaded', {
+    model: model.name,
+    mode: model.mode,
+    device: config.device,
+    ms: Date.now() - loadStarted,
+  });
+
+  const server = await startService(config, {
+    model,
+    preprocess: preprocessVideoStream,
+    store: createObjectStore(),
+    log,
+    deviceInfo,
+  });
+
+  const stop = (signal: string) => {
+    log.info('signal received', { signal });
+    server
+      .shutdown()
+      .then(() => {
+        model.dispose();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error('shutdown failed', { error });
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // A bad config or a missing model is fatal: say why on stderr, and let systemd decide.
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import { loadServerConfig, ServerConfigError } from '../src/config';
+
+describe('server configuration', () => {
+  it('fills defaults that suit one GPU and reads the model folder from either key', () => {
+    const config = loadServerConfig({ MODEL_DIR: '/opt/models/current' });
+    expect(config).toMatchObject({
+      modelDir: '/opt/models/current',
+      port: 8080,
+      host: '0.0.0.0',
+      device: 'cpu',
+      concurrency: 1,
+      queueCapacity: 16,
+      jobTimeoutMs: 900_000,
+      idleShutdownMs: 15 * 60_000,
+      logLevel: 'info',
+    });
+    expect(loadServerConfig({ GORGGLE_MODEL_DIR: '/a', MODEL_DIR: '/b' }).modelDir).toBe('/a');
+  });
+
+  it('parses numbers from strings, and 0 idle minutes disables the power-off', () => {
+    const config = loadServerConfig({
+      GORGGLE_MODEL_DIR: '/m',
+      GORGGLE_AVHUBERT_PORT: '9000',
+      GORGGLE_DEVICE: 'cuda',
+      GORGGLE_IDLE_SHUTDOWN_MINUTES: '0',
+      GORGGLE_JOB_TIMEOUT_SECONDS: '30',
+      GORGGLE_MODEL_S3_URI: 's3://models/avhubert/large/',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      device: 'cuda',
+      idleShutdownMs: 0,
+      jobTimeoutMs: 30_000,
+      modelS3Uri: 's3://models/avhubert/large/',
+    });
+  });
+
+  it('says which model key is missing and how to fix it', () => {
+    expect(() => loadServerConfig({})).toThrow(ServerConfigError);
+    expect(() => loadServerConfig({})).toThrow(/GORGGLE_MODEL_DIR is not set.*make models/);
+  });
+
+  it('names every bad key', () => {
+    const load = () =>
+      loadServerConfig({
+        GORGGLE_MODEL_DIR: '/m',
+        GORGGLE_DEVICE: 'tpu',
+        GORGGLE_CONCURRENCY: '0',
+        GORGGLE_MODEL_S3_URI: 'https://example.com/model',
+      });
+    expect(load).toThrow(/GORGGLE_DEVICE/);
+    expect(load).toThrow(/GORGGLE_CONCURRENCY/);
+    expect(load).toThrow(/GORGGLE_MODEL_S3_URI: must look like s3:\/\/bucket\/prefix\//);
+  });
+});
