@@ -14,7 +14,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { median } from '../../bench/stats';
 import { gridClip } from '../../test/support/paths';
-import { preprocessVideo, type PreprocessOptions, type PreprocessTimings } from '../src/preprocess';
+import {
+  disposeDefaultLandmarkEngine,
+  preprocessVideo,
+  type PreprocessOptions,
+  type PreprocessTimings,
+} from '../src/preprocess';
 import { createFaceApiEngine, type LandmarkEngine } from '../src/preprocess/face-landmarks';
 import { createWorkerLandmarkEngine } from '../src/preprocess/landmark-workers';
 import { concatClips } from '../test/support/server-media';
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
     await series(`${CLIPS.length} single clips`, CLIPS.map(gridClip), options);
   } finally {
     await rm(workDir, { recursive: true, force: true });
-    await engine?.dispose?.();
+    await (engine?.dispose?.() ?? disposeDefaultLandmarkEngine());
   }
 }
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { GRID_DIR, hasGrid, testOutputDir } from '../../test/support/paths';
 import {
   AUDIO_FEATURE_DIM,
+  createFaceApiEngine,
+  disposeDefaultLandmarkEngine,
   PreprocessError,
   preprocessVideo,
   ROI_SIZE,
@@ -28,6 +30,8 @@ interface ClipRun {
   result: PreprocessResult;
   aligned: AlignedFrame[];
 }
+
+afterAll(() => disposeDefaultLandmarkEngine());
 
 describeGrid('preprocessVideo on the GRID clips', () => {
   const runs = new Map<string, ClipRun>();
@@ -91,6 +95,24 @@ describeGrid('preprocessVideo on the GRID clips', () => {
     expect(mean).toBeCloseTo(0, 4);
     expect(variance).toBeCloseTo(1, 2);
   });
+
+  it('gives the same crops with landmarks in this thread as with the default engine', async () => {
+    // Prepare
+    const { result: byDefault } = runs.get(PREVIEW_CLIP)!;
+
+    // Act
+    const inThisThread = await preprocessVideo(path.join(GRID_DIR, PREVIEW_CLIP), {
+      engine: await createFaceApiEngine(),
+    });
+
+    // Assess: normalised pixels agree (std 0.165: 0.01 is about half a gray level).
+    const [a, b] = [byDefault.chunks[0]!.video, inThisThread.chunks[0]!.video];
+    expect(b).toHaveLength(a.length);
+    let max = 0;
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+    expect(max).toBeLessThan(0.01);
+    expect(inThisThread.faceFoundFrames).toBe(byDefault.faceFoundFrames);
+  }, 60_000);
 
   it('the mouth opens and closes while the speaker talks', () => {
     const { result } = runs.get(PREVIEW_CLIP)!;

@@ -79,9 +79,15 @@ export function decodeSize(probe: MediaProbe, maxHeight: number): { width: numbe
   return { width: even(probe.width * scale), height: even(probe.height * scale) };
 }
 
+/** Decoded frames ffmpeg may run ahead of the consumer by, as bytes (and at most 32 frames). */
+const READ_AHEAD_BYTES = 48 * 1024 * 1024;
+const MAX_READ_AHEAD_FRAMES = 32;
+
 /**
  * Decodes the first video stream at `fps` constant frame rate as RGB frames, one at a time:
- * ffmpeg writes raw frames to a pipe, and backpressure keeps only a few in memory.
+ * ffmpeg writes raw frames to a pipe, and up to READ_AHEAD_BYTES of them are taken off it
+ * while the consumer is busy, so ffmpeg decodes on another core meanwhile instead of
+ * waiting on a full pipe. Beyond that, backpressure pauses it.
  */
 export async function* decodeVideoFrames(
   filePath: string,
@@ -90,6 +96,7 @@ export async function* decodeVideoFrames(
   tools: MediaTools,
 ): AsyncGenerator<RgbFrame> {
   const frameBytes = size.width * size.height * 3;
+  const readAhead = Math.max(2, Math.min(MAX_READ_AHEAD_FRAMES, Math.floor(READ_AHEAD_BYTES / frameBytes)));
   const child = spawn(
     tools.ffmpegPath,
     [
@@ -102,23 +109,51 @@ export async function* decodeVideoFrames(
   const exit = exitOf(child);
   // Awaited below unless the consumer stops early; never left as an unhandled rejection.
   exit.catch(() => undefined);
+  const stdout = child.stdout as NodeJS.ReadableStream;
+  const ready: Uint8Array[] = [];
   let frame = new Uint8Array(frameBytes);
   let filled = 0;
+  let ended = false;
+  let wake: (() => void) | null = null;
+  const wakeConsumer = () => {
+    wake?.();
+    wake = null;
+  };
+  stdout.on('data', (chunk: Buffer) => {
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(frameBytes - filled, chunk.length - offset);
+      frame.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === frameBytes) {
+        ready.push(frame);
+        frame = new Uint8Array(frameBytes);
+        filled = 0;
+      }
+    }
+    if (ready.length >= readAhead) stdout.pause();
+    wakeConsumer();
+  });
+  stdout.once('end', () => {
+    ended = true;
+    wakeConsumer();
+  });
+  stdout.once('error', () => {
+    ended = true;
+    wakeConsumer();
+  });
   let completed = false;
   try {
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const take = Math.min(frameBytes - filled, chunk.length - offset);
-        frame.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === frameBytes) {
-          yield { width: size.width, height: size.height, data: frame };
-          frame = new Uint8Array(frameBytes);
-          filled = 0;
-        }
+    for (;;) {
+      const next = ready.shift();
+      if (next) {
+        if (ready.length < readAhead && stdout.isPaused()) stdout.resume();
+        yield { width: size.width, height: size.height, data: next };
+        continue;
       }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
     const { code, stderr } = await exit;
     if (code !== 0) {

@@ -1,6 +1,6 @@
 import { planChunks, type FrameSpan } from './chunking';
 import { PreprocessError } from './errors';
-import { createFaceApiEngine, type FaceApiOptions, type LandmarkEngine } from './face-landmarks';
+import type { FaceApiOptions, LandmarkEngine } from './face-landmarks';
 import { decodeAudio, decodeSize, decodeVideoFrames, defaultMediaTools, probeMedia, type MediaTools } from './ffmpeg';
 import { LogFilterbank, SAMPLE_RATE, stackedAudioFeatures } from './filterbank';
 import {
@@ -12,12 +12,15 @@ import {
   type ResolvedFrame,
   type SmoothedFrame,
 } from './landmark-track';
+import { defaultLandmarkEngine } from './landmark-workers';
 import { FPS, ROI_SIZE, SMOOTHING_WINDOW } from './mean-face';
 import { roiGeometry, warpRoi, type RgbFrame, type RoiGeometry } from './roi';
 import { FaceTracker } from './tracker';
 
 export { PreprocessError, type PreprocessFailureReason } from './errors';
 export { AUDIO_FEATURE_DIM } from './filterbank';
+export { createFaceApiEngine, type LandmarkEngine } from './face-landmarks';
+export { createWorkerLandmarkEngine, defaultLandmarkEngine, disposeDefaultLandmarkEngine } from './landmark-workers';
 export { ROI_SIZE } from './mean-face';
 
 const ROI_PIXELS = ROI_SIZE * ROI_SIZE;
@@ -36,7 +39,10 @@ export interface PreprocessOptions {
   onRoiFrame?: (frameIndex: number, roi88: Uint8Array) => void;
   /** Sees each frame's landmarks (source pixels) and alignment, e.g. for checks and overlays. */
   onAlignedFrame?: (frame: AlignedFrame) => void;
-  /** Face detection and landmarks; default face-api on tfjs-wasm in this thread. */
+  /**
+   * Face detection and landmarks; default `defaultLandmarkEngine()`: face-api on tfjs-wasm in
+   * worker threads (in this thread on a single core), started once per process.
+   */
   engine?: LandmarkEngine;
   faceApi?: FaceApiOptions;
   /** ffmpeg/ffprobe binaries; default FFMPEG_PATH/FFPROBE_PATH or the ones on PATH. */
@@ -143,7 +149,7 @@ export async function* preprocessVideoStream(
   const audio = options.withAudio ? startAudio(filePath, probe.hasAudio, tools, timings) : null;
   audio?.catch(() => undefined);
 
-  const engine = options.engine ?? (await createFaceApiEngine(options.faceApi));
+  const engine = options.engine ?? (await defaultLandmarkEngine(options.faceApi));
   const tracker = new FaceTracker(engine, Math.max(1, options.detectEvery ?? 10));
   const interpolator = new LandmarkInterpolator(options.maxGapFrames ?? 100);
   const smoother = new LandmarkSmoother(SMOOTHING_WINDOW);
@@ -186,8 +192,7 @@ export async function* preprocessVideoStream(
   const resolve = (frames: ResolvedFrame[]) => {
     for (const frame of frames) align(smoother.push(frame));
   };
-  const runBatch = async (batch: RgbFrame[]) => {
-    const landmarks = await tracker.track(batch);
+  const alignBatch = (batch: RgbFrame[], landmarks: Array<Landmarks | null>) => {
     const alignStarted = performance.now();
     for (const [i, frame] of batch.entries()) {
       held.set(nextIndex, frame);
@@ -195,6 +200,23 @@ export async function* preprocessVideoStream(
       nextIndex++;
     }
     timings.alignMs += performance.now() - alignStarted;
+  };
+  // A batch's landmarks are computed (in workers) while the batch before it is aligned here.
+  let inFlight: { batch: RgbFrame[]; landmarks: Promise<Array<Landmarks | null>> } | null = null;
+  const runBatch = async (batch: RgbFrame[]) => {
+    const previous = inFlight;
+    // The tracker follows the face from the previous batch's landmarks: those come first.
+    const previousLandmarks = previous ? await previous.landmarks : null;
+    const landmarks = tracker.track(batch);
+    // Awaited on the next call or in finishBatches; never an unhandled rejection meanwhile.
+    landmarks.catch(() => undefined);
+    inFlight = { batch, landmarks };
+    if (previous && previousLandmarks) alignBatch(previous.batch, previousLandmarks);
+  };
+  const finishBatches = async () => {
+    const last = inFlight;
+    inFlight = null;
+    if (last) alignBatch(last.batch, await last.landmarks);
   };
   const finished = async function* () {
     for (const span of assembler.takeFinished())
@@ -221,6 +243,7 @@ export async function* preprocessVideoStream(
     await frames.return(undefined);
   }
   if (batch.length > 0) await runBatch(batch);
+  await finishBatches();
   const alignStarted = performance.now();
   resolve(interpolator.flush());
   align(smoother.flush());

@@ -94,7 +94,7 @@ export class FaceTracker {
   }
 }
 
-function squareOf(face: FaceBox): SquareBox {
+export function squareOf(face: FaceBox): SquareBox {
   const size = Math.max(face.width, face.height);
   return { x: face.x + face.width / 2 - size / 2, y: face.y + face.height / 2 - size / 2, size };
 }
