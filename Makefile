@@ -23,6 +23,7 @@ $(NPM_STAMP): package.json package-lock.json ec2-avhubert/package.json
 
 build: setup
 	tsx scripts/build.ts
+	tsx scripts/build-web.ts
 
 lint: setup
 	tsc --noEmit -p tsconfig.json
@@ -34,6 +35,13 @@ test: build lint native models
 
 bench: build
 	tsx bench/run.ts
+	tsx scripts/build-web.ts
+
+# The whole pipeline on this machine: VIDEO=path processes that file (default: a GRID clip,
+# else a generated sample); ONCE=1 stops afterwards and exits 0 for COMPLETED/DEGRADED.
+.PHONY: local
+local: build native models
+	tsx scripts/local/make-local.ts $(if $(VIDEO),--video '$(VIDEO)') $(if $(filter 1 true yes,$(ONCE)),--once)
 
 clean:
 	rm -rf dist .gorggle test-output
@@ -57,11 +65,11 @@ $(AVHUBERT_ADDON): ec2-avhubert/native/binding.gyp ec2-avhubert/native/gyp-confi
 $(AVHUBERT_TEST_MODELS) &: ec2-avhubert/models/make_test_model.py
 	$(TORCH_PYTHON) $<
 
-# Lip-reading server (ec2-avhubert): the bundle systemd runs, and its CPU benchmark
-# (needs the test model from `make models`).
+# Lip-reading server (ec2-avhubert): the bundle systemd runs (the addon is copied beside
+# it when built), and its CPU benchmark with the test model.
 .PHONY: avhubert-bundle bench-avhubert
 avhubert-bundle:
 	tsx ec2-avhubert/scripts/bundle.ts
 
-bench-avhubert:
+bench-avhubert: native models
 	tsx ec2-avhubert/bench/run.ts

@@ -20,6 +20,8 @@ export function createComponentLog(logDir: string, component: string, options: L
   mkdirSync(logDir, { recursive: true });
   const file = path.join(logDir, `${component}.log`);
   const stream = createWriteStream(file, { flags: 'a' });
+  // Every concurrent invocation of a function pipes its worker's stdout and stderr in here.
+  stream.setMaxListeners(0);
   const write = (level: string, message: string, fields?: Record<string, unknown>) => {
     const line = `${new Date().toISOString()} ${level} ${message}${fields ? ` ${safeJson(fields)}` : ''}\n`;
     if (!stream.writableEnded) stream.write(line);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { renderStateMachine } from '../render-statemachine';
-import { avhubertUnavailableReason, startAvhubert, TEST_MODEL_DIR } from './avhubert';
+import { avhubertUnavailableReason, startAvhubert, TEST_MODEL_DIR, type RunningAvhubert } from './avhubert';
 import {
   LOCAL_CREDENTIALS,
   resolveConfig,
@@ -40,6 +40,8 @@ export interface LocalStack {
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
+  /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
+  lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
   /** Closes everything; safe to call more than once. */
   stop(): Promise<void>;
@@ -147,7 +149,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.dynamodb = dynamodb.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
-    await startLipReading(config, s3.url, endpoints, closers, logFor, stackLog);
+    const lipReadingServer = await startLipReading(config, s3.url, endpoints, closers, logFor, stackLog);
 
     const definition = renderStateMachine({
       functionArn: names.functionArn,
@@ -201,6 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
+      ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),
     };
@@ -284,13 +287,13 @@ async function startLipReading(
   closers: Closers,
   logFor: (component: string) => ComponentLog,
   stackLog: ComponentLog,
-): Promise<void> {
-  if (!config.avhubert) return;
+): Promise<RunningAvhubert | undefined> {
+  if (!config.avhubert) return undefined;
   const modelDir = process.env.GORGGLE_MODEL_DIR || config.modelDir || TEST_MODEL_DIR;
   const unavailable = avhubertUnavailableReason(modelDir);
   if (unavailable) {
     stackLog.warn(`the lip-reading server is not started: ${unavailable}; lip reading will degrade`);
-    return;
+    return undefined;
   }
   const tmpDir = path.join(config.dataDir, 'avhubert-tmp');
   await mkdir(tmpDir, { recursive: true });
@@ -305,6 +308,7 @@ async function startLipReading(
   });
   closers.push({ name: 'lip-reading server', close: () => avhubert.close() });
   endpoints.avhubert = avhubert.url;
+  return avhubert;
 }
 
 /** True when a zip for every Terraform function is in place (for callers that want to build first). */

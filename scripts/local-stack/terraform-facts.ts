@@ -136,7 +136,8 @@ function uploadFilters(module: ParsedModule, defaults: Record<string, unknown>):
   }
   const suffixes = [...new Set(extensions.flatMap((ext) => [`.${ext.toLowerCase()}`, `.${ext.toUpperCase()}`]))];
   const notification = asRecord(module.resources.aws_s3_bucket_notification?.uploads);
-  const queue = asRecord(asArray(asRecord(asArray(notification.dynamic)[0]).queue)[0]);
+  // hcl2json gives `dynamic` as an object of block types, each an array of blocks.
+  const queue = asRecord(asArray(asRecord(notification.dynamic).queue)[0]);
   const events = asArray(asRecord(asArray(queue.content)[0]).events).map(String);
   return prefixes.flatMap((prefix) =>
     suffixes.map((suffix) => ({

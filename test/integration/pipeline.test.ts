@@ -1,0 +1,341 @@
+/**
+ * The whole pipeline on the local stack, driven as a user drives it: files uploaded to S3,
+ * jobs followed through the jobs table and Step Functions, results read from S3. One stack
+ * for the file (random ports, its own data folder); the lip-reading server is killed by the
+ * last test, so that one stays last.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { parse as parseHcl } from '@cdktf/hcl2json';
+import { facesDocumentSchema, lipReadingDocumentSchema } from '../../functions/lib/contracts/documents';
+import type { JobRecord } from '../../functions/lib/contracts/job';
+import { deriveJobId } from '../../functions/lib/pipeline/start-pipeline';
+import { GorggleClient, type JobSnapshot } from '../../scripts/gorggle-cli/gorggle-client';
+import { processVideo, type ProcessedVideo } from '../../scripts/gorggle-cli/process-video';
+import { targetForStack } from '../../scripts/gorggle-cli/target';
+import { TEST_MODEL_DIR } from '../../scripts/local-stack/avhubert';
+import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
+import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notifications';
+import { functionsBuilt, startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
+import { loadTerraformFacts } from '../../scripts/local-stack/terraform-facts';
+import { GRID_DIR, hasGrid, REPO_ROOT } from '../support/paths';
+import {
+  gridReferences,
+  makeAudioOnlyClip,
+  makeEmptyFile,
+  makeFacelessClip,
+  makeTextFile,
+  parseWebVtt,
+} from './support/media';
+
+const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
+const FUNCTIONS_DIR = path.join(REPO_ROOT, 'dist', 'functions');
+const ADDON = path.join(REPO_ROOT, 'ec2-avhubert', 'native', 'build', 'Release', 'gorggle_torch.node');
+/** The stack runs every function Terraform deploys, so every zip must be built. */
+const terraformFunctions = Object.keys((await loadTerraformFacts(TERRAFORM_DIR)).functions);
+
+const ready =
+  hasGrid &&
+  functionsBuilt(FUNCTIONS_DIR, terraformFunctions) &&
+  existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')) &&
+  existsSync(ADDON);
+if (!ready) {
+  console.warn('test/integration skipped: needs ../shared/fixtures/grid and `make build native models`.');
+}
+
+const SECONDS = 1000;
+const BAD_INPUT_LIMIT_MS = 60 * SECONDS;
+
+/** What @cdktf/hcl2json gives for a .tf file: each block type maps to arrays of blocks. */
+interface HclFile {
+  locals?: object[];
+  variable?: Record<string, Array<{ default?: unknown }>>;
+  resource?: unknown;
+}
+
+/** Why a job is not plainly COMPLETED: its error, its degraded reasons, or a modality's reason. */
+function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): string {
+  const reasons = [
+    job?.error?.message,
+    ...(job?.summary?.degradedReasons ?? []),
+    ...Object.values(processed?.result?.modalities ?? {}).map((status) => status.reason ?? status.error?.message),
+  ].filter((reason): reason is string => Boolean(reason?.trim()));
+  return reasons.join('; ');
+}
+
+(ready ? describe : describe.skip)('the pipeline on the local stack', () => {
+  let stack: LocalStack;
+  let client: GorggleClient;
+  let dataDir: string;
+  let workDir: string;
+
+  const readJson = async (key: string) => JSON.parse((await client.readProcessed(key)).toString('utf8')) as unknown;
+  const runningExecutions = async () =>
+    (
+      await client.clients.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: stack.names.stateMachineArn, statusFilter: 'RUNNING' }),
+      )
+    ).executions ?? [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'gorggle-integration-'));
+    workDir = mkdtempSync(path.join(tmpdir(), 'gorggle-integration-media-'));
+    stack = await startLocalStack({ ports: 'random', dataDir });
+    client = new GorggleClient(targetForStack(stack));
+  }, 120 * SECONDS);
+
+  afterAll(async () => {
+    client?.close();
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
+  }, 30 * SECONDS);
+
+  it('holds the stack to the same function names, environment keys and upload filters as Terraform', async () => {
+    // Prepare: read the Terraform files directly, not through the stack's own reader.
+    const hcl = async (file: string) =>
+      (await parseHcl(file, readFileSync(path.join(TERRAFORM_DIR, file), 'utf8'))) as HclFile;
+    const pipeline = await hcl('pipeline.tf');
+    const storage = await hcl('storage.tf');
+    const variables = await hcl('variables.tf');
+    const locals = Object.assign({}, ...(pipeline.locals ?? [])) as Record<string, Record<string, object>>;
+    const storageLocals = Object.assign({}, ...(storage.locals ?? [])) as { upload_prefixes: string[] };
+    const defaultOf = (name: string) => variables.variable?.[name]?.[0]?.default;
+    const functionNameTemplate = (
+      pipeline.resource as { aws_lambda_function: { this: Array<{ function_name: string }> } }
+    ).aws_lambda_function.this[0]?.function_name;
+    const notification = (
+      storage.resource as {
+        aws_s3_bucket_notification: {
+          uploads: Array<{ dynamic: { queue: Array<{ content: Array<{ events: string[] }> }> } }>;
+        };
+      }
+    ).aws_s3_bucket_notification.uploads[0]?.dynamic.queue[0]?.content[0]?.events;
+    const functionsInTerraform = Object.keys(locals.lambda_functions ?? {}).sort();
+    const extensions = defaultOf('allowed_extensions') as string[];
+    expect(notification).toEqual(['s3:ObjectCreated:*']);
+
+    // Act
+    const stackFunctions = Object.keys(stack.facts.functions).sort();
+    const environments = Object.fromEntries(
+      stackFunctions.map((name) => [
+        name,
+        functionEnvironment(
+          name,
+          { config: stack.config, names: stack.names, facts: stack.facts, endpoints: stack.endpoints },
+          { taskRoot: '/var/task' },
+        ),
+      ]),
+    );
+
+    // Assess: function names
+    expect(stackFunctions).toEqual(functionsInTerraform);
+    expect(functionNameTemplate).toBe('${var.name_prefix}-${each.key}');
+    for (const name of functionsInTerraform) {
+      expect(environments[name]?.AWS_LAMBDA_FUNCTION_NAME).toBe(`${String(defaultOf('name_prefix'))}-${name}`);
+      expect(existsSync(path.join(FUNCTIONS_DIR, `${name}.zip`))).toBe(true);
+    }
+    // Assess: environment keys, with the one documented local replacement
+    for (const name of functionsInTerraform) {
+      const terraformKeys = Object.keys({
+        ...locals.common_function_environment,
+        ...(locals.function_environment?.[name] ?? {}),
+      }).map((key) => (key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key));
+      expect(Object.keys(environments[name] ?? {})).toEqual(expect.arrayContaining(terraformKeys));
+    }
+    // Assess: event filters, every prefix with every extension in both cases
+    const expectedFilters = storageLocals.upload_prefixes.flatMap((prefix) =>
+      [...new Set(extensions.flatMap((ext) => [`.${ext.toLowerCase()}`, `.${ext.toUpperCase()}`]))].map((suffix) => ({
+        prefix,
+        suffix,
+        events: notification,
+      })),
+    );
+    expect(stack.facts.uploadFilters.map(({ prefix, suffix, events }) => ({ prefix, suffix, events }))).toEqual(
+      expect.arrayContaining(expectedFilters),
+    );
+    expect(stack.facts.uploadFilters).toHaveLength(expectedFilters.length);
+  });
+
+  it('starts nothing for uploads outside the filters (wrong prefix, wrong extension)', async () => {
+    // Prepare
+    const clip = path.join(GRID_DIR, 'bbaf2n.mpg');
+
+    // Act
+    const outside = await client.upload(clip, { key: 'elsewhere/bbaf2n.mpg' });
+    const wrongExtension = await client.upload(makeTextFile(workDir, 'notes.txt'), { key: 'uploads/notes.txt' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await stack.uploadEvents.idle();
+
+    // Assess
+    expect(await client.getJob(outside.jobId)).toBeUndefined();
+    expect(await client.getJob(wrongExtension.jobId)).toBeUndefined();
+  });
+
+  it(
+    'takes every GRID clip to COMPLETED with a transcript, faces, lip reading, captions and audio WER',
+    async () => {
+      // Prepare
+      const clips = gridReferences();
+      expect(clips.length).toBeGreaterThanOrEqual(8);
+
+      // Act: all at once, as a burst of uploads would arrive.
+      const processed = await Promise.all(
+        clips.map(({ file, reference }) =>
+          processVideo(client, path.join(GRID_DIR, file), { reference, timeoutMs: 280 * SECONDS }),
+        ),
+      );
+
+      // Assess
+      for (const [index, run] of processed.entries()) {
+        const { file } = clips[index]!;
+        const job = run.snapshot.job;
+        expect({ file, status: job?.status, reason: reasonOf(job, run) }).toEqual({
+          file,
+          status: 'COMPLETED',
+          reason: '',
+        });
+        const jobDir = `jobs/${run.uploaded.jobId}`;
+
+        const transcribe = (await readJson(`${jobDir}/transcribe.json`)) as {
+          results: { transcripts: Array<{ transcript: string }> };
+        };
+        expect(transcribe.results.transcripts[0]?.transcript.trim()).not.toBe('');
+
+        const faces = facesDocumentSchema.parse(await readJson(`${jobDir}/faces.json`));
+        const sampledFrames = Math.round(faces.durationSec / faces.frameIntervalSec);
+        const framesWithFace = new Set(faces.detections.map((detection) => detection.time.toFixed(3))).size;
+        expect({ file, coverage: framesWithFace / sampledFrames >= 0.9 }).toEqual({ file, coverage: true });
+
+        const lipReading = lipReadingDocumentSchema.parse(await readJson(`${jobDir}/lipreading.json`));
+        expect(run.result?.modalities.lipreading.status).toBe('succeeded');
+        expect(lipReading.segments.length).toBeGreaterThan(0);
+
+        const cues = parseWebVtt((await client.readProcessed(`${jobDir}/captions.vtt`)).toString('utf8'));
+        expect(cues.length).toBeGreaterThan(0);
+        cues.forEach((cue, cueIndex) => {
+          expect(cue.end).toBeGreaterThan(cue.start);
+          if (cueIndex > 0) expect(cue.start).toBeGreaterThanOrEqual(cues[cueIndex - 1]!.end);
+        });
+
+        expect(run.result?.metrics.wer?.audio).toEqual(expect.any(Number));
+      }
+    },
+    300 * SECONDS,
+  );
+
+  it(
+    'ends each bad input in a definite state with a reason within 60 s, leaving nothing running',
+    async () => {
+      // Prepare
+      const inputs = {
+        'zero-byte file': makeEmptyFile(workDir, 'empty clip.MP4'),
+        'text file named .mp4': makeTextFile(workDir, 'notes.mp4'),
+        'audio-only file': await makeAudioOnlyClip(workDir),
+        'video without a face': await makeFacelessClip(workDir),
+      };
+
+      // Act
+      const outcomes = await Promise.all(
+        Object.entries(inputs).map(async ([name, file]) => {
+          const started = Date.now();
+          const run = await processVideo(client, file, { timeoutMs: BAD_INPUT_LIMIT_MS });
+          return { name, run, ms: Date.now() - started };
+        }),
+      );
+
+      // Assess
+      for (const { name, run, ms } of outcomes) {
+        const job = run.snapshot.job;
+        expect({ name, terminal: ['COMPLETED', 'DEGRADED', 'FAILED'].includes(job?.status ?? '') }).toEqual({
+          name,
+          terminal: true,
+        });
+        expect({ name, reason: reasonOf(job, run) }).toEqual({ name, reason: expect.stringMatching(/\w+/) });
+        expect(ms).toBeLessThan(BAD_INPUT_LIMIT_MS);
+      }
+      const byName = Object.fromEntries(outcomes.map(({ name, run }) => [name, run.snapshot.job]));
+      expect(byName['zero-byte file']).toMatchObject({ status: 'FAILED', error: { name: 'UploadRejectedError' } });
+      expect(byName['zero-byte file']?.executionArn).toBeUndefined();
+      expect(byName['text file named .mp4']?.status).toBe('FAILED');
+      expect(byName['audio-only file']?.status).not.toBe('COMPLETED');
+      expect(byName['video without a face']?.status).not.toBe('COMPLETED');
+      expect(await runningExecutions()).toEqual([]);
+    },
+    120 * SECONDS,
+  );
+
+  it(
+    'makes one job when the same upload is announced more than once',
+    async () => {
+      // Prepare
+      const clip = path.join(GRID_DIR, 'lbax4n.mpg');
+      const uploaded = await client.upload(clip, { key: 'uploads/duplicate/lbax4n.mpg' });
+      const record = await toS3NotificationRecord(
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            bucket: { name: uploaded.bucket },
+            object: { key: uploaded.key, size: uploaded.size, eTag: uploaded.etag },
+          },
+        },
+        { region: stack.config.region, filters: stack.facts.uploadFilters },
+      );
+
+      // Act: S3 and SQS deliver at least once; two more deliveries of the same event.
+      stack.uploadEvents.send(JSON.stringify({ Records: [record] }));
+      stack.uploadEvents.send(JSON.stringify({ Records: [record] }));
+      const snapshot = await client.waitForJob(uploaded.jobId, { timeoutMs: 120 * SECONDS });
+      await stack.uploadEvents.idle();
+
+      // Assess
+      const executions = await client.clients.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: stack.names.stateMachineArn }),
+      );
+      const jobs = (await client.listJobs(100)).filter((job) => job.source.key === uploaded.key);
+      expect(jobs.map((job) => job.jobId)).toEqual([uploaded.jobId]);
+      expect(executions.executions?.filter((execution) => execution.name === uploaded.jobId)).toHaveLength(1);
+      expect(deriveJobId(uploaded.bucket, uploaded.key, uploaded.etag)).toBe(uploaded.jobId);
+      expect(snapshot.job?.status).toBe('COMPLETED');
+    },
+    150 * SECONDS,
+  );
+
+  // Keep last: the lip-reading server stays down afterwards.
+  it(
+    'degrades a job whose lip-reading server is killed mid-run, and records why',
+    async () => {
+      // Prepare
+      const server = stack.lipReadingServer;
+      expect(server?.pid).toEqual(expect.any(Number));
+      const clip = path.join(GRID_DIR, 'swiz3n.mpg');
+      let killedDuring: string | undefined;
+      const killWhenLipReadingRuns = (snapshot: JobSnapshot) => {
+        const lipReading = snapshot.stages.find((stage) => stage.stage === 'lipreading');
+        if (killedDuring || lipReading?.status !== 'running') return;
+        killedDuring = lipReading.status;
+        process.kill(-(server?.pid ?? 0), 'SIGKILL');
+      };
+
+      // Act
+      const run = await processVideo(client, clip, {
+        reference: 'set white in z three now',
+        timeoutMs: 150 * SECONDS,
+        onUpdate: killWhenLipReadingRuns,
+      });
+
+      // Assess
+      expect(killedDuring).toBe('running');
+      const job = run.snapshot.job;
+      expect(job?.status).toBe('DEGRADED');
+      expect(run.result?.modalities.lipreading.status).toBe('failed');
+      expect(job?.summary?.degradedReasons?.join(' ')).toMatch(/\w+/);
+      expect(run.result?.modalities.transcribe.status).toBe('succeeded');
+      expect(run.result?.segments.length).toBeGreaterThan(0);
+      expect(await runningExecutions()).toEqual([]);
+    },
+    180 * SECONDS,
+  );
+});

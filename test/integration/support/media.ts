@@ -1,0 +1,79 @@
+/** Inputs and checks for the integration tests: synthetic media made with ffmpeg, and a WebVTT reader. */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parseTranscriptsTsv, type ReferenceClip } from '../../../scripts/gorggle-cli/evaluate';
+import { GRID_DIR } from '../../support/paths';
+
+const run = promisify(execFile);
+
+async function ffmpeg(args: string[]): Promise<void> {
+  await run('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args]);
+}
+
+/** Sound and no picture. */
+export async function makeAudioOnlyClip(dir: string, seconds = 2): Promise<string> {
+  const out = path.join(dir, 'audio-only.mp4');
+  await ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:a', 'aac', out]);
+  return out;
+}
+
+/** A moving test pattern with a tone: a real video in which no one appears. */
+export async function makeFacelessClip(dir: string, seconds = 3): Promise<string> {
+  const out = path.join(dir, 'no-face.mp4');
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`],
+    ...['-f', 'lavfi', '-i', `sine=frequency=300:duration=${seconds}`],
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', out],
+  ]);
+  return out;
+}
+
+export function makeEmptyFile(dir: string, name = 'empty.mp4'): string {
+  const out = path.join(dir, name);
+  writeFileSync(out, '');
+  return out;
+}
+
+export function makeTextFile(dir: string, name = 'notes.mp4'): string {
+  const out = path.join(dir, name);
+  writeFileSync(out, 'These are meeting notes, not a video.\n'.repeat(20));
+  return out;
+}
+
+export function gridReferences(): ReferenceClip[] {
+  return parseTranscriptsTsv(readFileSync(path.join(GRID_DIR, 'transcripts.tsv'), 'utf8'));
+}
+
+export interface VttCue {
+  start: number;
+  end: number;
+  text: string;
+}
+
+const timestamp = (value: string): number => {
+  const match = /^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})$/.exec(value.trim());
+  if (!match) throw new Error(`"${value}" is not a WebVTT timestamp`);
+  const [, hours = '0', minutes = '0', seconds = '0', millis = '0'] = match;
+  return Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds) + Number(millis) / 1000;
+};
+
+/** Strict enough for our captions: the header, then cues of `[id]`, `start --> end`, text lines. */
+export function parseWebVtt(text: string): VttCue[] {
+  const blocks = text
+    .replace(/\r\n/g, '\n')
+    .trim()
+    .split(/\n{2,}/);
+  const header = blocks.shift() ?? '';
+  if (!/^WEBVTT(?:[ \t].*)?$/.test(header.split('\n')[0] ?? ''))
+    throw new Error('The file does not start with WEBVTT.');
+  return blocks.map((block) => {
+    const lines = block.split('\n');
+    const timing = lines.findIndex((line) => line.includes('-->'));
+    if (timing < 0) throw new Error(`A cue has no timing line: ${JSON.stringify(block)}`);
+    const [start = '', rest = ''] = (lines[timing] ?? '').split('-->');
+    const end = rest.trim().split(/\s+/)[0] ?? '';
+    return { start: timestamp(start), end: timestamp(end), text: lines.slice(timing + 1).join('\n') };
+  });
+}
