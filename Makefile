@@ -33,9 +33,10 @@ lint: setup
 test: build lint native models
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
 
-bench: build
+# Every benchmark: bundles and the page, the local pipeline end to end, the lip-reading server.
+bench: build native models
 	tsx bench/run.ts
-	tsx scripts/build-web.ts
+	tsx ec2-avhubert/bench/run.ts
 
 # The whole pipeline on this machine: VIDEO=path processes that file (default: a GRID clip,
 # else a generated sample); ONCE=1 stops afterwards and exits 0 for COMPLETED/DEGRADED.

@@ -1,6 +1,8 @@
 /** `make bench`: prints medians and ratios against the targets. Not a test: it never fails on speed. */
 import { measureEndToEnd, printEndToEnd } from './e2e';
+import { buildWeb, describeWebBuild } from '../scripts/build-web';
 import { measureLambdaBundles, printLambdaBundles } from './lambda-bundles';
 
 printLambdaBundles(measureLambdaBundles());
+console.log(`\n${describeWebBuild(await buildWeb())}`);
 printEndToEnd(await measureEndToEnd());

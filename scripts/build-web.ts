@@ -55,14 +55,18 @@ export async function buildWeb(outDir = WEB_DIST_DIR): Promise<WebBuild> {
   };
 }
 
-async function main() {
-  const build = await buildWeb();
+export function describeWebBuild(build: WebBuild): string {
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   const share = ((build.jsGzipBytes / WEB_JS_BUDGET_BYTES) * 100).toFixed(1);
-  console.log(
+  return (
     `web page: app.js ${kib(build.jsBytes)}, ${kib(build.jsGzipBytes)} gzipped ` +
-      `(${share}% of the ${kib(WEB_JS_BUDGET_BYTES)} budget); app.css ${kib(build.cssGzipBytes)} gzipped`,
+    `(${share}% of the ${kib(WEB_JS_BUDGET_BYTES)} budget); app.css ${kib(build.cssGzipBytes)} gzipped`
   );
+}
+
+async function main() {
+  const build = await buildWeb();
+  console.log(describeWebBuild(build));
   if (build.jsGzipBytes > WEB_JS_BUDGET_BYTES) {
     console.error('The page JavaScript is over its budget: drop a dependency or split the page.');
     process.exit(1);

@@ -81,6 +81,15 @@ function printStack(stack: LocalStack, api: RunningApi | undefined): void {
     console.log(`  web page     ${api.pageUrl}`);
     console.log(`  results API  ${api.apiUrl} (Authorization: Bearer ${api.token})`);
   }
+  if (!process.env.GORGGLE_MODEL_DIR) {
+    // The generated test model was trained to say one of two GRID sentences; say so before
+    // anyone mistakes its words for lip reading.
+    console.log(
+      '\nLip reading runs the generated TEST model (ec2-avhubert/models/test-model): it only knows two GRID\n' +
+        'sentences, so its words are not real lip reading. Set GORGGLE_MODEL_DIR to an exported AV-HuBERT\n' +
+        'package (ec2-avhubert/README.md) for real results.',
+    );
+  }
 }
 
 function printServing(stack: LocalStack): void {

@@ -8,8 +8,7 @@ import { ModelPackageError } from './errors';
 import { DECODER_STEP_INPUTS, ENCODER_INPUTS, OUTPUT_TYPES, modelManifestSchema, type ModelManifest } from './manifest';
 import { parseVocabulary } from './vocab';
 
-const HOW_TO_MAKE =
-  'Test packages are made by `make models`; real ones by the AV-HuBERT export tool.';
+const HOW_TO_MAKE = 'Test packages are made by `make models`; real ones by the AV-HuBERT export tool.';
 const PROBE_FRAMES = 2;
 
 export interface LoadedPackage {

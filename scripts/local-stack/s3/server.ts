@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { ComponentLog } from '../logs';
 import type { NotificationFilter } from '../terraform-facts';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
+import { LOCAL_S3_CORS_CONFIG } from '../../local-api-gateway';
 
 export interface S3ServerOptions {
   host: string;
@@ -62,7 +63,8 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
     vhostBuckets: false,
     // Signatures are checked (key pair S3RVER/S3RVER), so a client that signs wrongly fails here too.
     allowMismatchedSignatures: false,
-    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+    // CORS so the web page (another loopback origin) can upload and read results.
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [LOCAL_S3_CORS_CONFIG] })),
   });
   const internals = server;
   const { log, notifications } = options;
