@@ -24,7 +24,11 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-export async function startOptionalApi(stack: LocalStack): Promise<RunningApi | undefined> {
+/** `port` defaults to GORGGLE_API_PORT, else 8080; 0 picks a free one (tests). */
+export async function startOptionalApi(
+  stack: LocalStack,
+  { port = Number(process.env.GORGGLE_API_PORT ?? 8080) }: { port?: number } = {},
+): Promise<RunningApi | undefined> {
   if (!stack.facts.functions[API_FUNCTION] || !existsSync(path.join(REPO_ROOT, 'scripts', 'local-api-gateway.ts'))) {
     return undefined;
   }
@@ -35,7 +39,7 @@ export async function startOptionalApi(stack: LocalStack): Promise<RunningApi | 
     const token = randomBytes(24).toString('base64url');
     const defaults = stack.facts.variableDefaults;
     const gateway = await gatewayModule.startLocalApiGateway({
-      port: Number(process.env.GORGGLE_API_PORT ?? 8080),
+      port,
       staticDir: buildWebModule.WEB_DIST_DIR,
       token,
       connectOrigins: [stack.endpoints.s3],

@@ -1,10 +1,9 @@
 /**
  * The web page in Debian's Chromium, driven by playwright-core.
  *
- * Today it runs against support/results-stack.ts (s3rver, dynalite, the api handler behind
- * the local API gateway, one seeded finished job). The full journey — upload a GRID clip and
- * watch the stage timeline reach COMPLETED — needs the whole pipeline and belongs in the
- * `on the local stack` block at the bottom, which is where startLocalStack() plugs in.
+ * It runs against support/results-stack.ts (s3rver, dynalite, the api handler behind the
+ * local API gateway, one seeded finished job). The full journey on the whole local stack —
+ * upload a GRID clip and watch the stage timeline reach COMPLETED — is e2e-local-stack.test.ts.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -213,8 +212,3 @@ describe('the web page', () => {
     expect(page.url()).not.toContain(TOKEN);
   });
 });
-
-// On the local stack (scripts/local-stack, `make local`): start it with startLocalStack(),
-// serve its api zip with startLocalApiGateway({ invoke: (event) => stack.lambda.invoke('api', event) ... }),
-// upload a GRID clip (test/support/paths.ts gridClip) through #file-input, open its job from
-// the list and wait for `.job-title .badge` to read COMPLETED, then reuse the result checks above.
