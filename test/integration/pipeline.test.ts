@@ -21,6 +21,7 @@ import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notificatio
 import { functionsBuilt, startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
 import { loadTerraformFacts } from '../../scripts/local-stack/terraform-facts';
 import { GRID_DIR, hasGrid, REPO_ROOT } from '../support/paths';
+import { requireBuilt } from '../support/built-artifacts';
 import {
   gridReferences,
   makeAudioOnlyClip,
@@ -36,14 +37,14 @@ const ADDON = path.join(REPO_ROOT, 'ec2-avhubert', 'native', 'build', 'Release',
 /** The stack runs every function Terraform deploys, so every zip must be built. */
 const terraformFunctions = Object.keys((await loadTerraformFacts(TERRAFORM_DIR)).functions);
 
-const ready =
-  hasGrid &&
-  functionsBuilt(FUNCTIONS_DIR, terraformFunctions) &&
-  existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')) &&
-  existsSync(ADDON);
-if (!ready) {
-  console.warn('test/integration skipped: needs ../shared/fixtures/grid and `make build native models`.');
-}
+requireBuilt({
+  'the Lambda zips': functionsBuilt(FUNCTIONS_DIR, terraformFunctions),
+  'the test model': existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')),
+  'the libtorch addon': existsSync(ADDON),
+});
+// The GRID clips live beside the repository, not in it.
+const ready = hasGrid;
+if (!ready) console.warn('test/integration skipped: needs ../shared/fixtures/grid.');
 
 const SECONDS = 1000;
 const BAD_INPUT_LIMIT_MS = 60 * SECONDS;

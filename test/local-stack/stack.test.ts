@@ -11,6 +11,7 @@ import { StackAlreadyRunningError } from '../../scripts/local-stack/lock';
 import { functionsBuilt, startLocalStack } from '../../scripts/local-stack/stack';
 import { loadTerraformFacts, type TerraformFacts } from '../../scripts/local-stack/terraform-facts';
 import { REPO_ROOT } from '../support/paths';
+import { requireBuilt } from '../support/built-artifacts';
 
 const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
 const DIST_DIR = path.join(REPO_ROOT, 'dist', 'functions');
@@ -71,8 +72,8 @@ describe('local function environments', () => {
   });
 });
 
-const built = existsSync(TERRAFORM_DIR) && functionsBuilt(DIST_DIR, ['start-pipeline', 'extract', 'fuse']);
-(built ? describe : describe.skip)('startLocalStack (needs `make build`)', () => {
+requireBuilt({ 'the Lambda zips': functionsBuilt(DIST_DIR, ['start-pipeline', 'extract', 'fuse']) });
+describe('startLocalStack (needs `make build`)', () => {
   let dataDir: string;
 
   beforeAll(() => {

@@ -16,6 +16,7 @@ import { loadTerraformFacts } from '../../scripts/local-stack/terraform-facts';
 import { startOptionalApi, type RunningApi } from '../../scripts/local/optional-api';
 import { parseWebVtt } from '../integration/support/media';
 import { gridClip, hasGrid, REPO_ROOT, testOutputDir } from '../support/paths';
+import { requireBuilt } from '../support/built-artifacts';
 
 const SECONDS = 1000;
 const CLIP = 'bbaf2n.mpg';
@@ -37,17 +38,15 @@ const FUNCTIONS_DIR = path.join(REPO_ROOT, 'dist', 'functions');
 const ADDON = path.join(REPO_ROOT, 'ec2-avhubert', 'native', 'build', 'Release', 'gorggle_torch.node');
 const terraformFunctions = Object.keys((await loadTerraformFacts(TERRAFORM_DIR)).functions);
 
-const ready =
-  hasGrid &&
-  existsSync(CHROMIUM) &&
-  functionsBuilt(FUNCTIONS_DIR, terraformFunctions) &&
-  existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')) &&
-  existsSync(ADDON);
-if (!ready) {
-  console.warn(
-    'test/web/e2e-local-stack skipped: needs ../shared/fixtures/grid, /usr/bin/chromium and `make build native models`.',
-  );
-}
+requireBuilt({
+  'the Lambda zips': functionsBuilt(FUNCTIONS_DIR, terraformFunctions),
+  'the test model': existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')),
+  'the libtorch addon': existsSync(ADDON),
+  'Debian chromium (make setup)': existsSync(CHROMIUM),
+});
+// The GRID clips live beside the repository, not in it.
+const ready = hasGrid;
+if (!ready) console.warn('test/web/e2e-local-stack skipped: needs ../shared/fixtures/grid.');
 
 (ready ? describe : describe.skip)('the web page on the local stack', () => {
   let dataDir: string;
