@@ -42,7 +42,7 @@ export class DynamoDbRecordingQualityStore implements RecordingQualityStore {
           Key: marshall({ recordingId }),
           UpdateExpression: 'SET quality = :quality',
           ConditionExpression:
-            'attribute_exists(recordingId) AND (attribute_not_exists(quality) OR quality.jobId <> :jobId)',
+            'attribute_exists(recordingId) AND (attribute_not_exists(quality) OR quality.jobId <> :jobId OR attribute_not_exists(quality.notifiedAt))',
           ExpressionAttributeValues: marshall(
             { ':quality': quality, ':jobId': quality.jobId },
             { removeUndefinedValues: true },
@@ -54,6 +54,18 @@ export class DynamoDbRecordingQualityStore implements RecordingQualityStore {
       if ((error as Error).name === 'ConditionalCheckFailedException') return false;
       throw error;
     }
+  }
+
+  async markNotified(recordingId: string, jobId: string, at: Date): Promise<void> {
+    await this.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: marshall({ recordingId }),
+        UpdateExpression: 'SET quality.notifiedAt = :at',
+        ConditionExpression: 'quality.jobId = :jobId',
+        ExpressionAttributeValues: marshall({ ':at': at.toISOString(), ':jobId': jobId }),
+      }),
+    );
   }
 }
 

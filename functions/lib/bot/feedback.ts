@@ -64,7 +64,10 @@ export async function reviewContribution(
   const quality = await assess(job, execution.status, recording, ports, options);
   if (!(await ports.recordings.setQuality(recordingId, quality))) return { outcome: 'already-reviewed', recordingId };
   const params = { prompt: recording.promptText, reason: quality.reason ?? '' };
+  // Told after the verdict is stored and marked only once sent: a failed send is retried by
+  // EventBridge's next delivery, so a contributor may hear twice but never not at all.
   await ports.notify(recording.chatId, t(recording.language, `quality_${quality.verdict}`, params));
+  await ports.recordings.markNotified(recordingId, quality.jobId, ports.clock.now());
   return { outcome: 'reviewed', recordingId, quality };
 }
 

@@ -65,6 +65,11 @@ export interface VideoStore {
 /** Read side for the quality check. */
 export interface RecordingQualityStore {
   get(recordingId: string): Promise<Recording | undefined>;
-  /** False when this job's verdict was recorded already (EventBridge delivers at least once). */
+  /**
+   * False when this job's verdict was recorded and its message sent already (EventBridge
+   * delivers at least once). A verdict whose message never went out can be set again.
+   */
   setQuality(recordingId: string, quality: RecordingQuality): Promise<boolean>;
+  /** Records that the contributor was told this job's verdict. */
+  markNotified(recordingId: string, jobId: string, at: Date): Promise<void>;
 }

@@ -150,15 +150,22 @@ function useTables(jobs: JobRecord[], recordings: Recording[]) {
       (input: {
         TableName: keyof typeof rows;
         Key: Record<string, AttributeValue>;
+        UpdateExpression: string;
         ExpressionAttributeValues: Record<string, AttributeValue>;
       }) => {
         const table = rows[input.TableName];
         const item = table?.get(keyOf(input.Key));
         const values = unmarshall(input.ExpressionAttributeValues);
-        const previous = item?.quality as { jobId?: string } | undefined;
-        if (!item || previous?.jobId === values[':jobId']) {
+        const previous = item?.quality as { jobId?: string; notifiedAt?: string } | undefined;
+        const failCondition = () => {
           throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        };
+        if (input.UpdateExpression.includes('notifiedAt')) {
+          if (!item || previous?.jobId !== values[':jobId']) failCondition();
+          table!.set(keyOf(input.Key), { ...item, quality: { ...previous, notifiedAt: values[':at'] } });
+          return {};
         }
+        if (!item || (previous?.jobId === values[':jobId'] && previous?.notifiedAt)) failCondition();
         table!.set(keyOf(input.Key), { ...item, quality: values[':quality'] });
         return {};
       },
@@ -224,7 +231,12 @@ describe('contribution-feedback handler', () => {
       Bucket: PROCESSED_BUCKET,
       Key: `jobs/${jobId}/result.json`,
     });
-    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    // The verdict, then the mark that the contributor was told.
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: RECORDINGS_TABLE,
+      UpdateExpression: 'SET quality.notifiedAt = :at',
+    });
     expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: RECORDINGS_TABLE,
       Key: { recordingId: { S: recordingId } },
@@ -320,7 +332,8 @@ describe('contribution-feedback handler', () => {
     // Assess
     expect(first).toMatchObject({ outcome: 'reviewed', recordingId });
     expect(again).toEqual({ outcome: 'already-reviewed', recordingId });
-    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    // First delivery: the verdict and the notified mark; the repeat's verdict write is refused.
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 3);
     expect(tables[RECORDINGS_TABLE].get(recordingId)?.quality).toBe(checkedFirst);
     expect(telegram.callsOf('sendMessage')).toHaveLength(1);
   });

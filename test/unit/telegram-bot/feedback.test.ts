@@ -75,21 +75,29 @@ function faces(seenTimes: number[]): FacesDocument {
   };
 }
 
-function ports(files: Record<string, unknown>, options: { job?: JobRecord; recording?: Recording } = {}) {
+function ports(
+  files: Record<string, unknown>,
+  options: { job?: JobRecord; recording?: Recording; failSends?: { count: number } } = {},
+) {
   const stored: RecordingQuality[] = [];
+  const notified = new Set<string>();
   const sent: Array<{ chatId: number; text: string }> = [];
   const value: FeedbackPorts = {
     jobs: { get: async () => options.job ?? job() },
     recordings: {
       get: async () => options.recording ?? recording(),
       setQuality: async (_id, quality) => {
-        if (stored.some((previous) => previous.jobId === quality.jobId)) return false;
+        if (notified.has(quality.jobId)) return false;
         stored.push(quality);
         return true;
+      },
+      markNotified: async (_id, jobId) => {
+        notified.add(jobId);
       },
     },
     readJobFile: async (_jobId, file) => (file in files ? JSON.stringify(files[file]) : undefined),
     notify: async (chatId, text) => {
+      if (options.failSends && options.failSends.count-- > 0) throw new Error('Telegram is unreachable');
       sent.push({ chatId, text });
     },
     clock: { now: () => new Date('2025-01-01T00:10:00Z') },
@@ -118,6 +126,24 @@ describe('reviewing a finished contribution', () => {
     expect(sent).toEqual([
       { chatId: 77, text: MESSAGES.en.quality_accepted.replace('{prompt}', 'place blue at f two now') },
     ]);
+  });
+
+  it('tells the contributor on the next delivery when the first send failed', async () => {
+    // Prepare
+    const files = { 'result.json': result('place blue at f two now'), 'faces.json': faces(allFrames) };
+    const { value, sent } = ports(files, { failSends: { count: 1 } });
+    const execution = { jobId: 'job-1', status: 'SUCCEEDED' };
+
+    // Act
+    const first = reviewContribution(execution, value, options);
+    await expect(first).rejects.toThrow('Telegram is unreachable');
+    const second = await reviewContribution(execution, value, options);
+    const third = await reviewContribution(execution, value, options);
+
+    // Assess
+    expect(second.outcome).toBe('reviewed');
+    expect(third.outcome).toBe('already-reviewed');
+    expect(sent).toHaveLength(1);
   });
 
   it.each([
