@@ -106,6 +106,11 @@ export const LAMBDA_SERVICE_ERROR_NAMES = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'Lambda.Unknown',
+  // A function timeout (formerly reported as Lambda.Unknown). Every task is idempotent, and
+  // a start or check that timed out while the host was starved for CPU usually passes next time.
+  // The ASL gives it its own retrier of two attempts: an extract that truly needs longer than
+  // its timeout should not burn it seven times over.
+  'Sandbox.Timedout',
 ] as const;
 
 /** Retried with long, jittered backoff: quotas clear in minutes, not seconds. */

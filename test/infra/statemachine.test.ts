@@ -15,6 +15,7 @@ import {
   templateVariables,
 } from '../../scripts/render-statemachine';
 import {
+  allStates,
   aslSchemaProblems,
   branchOrderProblems,
   errorNameProblems,
@@ -210,6 +211,32 @@ describe('the rendered state machine', () => {
       expect(problems).toEqual([
         expect.stringMatching(/RecordFailure: retrier \[ServiceThrottledError\] waits under 30 s/),
       ]);
+    });
+
+    it('retries a function timeout (Sandbox.Timedout, as Lambda and the local runner report it) on every Task', () => {
+      // Prepare
+      const tasks = allStates(definition).filter(({ state }) => state.Type === 'Task');
+      const broken = structuredClone(definition);
+      for (const retrier of stateAt(broken, 'Analyse', 0, 'StartTranscription').Retry as Array<{
+        ErrorEquals: string[];
+      }>) {
+        retrier.ErrorEquals = retrier.ErrorEquals.filter((error) => error !== 'Sandbox.Timedout');
+      }
+
+      // Act
+      const notRetried = tasks
+        .filter(({ state }) =>
+          ((state.Retry as Array<{ ErrorEquals: string[] }> | undefined) ?? []).every(
+            (retrier) => !retrier.ErrorEquals.includes('Sandbox.Timedout'),
+          ),
+        )
+        .map(({ path }) => path);
+      const problems = taskResilienceProblems(broken, resiliencePolicy);
+
+      // Assess
+      expect(tasks.length).toBeGreaterThan(0);
+      expect(notRetried).toEqual([]);
+      expect(problems).toEqual([expect.stringMatching(/StartTranscription: Sandbox.Timedout is not retried/)]);
     });
   });
 
