@@ -15,13 +15,11 @@ import { deriveJobId } from '../../functions/lib/pipeline/start-pipeline';
 import { GorggleClient, type JobSnapshot } from '../../scripts/gorggle-cli/gorggle-client';
 import { processVideo, type ProcessedVideo } from '../../scripts/gorggle-cli/process-video';
 import { targetForStack } from '../../scripts/gorggle-cli/target';
-import { TEST_MODEL_DIR } from '../../scripts/local-stack/avhubert';
 import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
 import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notifications';
-import { functionsBuilt, startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
-import { loadTerraformFacts } from '../../scripts/local-stack/terraform-facts';
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
 import { GRID_DIR, hasGrid, REPO_ROOT } from '../support/paths';
-import { requireBuilt } from '../support/built-artifacts';
+import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import {
   gridReferences,
   makeAudioOnlyClip,
@@ -33,15 +31,8 @@ import {
 
 const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
 const FUNCTIONS_DIR = path.join(REPO_ROOT, 'dist', 'functions');
-const ADDON = path.join(REPO_ROOT, 'ec2-avhubert', 'native', 'build', 'Release', 'gorggle_torch.node');
-/** The stack runs every function Terraform deploys, so every zip must be built. */
-const terraformFunctions = Object.keys((await loadTerraformFacts(TERRAFORM_DIR)).functions);
 
-requireBuilt({
-  'the Lambda zips': functionsBuilt(FUNCTIONS_DIR, terraformFunctions),
-  'the test model': existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')),
-  'the libtorch addon': existsSync(ADDON),
-});
+requireBuilt(await localStackArtefacts());
 // The GRID clips live beside the repository, not in it.
 const ready = hasGrid;
 if (!ready) console.warn('test/integration skipped: needs ../shared/fixtures/grid.');

@@ -10,40 +10,19 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { facesDocumentSchema } from '../../functions/lib/contracts/documents';
 import { GorggleClient } from '../../scripts/gorggle-cli/gorggle-client';
 import { targetForStack } from '../../scripts/gorggle-cli/target';
-import { TEST_MODEL_DIR } from '../../scripts/local-stack/avhubert';
-import { functionsBuilt, startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
-import { loadTerraformFacts } from '../../scripts/local-stack/terraform-facts';
+import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
 import { startOptionalApi, type RunningApi } from '../../scripts/local/optional-api';
 import { parseWebVtt } from '../integration/support/media';
-import { gridClip, hasGrid, REPO_ROOT, testOutputDir } from '../support/paths';
-import { requireBuilt } from '../support/built-artifacts';
+import { gridClip, hasGrid, testOutputDir } from '../support/paths';
+import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
+import { CHROMIUM, CHROMIUM_FLAGS } from './support/chromium';
 
 const SECONDS = 1000;
 const CLIP = 'bbaf2n.mpg';
 /** Where the test reads the captions and the face box. */
 const AT_SECONDS = 1.0;
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
-const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
-const FUNCTIONS_DIR = path.join(REPO_ROOT, 'dist', 'functions');
-const ADDON = path.join(REPO_ROOT, 'ec2-avhubert', 'native', 'build', 'Release', 'gorggle_torch.node');
-const terraformFunctions = Object.keys((await loadTerraformFacts(TERRAFORM_DIR)).functions);
-
-requireBuilt({
-  'the Lambda zips': functionsBuilt(FUNCTIONS_DIR, terraformFunctions),
-  'the test model': existsSync(path.join(TEST_MODEL_DIR, 'manifest.json')),
-  'the libtorch addon': existsSync(ADDON),
-  'Debian chromium (make setup)': existsSync(CHROMIUM),
-});
+requireBuilt({ ...(await localStackArtefacts()), 'Debian chromium (make setup)': existsSync(CHROMIUM) });
 // The GRID clips live beside the repository, not in it.
 const ready = hasGrid;
 if (!ready) console.warn('test/web/e2e-local-stack skipped: needs ../shared/fixtures/grid.');

@@ -17,17 +17,7 @@ import {
   startResultsStack,
   type ResultsStack,
 } from './support/results-stack';
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { CHROMIUM, CHROMIUM_FLAGS } from './support/chromium';
 
 const screenshots = testOutputDir('web');
 

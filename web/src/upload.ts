@@ -1,5 +1,6 @@
 import type { Api } from './api';
 import type { WebConfig } from './config';
+import { CONTENT_TYPE_BY_EXTENSION } from '../../functions/lib/api/media-types';
 import { announce, formatBytes, h } from './dom';
 
 /** Uploads this browser started, so a reload can still link them to their jobs. */
@@ -11,18 +12,6 @@ export interface PendingUpload {
 
 const PENDING_KEY = 'gorggle.uploads';
 const PARALLEL_UPLOADS = 3;
-
-/** What browsers leave empty for some containers; the API maps these to the stored type. */
-const TYPE_BY_EXTENSION: Record<string, string> = {
-  mp4: 'video/mp4',
-  m4v: 'video/x-m4v',
-  mov: 'video/quicktime',
-  mkv: 'video/x-matroska',
-  webm: 'video/webm',
-  mpg: 'video/mpeg',
-  mpeg: 'video/mpeg',
-  avi: 'video/x-msvideo',
-};
 
 export function pendingUploads(): PendingUpload[] {
   try {
@@ -174,7 +163,7 @@ function uploadRow(file: File): UploadRow {
 async function upload(api: Api, file: File, row: UploadRow): Promise<void> {
   try {
     row.progress(0);
-    const contentType = file.type || TYPE_BY_EXTENSION[extensionOf(file.name)] || '';
+    const contentType = file.type || CONTENT_TYPE_BY_EXTENSION[extensionOf(file.name)] || '';
     const target = await api.createUpload({ fileName: file.name, contentType, size: file.size });
     const form = new FormData();
     for (const [name, value] of Object.entries(target.fields)) form.append(name, value);

@@ -4,20 +4,9 @@ import { formatBytes } from '../pipeline/start-pipeline';
 import { ApiError } from './http';
 import type { PostPolicyCondition, UploadSigner } from './ports';
 import type { UploadResponse } from './views';
+import { CONTENT_TYPE_BY_EXTENSION } from './media-types';
 
-/** The media type each accepted extension is stored with; S3 serves the video back with it. */
-export const CONTENT_TYPE_BY_EXTENSION: Readonly<Record<string, string>> = {
-  mp4: 'video/mp4',
-  m4v: 'video/x-m4v',
-  mov: 'video/quicktime',
-  mkv: 'video/x-matroska',
-  webm: 'video/webm',
-  mpg: 'video/mpeg',
-  mpeg: 'video/mpeg',
-  avi: 'video/x-msvideo',
-};
-
-/** What browsers report for the same files; all map to the stored type above. */
+/** What browsers report for the same files; each maps to its stored type in media-types.ts. */
 const CONTENT_TYPE_ALIASES: Readonly<Record<string, string>> = {
   'video/avi': 'video/x-msvideo',
   'video/msvideo': 'video/x-msvideo',
