@@ -41,7 +41,8 @@ export const serverEnvSchema = z.object({
 export interface ServerConfig {
   port: number;
   host: string;
-  modelDir: string;
+  /** Unset: the server runs without a model, says so on /health and refuses jobs. */
+  modelDir?: string;
   device: 'cpu' | 'cuda';
   queueCapacity: number;
   concurrency: number;
@@ -54,6 +55,9 @@ export interface ServerConfig {
   tmpDir: string;
   logLevel: LogLevel;
 }
+
+/** What /health and refused jobs say when GORGGLE_MODEL_DIR names no model (the pipeline then skips lip reading). */
+export const NO_MODEL_REASON = 'no lip-reading model configured (set GORGGLE_MODEL_DIR)';
 
 export class ServerConfigError extends Error {
   override readonly name = 'ServerConfigError';
@@ -70,15 +74,10 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   }
   const e = parsed.data;
   const modelDir = e.GORGGLE_MODEL_DIR ?? e.MODEL_DIR;
-  if (!modelDir) {
-    throw new ServerConfigError(
-      'GORGGLE_MODEL_DIR is not set. Point it at a model package folder (with manifest.json), e.g. ec2-avhubert/models/test-model after `make models`.',
-    );
-  }
   return {
     port: e.GORGGLE_AVHUBERT_PORT,
     host: e.GORGGLE_AVHUBERT_HOST,
-    modelDir,
+    ...(modelDir ? { modelDir } : {}),
     device: e.GORGGLE_DEVICE,
     queueCapacity: e.GORGGLE_QUEUE_CAPACITY,
     concurrency: e.GORGGLE_CONCURRENCY,

@@ -1,4 +1,4 @@
-import { loadServerConfig, ServerConfigError } from '../src/config';
+import { loadServerConfig } from '../src/config';
 
 describe('server configuration', () => {
   it('fills defaults that suit one GPU and reads the model folder from either key', () => {
@@ -35,9 +35,8 @@ describe('server configuration', () => {
     });
   });
 
-  it('says which model key is missing and how to fix it', () => {
-    expect(() => loadServerConfig({})).toThrow(ServerConfigError);
-    expect(() => loadServerConfig({})).toThrow(/GORGGLE_MODEL_DIR is not set.*make models/);
+  it('runs without a model when neither model key is set (the server then reports it and refuses jobs)', () => {
+    expect(loadServerConfig({}).modelDir).toBeUndefined();
   });
 
   it('names every bad key', () => {

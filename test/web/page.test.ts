@@ -113,7 +113,7 @@ describe('the web page', () => {
     // Assess
     await page
       .getByRole('list', { name: 'Uploads' })
-      .getByText(/Not a video Gorggle takes/)
+      .getByText(/Not a video or audio file Gorggle takes/)
       .waitFor();
     expect(await stack.uploadedKeys()).toEqual(before);
   });

@@ -1,4 +1,4 @@
-import type { ServerConfig } from '../config';
+import { NO_MODEL_REASON, type ServerConfig } from '../config';
 import {
   createLipReadingRunner,
   type ModelLike,
@@ -10,7 +10,8 @@ import { shellPowerOff } from './idle-shutdown';
 import type { Logger } from './logger';
 
 export interface ServiceParts {
-  model: ModelLike;
+  /** Absent: no model package is configured; the server reports it and refuses jobs. */
+  model?: ModelLike;
   preprocess: PreprocessStreamFn;
   store: ObjectStoreLike;
   log: Logger;
@@ -20,14 +21,12 @@ export interface ServiceParts {
 
 /** Wires the real pipeline into the HTTP server with the configured limits. */
 export function startService(config: ServerConfig, parts: ServiceParts): Promise<LipReadingServer> {
+  const { model } = parts;
   return startLipReadingServer({
-    runner: createLipReadingRunner({
-      store: parts.store,
-      model: parts.model,
-      preprocess: parts.preprocess,
-      tmpDir: config.tmpDir,
-    }),
-    model: { name: parts.model.name, mode: parts.model.mode, device: config.device },
+    runner: model
+      ? createLipReadingRunner({ store: parts.store, model, preprocess: parts.preprocess, tmpDir: config.tmpDir })
+      : () => Promise.reject(new Error(NO_MODEL_REASON)),
+    model: model ? { name: model.name, mode: model.mode, device: config.device } : { missing: NO_MODEL_REASON },
     port: config.port,
     host: config.host,
     queueCapacity: config.queueCapacity,

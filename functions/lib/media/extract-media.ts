@@ -35,7 +35,7 @@ export const MIN_PLAYABLE_SECONDS = 0.5;
 /** The poster frame is taken this far in, past fade-ins, when the video is long enough. */
 export const POSTER_OFFSET_SECONDS = 1;
 
-const UPLOAD_HINT = 'Upload an MP4, MOV, MKV or WebM file.';
+const UPLOAD_HINT = 'Upload a video (MP4, MOV, MKV or WebM) or an audio file (MP3, M4A, WAV, OGG or FLAC).';
 
 /** jobs/<jobId>/<name> in the processed bucket. */
 export function processedRef(bucket: string, jobId: string, name: string): S3Ref {
@@ -112,7 +112,7 @@ async function extractInto(
   const audioStream = pickAudioStream(report);
   if (!videoStream && !audioStream) {
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: ffprobe found no audio or video stream ` +
+      `The file is not a video or audio file we can read: ffprobe found no audio or video stream ` +
         `(format: '${report.format?.format_name ?? 'unknown'}', streams: ${describeStreams(report)}). ${UPLOAD_HINT}`,
     );
   }
@@ -168,7 +168,7 @@ async function probeSource(media: MediaToolkit, sourcePath: string): Promise<str
   } catch (error) {
     if (!(error instanceof MediaToolError) || error.timedOut) throw error;
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
+      `The file is not a video or audio file we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
       { cause: error },
     );
   }
