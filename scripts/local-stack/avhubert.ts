@@ -40,7 +40,6 @@ export interface RunningAvhubert {
 export type LipReadingModelChoice =
   { kind: 'package'; modelDir: string } | { kind: 'test-model'; modelDir: string } | { kind: 'none'; reason: string };
 
-
 /**
  * A model package when one is named (GORGGLE_MODEL_DIR, then the stack's modelDir); the
  * generated test model only when asked for it as a plumbing check; otherwise none.

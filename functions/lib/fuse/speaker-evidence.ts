@@ -31,14 +31,14 @@ export function speakerEvidence(loaded: LoadedInputs): SpeakerEvidence {
   }
   if (faces?.detections.length) {
     // The heuristic judges a whole segment: over one word, 0.2 s face samples say little.
-    const preferMovingMouth = Boolean(loaded.lipReading?.mouthOpening);
+    // The moving mouth wins wherever the faces carry lip landmarks; else the face seen most.
     const bySegment = new Map<Span, SpeakingFace[]>();
     return {
       kind: 'mouth-movement',
       speakingFaces: (_unit, segment) => {
         let chosen = bySegment.get(segment);
         if (!chosen) {
-          const face = pickFace(faces, segment.start, segment.end, preferMovingMouth);
+          const face = pickFace(faces, segment.start, segment.end, true);
           chosen = face ? [{ faceId: face.faceId }] : [];
           bySegment.set(segment, chosen);
         }
