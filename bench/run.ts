@@ -2,7 +2,9 @@
 import { measureEndToEnd, printEndToEnd } from './e2e';
 import { buildWeb, describeWebBuild } from '../scripts/build-web';
 import { measureLambdaBundles, printLambdaBundles } from './lambda-bundles';
+import { measureTwoSpeakers, printTwoSpeakers } from './two-speaker';
 
 printLambdaBundles(measureLambdaBundles());
 console.log(`\n${describeWebBuild(await buildWeb())}`);
 printEndToEnd(await measureEndToEnd());
+printTwoSpeakers(await measureTwoSpeakers());
