@@ -6,6 +6,14 @@ import { SpeakingScores, type SpeakingFace } from './speaking-scores';
 
 type Span = { start: number; end: number };
 
+/**
+ * When more than one face is seen speaking during a word, they are ranked by their scores
+ * over this much time either side of it. Upstream LR-ASD also averages over windows of
+ * seconds: frame by frame, a face that mouths words without sound often outscores the one
+ * that is heard (bench/RESULTS.md, --both-talking).
+ */
+export const RANK_WINDOW_SEC = 1;
+
 /** What tells who is speaking, best first: LR-ASD's scores, mouth movement, or nothing (voices only). */
 export interface SpeakerEvidence {
   kind: (typeof SPEAKER_EVIDENCE)[number];
@@ -24,7 +32,13 @@ export function speakerEvidence(loaded: LoadedInputs): SpeakerEvidence {
     const scores = new SpeakingScores(activeSpeakers);
     return {
       kind: 'active-speaker',
-      speakingFaces: (unit) => scores.speakingDuring(unit.start, unit.end),
+      speakingFaces: (unit) => {
+        const speaking = scores.speakingDuring(unit.start, unit.end);
+        if (speaking.length < 2) return speaking;
+        const around = (faceId: string) =>
+          scores.meanScore(faceId, unit.start - RANK_WINDOW_SEC, unit.end + RANK_WINDOW_SEC) ?? -Infinity;
+        return [...speaking].sort((a, b) => around(b.faceId) - around(a.faceId));
+      },
       score: (faceId, span) => scores.meanScore(faceId, span.start, span.end),
       boxAt,
     };

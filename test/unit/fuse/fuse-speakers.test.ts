@@ -109,6 +109,40 @@ describe('fuse: speakers are people', () => {
     expect(file('captions.srt')).toContain('Speaker 2: lay red with p nine again');
   });
 
+  it('ranks two faces seen speaking at once by their scores over the second around each word', async () => {
+    // Prepare: face-1 is heard; face-2 mouths along without sound and, on two words, outscores it
+    const event = withActiveSpeakers(loadEvent('fuse/all-modalities.json'));
+    const transcribe = transcribeJson(sentence('bin blue at f two now', 0.4));
+    const activeSpeakers = activeSpeakersDocument([
+      { trackId: 'face-1', speaks: [[0.3, 3]], to: 6 },
+      {
+        trackId: 'face-2',
+        speaks: [
+          [0.85, 1.2],
+          [1.75, 2.1],
+        ],
+        to: 6,
+        speaking: 3,
+        listening: 0.2,
+      },
+    ]);
+
+    // Act
+    const { result } = await runFuse({
+      event,
+      transcribe,
+      faces: twoFaces,
+      activeSpeakers,
+      lipReading: lipReadingDocument([]),
+    });
+
+    // Assess
+    expect(result.speakers.map(({ id, faceId }) => [id, faceId])).toEqual([['S1', 'face-1']]);
+    expect(result.segments.flatMap((segment) => segment.words.map((word) => word.speaker))).toEqual(
+      Array(6).fill('S1'),
+    );
+  });
+
   it('makes a voice heard while the only face listens an off-screen speaker', async () => {
     // Prepare: face-1 answers (spk_1) after an interviewer off screen asks (spk_0)
     const event = withActiveSpeakers(loadEvent('fuse/all-modalities.json'));
