@@ -82,7 +82,14 @@ void ConfigureThreads() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ConfigureThreads();
-  exports.Set("TorchModule", TorchModuleWrap::Define(env));
+  auto* data = new AddonData();
+  Napi::Function moduleClass = TorchModuleWrap::Define(env);
+  Napi::Function deviceTensorClass = DeviceTensorWrap::Define(env);
+  data->moduleConstructor = Napi::Persistent(moduleClass);
+  data->deviceTensorConstructor = Napi::Persistent(deviceTensorClass);
+  env.SetInstanceData(data);
+  exports.Set("TorchModule", moduleClass);
+  exports.Set("DeviceTensor", deviceTensorClass);
   exports.Set("load", Napi::Function::New(env, Load, "load"));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));

@@ -26,6 +26,7 @@ export function startService(config: ServerConfig, parts: ServiceParts): Promise
       model: parts.model,
       preprocess: parts.preprocess,
       tmpDir: config.tmpDir,
+      timeBudget: { baseMs: config.jobTimeoutMs, perVideoSecondMs: config.jobTimeoutMsPerVideoSecond },
     }),
     model: { name: parts.model.name, mode: parts.model.mode, device: config.device },
     port: config.port,
