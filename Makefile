@@ -33,10 +33,12 @@ lint: setup
 test: build lint native models
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
 
-# Every benchmark: bundles and the page, the local pipeline end to end, the lip-reading server.
+# Every benchmark: bundles and the page, the local pipeline end to end, the lip-reading server
+# and its decoder steps (before/after the device decoder).
 bench: build native models
 	tsx bench/run.ts
 	tsx ec2-avhubert/bench/run.ts
+	tsx ec2-avhubert/bench/decode-steps.ts
 
 # The whole pipeline on this machine: VIDEO=path processes that file (default: a GRID clip,
 # else a generated sample); ONCE=1 stops afterwards and exits 0 for COMPLETED/DEGRADED.
@@ -74,3 +76,4 @@ avhubert-bundle:
 
 bench-avhubert: native models
 	tsx ec2-avhubert/bench/run.ts
+	tsx ec2-avhubert/bench/decode-steps.ts

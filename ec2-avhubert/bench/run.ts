@@ -9,8 +9,7 @@
  * Prints medians and ratios to the targets, and writes them to bench/RESULTS.md under
  * "Lip-reading server". Not a test: it never fails on speed.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,13 +25,13 @@ import { silentLogger } from '../src/server/logger';
 import { startService } from '../src/server/service';
 import { startLocalS3 } from '../test/support/server-local-s3';
 import { concatClips } from '../test/support/server-media';
+import { machine, writeResultsSection } from './results';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const VIDEO_SECONDS = 60;
 const PREPROCESS_TARGET_FPS = 100;
 const OVERHEAD_TARGET_PERCENT = 10;
 const MODEL_DIR = process.env.GORGGLE_MODEL_DIR ?? path.join(REPO_ROOT, 'ec2-avhubert', 'models', 'test-model');
-const RESULTS = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
 const HEADING = '## Lip-reading server';
 
 interface RunFigures {
@@ -44,12 +43,6 @@ interface RunFigures {
   jobWallSec: number;
   jobPreprocessSec: number;
   jobInferenceSec: number;
-}
-
-function machine(): string {
-  const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  return `${cores} cores (nproc), ${cpu}, Node ${process.version}`;
 }
 
 async function main(): Promise<void> {
@@ -96,7 +89,7 @@ async function main(): Promise<void> {
       const loadAverage = os.loadavg()[0] ?? 0;
       // Preprocessing and the model on their own, outside the server.
       let started = performance.now();
-      const preprocessed = await preprocessVideo(video, { fps: 25, maxChunkSeconds: 20 });
+      const preprocessed = await preprocessVideo(video, { fps: 25 });
       const preprocessSec = (performance.now() - started) / 1000;
       started = performance.now();
       for (const chunk of preprocessed.chunks) {
@@ -188,21 +181,7 @@ function report(runs: RunFigures[]): void {
     ...rows.map(([name, value]) => `| ${name} | ${value} |`),
     '',
   ].join('\n');
-  writeResults(section);
-  console.log(`\nwritten to ${path.relative(REPO_ROOT, RESULTS)}`);
-}
-
-/** Replaces this benchmark's section of bench/RESULTS.md and leaves the others alone. */
-function writeResults(section: string): void {
-  const existing = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-  const start = existing.indexOf(`${HEADING}\n`);
-  if (start === -1) {
-    writeFileSync(RESULTS, `${existing.trimEnd()}\n\n${section}`);
-    return;
-  }
-  const next = existing.indexOf('\n## ', start + HEADING.length);
-  const rest = next === -1 ? '' : existing.slice(next + 1);
-  writeFileSync(RESULTS, `${existing.slice(0, start)}${section}${rest ? `\n${rest}` : ''}`);
+  writeResultsSection(HEADING, section);
 }
 
 main().catch((error: unknown) => {

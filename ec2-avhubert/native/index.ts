@@ -106,8 +106,19 @@ interface NativeModule {
   ): void;
   dispose(): void;
 }
+interface NativeFaceLandmarker {
+  detect(rgb: Uint8Array, width: number, height: number, upsample: number, callback: Callback<Float64Array>): void;
+  landmarks(
+    frames: Uint8Array[],
+    width: number,
+    height: number,
+    boxes: Float64Array,
+    callback: Callback<Float32Array>,
+  ): void;
+}
 interface NativeAddon {
   load(filePath: string, device: string, dtype: ModuleDtype, callback: Callback<NativeModule>): void;
+  loadFaceLandmarker(filePath: string, callback: Callback<NativeFaceLandmarker>): void;
   DeviceTensor: abstract new () => DeviceTensor;
   deviceInfo(callback: Callback<Omit<DeviceInfo, 'torchVersion' | 'builtWithCuda'>>): void;
   torchVersion: string;
@@ -302,4 +313,90 @@ class LoadedModule implements TorchModule {
     this.#disposed = true;
     this.#native.dispose();
   }
+}
+
+/** Where Debian's and Ubuntu's libdlib-data put dlib's 68-point model. */
+export const DLIB_SHAPE_PREDICTOR = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
+
+/** A face dlib's HOG detector found, in source pixels; the boxes are square. */
+export interface DlibFace {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  /** The detector's confidence (its SVM margin; > 0 is a face). */
+  score: number;
+}
+
+/** An RGB24 frame, row-major. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** dlib's frontal face detector (HOG) and 68-point shape predictor; runs on libuv's thread pool. */
+export interface FaceLandmarker {
+  /** Every face, most confident first. `upsample` doubles the image that many times (finds smaller faces, 4x slower each). */
+  detect(frame: RgbImage, upsample?: number): Promise<DlibFace[]>;
+  /** 68 points (x, y interleaved, source pixels) for each frame within its box; frames share one size. */
+  landmarks(
+    frames: readonly RgbImage[],
+    boxes: ReadonlyArray<{ left: number; top: number; right: number; bottom: number }>,
+  ): Promise<Float32Array[]>;
+}
+
+function checkFrame(frame: RgbImage, what: string): void {
+  if (!(frame.data instanceof Uint8Array) || frame.data.length !== frame.width * frame.height * 3) {
+    throw new TorchInputError(
+      `${what}: an RGB24 frame of ${frame.width}x${frame.height} needs ${frame.width * frame.height * 3} bytes.`,
+    );
+  }
+}
+
+export async function loadFaceLandmarker(shapePredictor = DLIB_SHAPE_PREDICTOR): Promise<FaceLandmarker> {
+  if (!existsSync(shapePredictor)) {
+    throw new TorchInputError(
+      `dlib's 68-point model ${shapePredictor} is missing: install libdlib-data (make setup; on Ubuntu apt-get install libdlib-data).`,
+    );
+  }
+  const native = loadAddon();
+  const landmarker = await promisify<NativeFaceLandmarker>((callback) =>
+    native.loadFaceLandmarker(path.resolve(shapePredictor), callback),
+  );
+  return {
+    async detect(frame, upsample = 0) {
+      checkFrame(frame, 'detect');
+      const flat = await promisify<Float64Array>((callback) =>
+        landmarker.detect(frame.data, frame.width, frame.height, upsample, callback),
+      );
+      const faces: DlibFace[] = [];
+      for (let i = 0; i + 4 < flat.length; i += 5) {
+        const [left = 0, top = 0, width = 0, height = 0, score = 0] = flat.subarray(i, i + 5);
+        faces.push({ left, top, width, height, score });
+      }
+      return faces.sort((a, b) => b.score - a.score);
+    },
+    async landmarks(frames, boxes) {
+      if (frames.length !== boxes.length) throw new TorchInputError('landmarks: one box per frame.');
+      if (frames.length === 0) return [];
+      const { width, height } = frames[0] ?? { width: 0, height: 0 };
+      for (const frame of frames) {
+        checkFrame(frame, 'landmarks');
+        if (frame.width !== width || frame.height !== height)
+          throw new TorchInputError('landmarks: frames must share one size.');
+      }
+      const flat = new Float64Array(boxes.flatMap((box) => [box.left, box.top, box.right, box.bottom]));
+      const points = await promisify<Float32Array>((callback) =>
+        landmarker.landmarks(
+          frames.map((frame) => frame.data),
+          width,
+          height,
+          flat,
+          callback,
+        ),
+      );
+      return frames.map((_, i) => points.slice(i * 136, (i + 1) * 136));
+    },
+  };
 }

@@ -153,14 +153,23 @@ export function createLipReadingRunner(deps: LipReadingPipelineDeps): JobRunner 
         const started = clock();
         return deps.model
           .transcribe(
-            { frames: chunk.frames, video: chunk.video, ...(mode === 'avsr' && chunk.audio ? { audio: chunk.audio } : {}) },
+            {
+              frames: chunk.frames,
+              video: chunk.video,
+              ...(mode === 'avsr' && chunk.audio ? { audio: chunk.audio } : {}),
+            },
             { signal },
           )
           .then((hypothesis) => {
             const ms = clock() - started;
             inferenceMsPerChunk.push(ms);
             inferenceMs += ms;
-            chunks.push({ start: chunk.start, end: chunk.end, text: hypothesis.text, confidence: hypothesis.confidence });
+            chunks.push({
+              start: chunk.start,
+              end: chunk.end,
+              text: hypothesis.text,
+              confidence: hypothesis.confidence,
+            });
           });
       };
       if (request.segments?.length === 0) {

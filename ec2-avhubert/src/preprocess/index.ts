@@ -12,6 +12,7 @@ import {
   type ResolvedFrame,
   type SmoothedFrame,
 } from './landmark-track';
+import { createDlibEngine } from './dlib-landmarks';
 import { defaultLandmarkEngine } from './landmark-workers';
 import { FPS, ROI_SIZE, SMOOTHING_WINDOW } from './mean-face';
 import { roiGeometry, warpRoi, type RgbFrame, type RoiGeometry } from './roi';
@@ -20,6 +21,7 @@ import { FaceTracker } from './tracker';
 
 export { PreprocessError, type PreprocessFailureReason } from './errors';
 export { AUDIO_FEATURE_DIM } from './filterbank';
+export { createDlibEngine } from './dlib-landmarks';
 export { createFaceApiEngine, type LandmarkEngine } from './face-landmarks';
 export { createWorkerLandmarkEngine, defaultLandmarkEngine, disposeDefaultLandmarkEngine } from './landmark-workers';
 export { ROI_SIZE } from './mean-face';
@@ -46,10 +48,13 @@ export interface PreprocessOptions {
   /** Sees each frame's landmarks (source pixels) and alignment, e.g. for checks and overlays. */
   onAlignedFrame?: (frame: AlignedFrame) => void;
   /**
-   * Face detection and landmarks; default `defaultLandmarkEngine()`: face-api on tfjs-wasm in
-   * worker threads (in this thread on a single core), started once per process.
+   * Face detection and landmarks; default by `landmarks`: dlib's HOG detector and 68-point
+   * predictor (the AV-HuBERT recipe), or `defaultLandmarkEngine()`, face-api on tfjs-wasm in
+   * worker threads. Either is started once per process.
    */
   engine?: LandmarkEngine;
+  /** Which engine when none is given. Default 'dlib'. */
+  landmarks?: 'dlib' | 'face-api';
   faceApi?: FaceApiOptions;
   /** ffmpeg/ffprobe binaries; default FFMPEG_PATH/FFPROBE_PATH or the ones on PATH. */
   mediaTools?: MediaTools;
@@ -166,7 +171,9 @@ export async function* preprocessVideoStream(
   // Without segments the audio is read first: the energy detector decides where the chunks go.
   const detector = !options.speechSegments && probe.hasAudio ? new EnergySpeechDetector(SAMPLE_RATE) : null;
   const audio =
-    options.withAudio || detector ? startAudio(filePath, probe.hasAudio, tools, timings, detector, options.withAudio) : null;
+    options.withAudio || detector
+      ? startAudio(filePath, probe.hasAudio, tools, timings, detector, options.withAudio)
+      : null;
   audio?.catch(() => undefined);
   let speech: SpeechFacts;
   if (options.speechSegments) speech = { source: 'request', segments: [...options.speechSegments] };
@@ -179,7 +186,9 @@ export async function* preprocessVideoStream(
       ? planWholeTimeline(estimatedFrames, fps, { maxChunkSeconds })
       : planSpeechChunks(estimatedFrames, fps, speech.segments, { maxChunkSeconds });
 
-  const engine = options.engine ?? (await defaultLandmarkEngine(options.faceApi));
+  const engine =
+    options.engine ??
+    (options.landmarks === 'face-api' ? await defaultLandmarkEngine(options.faceApi) : await createDlibEngine());
   const tracker = new FaceTracker(engine, Math.max(1, options.detectEvery ?? 10));
   const interpolator = new LandmarkInterpolator(options.maxGapFrames ?? 100);
   const smoother = new LandmarkSmoother(SMOOTHING_WINDOW);
