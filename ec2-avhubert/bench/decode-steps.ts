@@ -1,7 +1,9 @@
 /**
  * Decoder time per step at beam 50, before and after the device decoder, on this machine's CPU,
- * for 100-, 250- and 500-frame sources, with an AV-HuBERT-Large-shaped decoder (9 layers, 1024
- * wide, random weights: export/make_bench_decoder.py).
+ * for 100-, 250- and 500-frame sources, with an AV-HuBERT-Large-shaped decoder (9 layers, 8
+ * heads, random weights: export/make_bench_decoder.py) BENCH_DECODER_WIDTH wide (default 256:
+ * Debian's CPU libtorch uses the reference BLAS here, about 0.3 GFLOP/s, and Large's real 1024
+ * takes over a minute a step; the before/after ratio is about the same at any width).
  *
  *   before  forward(): encoder_out every step, so cross-attention keys and values are projected
  *           again each step, and the self-attention cache goes to the host and back (the
@@ -24,14 +26,16 @@ import { machine, writeResultsSection } from './results';
 
 const BEAM = 50;
 const SOURCES = [100, 250, 500];
-const STEPS = Number(process.env.BENCH_DECODE_STEPS ?? 8);
+const STEPS = Number(process.env.BENCH_DECODE_STEPS ?? 6);
 const TORCH_PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
+const WIDTH = Number(process.env.BENCH_DECODER_WIDTH ?? 256);
 
 interface Shape {
   layers: number;
   dim: number;
   heads: number;
   vocab: number;
+  ffn: number;
 }
 
 function randomFloats(count: number, seed: number): Float32Array {
@@ -144,15 +148,12 @@ async function after(
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gorggle-bench-decoder-'));
   try {
-    console.log('writing an AV-HuBERT-Large-shaped decoder (random weights, ~600 MB)');
-    execFileSync(
-      TORCH_PYTHON,
-      [path.join(REPO_ROOT, 'ec2-avhubert', 'export', 'make_bench_decoder.py'), '--out', dir],
-      {
-        stdio: 'inherit',
-        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
-      },
-    );
+    console.log(`writing an AV-HuBERT-Large-shaped decoder ${WIDTH} wide (random weights)`);
+    const script = path.join(REPO_ROOT, 'ec2-avhubert', 'export', 'make_bench_decoder.py');
+    execFileSync(TORCH_PYTHON, [script, '--out', dir, '--width', String(WIDTH)], {
+      stdio: 'inherit',
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    });
     const shape = JSON.parse(readFileSync(path.join(dir, 'shape.json'), 'utf8')) as Shape;
     const decoder = await loadModule(path.join(dir, 'decoder_step.pt'), 'cpu');
     const rows: Array<[string, string]> = [];
@@ -175,8 +176,11 @@ async function main(): Promise<void> {
       '## Lip-reading decoder steps',
       '',
       `Measured by \`make bench\` (ec2-avhubert/bench/decode-steps.ts) on ${new Date().toISOString().slice(0, 10)}:`,
-      `${machine()}; libtorch CPU, float32. One decoder step at beam ${BEAM} with an AV-HuBERT-Large-shaped`,
-      `decoder (9 layers, 1024 wide, 8 heads, 1000 pieces; random weights), median of steps 1-${STEPS - 1}`,
+      `${machine()}; Debian's libtorch 1.13 on the CPU, float32, with Debian's reference BLAS (libblas3:`,
+      'about 0.3 GFLOP/s; OpenBLAS or MKL would be far faster, and the GPU is what the server runs on).',
+      `One decoder step at beam ${BEAM}, AV-HuBERT-Large-shaped: ${shape.layers} layers, ${shape.heads} heads, ${shape.vocab} pieces,`,
+      `${shape.dim} wide (Large: 1024; the ratio is about the same at any width, both sides scale with`,
+      `its square), feed-forward ${shape.ffn}, random weights; median of steps 1-${STEPS - 1}`,
       '(step 0 is a warm-up). Before: `forward()`, which projects the cross-attention keys and values',
       'again every step and sends the self-attention cache to the host and back (formatVersion 1).',
       'After: `cross_kv()` once per source, then `step()` with the caches kept as DeviceTensor handles.',

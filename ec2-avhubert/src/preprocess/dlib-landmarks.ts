@@ -10,8 +10,12 @@ import type { BoxFraming } from './tracker';
 export interface DlibEngineOptions {
   /** Default: /usr/share/dlib/shape_predictor_68_face_landmarks.dat (libdlib-data). */
   shapePredictor?: string;
-  /** Image doublings before detection: AV-HuBERT's preparation uses 1 (finds faces down to ~40 px). */
-  upsample?: number;
+  /**
+   * Image doublings before detection. Default 'auto': none first (faces of 80 px and more, four
+   * times cheaper), then one if that finds nothing, as AV-HuBERT's preparation always does (down
+   * to about 40 px). The box only starts the tracking; the 68 points come from the predictor.
+   */
+  upsample?: number | 'auto';
 }
 
 /**
@@ -44,12 +48,13 @@ function sharedLandmarker(file: string): Promise<FaceLandmarker> {
 
 export async function createDlibEngine(options: DlibEngineOptions = {}): Promise<LandmarkEngine> {
   const landmarker = await sharedLandmarker(options.shapePredictor ?? DLIB_SHAPE_PREDICTOR);
-  const upsample = options.upsample ?? 1;
+  const upsample = options.upsample ?? 'auto';
   return {
     name: 'dlib',
     framing: DLIB_FRAMING,
     async detectFace(frame): Promise<FaceBox | null> {
-      const faces = await landmarker.detect(frame, upsample);
+      let faces = await landmarker.detect(frame, upsample === 'auto' ? 0 : upsample);
+      if (faces.length === 0 && upsample === 'auto') faces = await landmarker.detect(frame, 1);
       // The largest face, as the face-api engine picks it.
       const largest = faces.reduce<(typeof faces)[number] | undefined>(
         (best, face) => (!best || face.width * face.height > best.width * best.height ? face : best),

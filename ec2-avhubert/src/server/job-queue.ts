@@ -72,6 +72,8 @@ export interface JobTimings {
   downloadMs?: number;
   preprocessMs?: number;
   inferenceMs?: number;
+  /** Time waiting for the model after preprocessing (inference overlaps preprocessing). */
+  modelWaitMs?: number;
   uploadMs?: number;
 }
 
@@ -324,6 +326,7 @@ export class JobQueue {
       downloadMs: stats?.downloadMs,
       preprocessMs: stats?.preprocessMs,
       inferenceMs: stats?.inferenceMs,
+      modelWaitMs: stats?.modelWaitMs,
       uploadMs: stats?.uploadMs,
     };
     return {
