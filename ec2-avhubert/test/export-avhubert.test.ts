@@ -129,7 +129,7 @@ beforeAll(async () => {
       ]),
     ),
   );
-}, 120_000);
+}, 300_000);
 
 describe.each(Object.keys(checkpoints) as Size[])('exported %s checkpoint', (size) => {
   const packageDir = () => at(`${size}-package`);
