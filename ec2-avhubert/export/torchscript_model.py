@@ -176,8 +176,8 @@ class TransformerEncoder(nn.Module):
 
 
 def present(x: Tensor) -> Tensor:
-    """[B,...] -> [B,1,1] float: 0 where the whole sample is zeros (the contract's absent modality)."""
-    return (x.reshape(x.size(0), -1).abs().amax(dim=1) > 0).to(torch.float32).view(-1, 1, 1)
+    """[B,...] -> [B,1,1] in x's dtype: 0 where the whole sample is zeros (the contract's absent modality)."""
+    return (x.reshape(x.size(0), -1).abs().amax(dim=1) > 0).to(x.dtype).view(-1, 1, 1)
 
 
 class AVHubertEncoder(nn.Module):

@@ -139,7 +139,7 @@ class Encoder(nn.Module):
         v = F.adaptive_avg_pool3d(v, [t, 2, 2]).permute(0, 2, 1, 3, 4).reshape(b, t, 8 * 2 * 2)
         a = self.audio_proj(audio.transpose(1, 2))  # [B,T,D]; fails loudly if audio T != video T
         x = self.fuse_proj(self.fuse_norm(torch.cat([a, self.video_proj(v)], dim=-1)))
-        x = x + sinusoid(torch.arange(t, device=x.device), self.dim).unsqueeze(0)
+        x = x + sinusoid(torch.arange(t, device=x.device), self.dim).to(x.dtype).unsqueeze(0)
         mask = key_padding_mask(padding_mask)
         for layer in self.layers:
             x = layer(x, mask)
