@@ -11,9 +11,10 @@ export interface DlibEngineOptions {
   /** Default: /usr/share/dlib/shape_predictor_68_face_landmarks.dat (libdlib-data). */
   shapePredictor?: string;
   /**
-   * Image doublings before detection. Default 'auto': none first (faces of 80 px and more, four
-   * times cheaper), then one if that finds nothing, as AV-HuBERT's preparation always does (down
-   * to about 40 px). The box only starts the tracking; the 68 points come from the predictor.
+   * Image doublings before detection. Default 1, as AV-HuBERT's preparation (faces down to about
+   * 40 px): the predictor starts from the detector's box, so its framing matters. 'auto' tries
+   * none first (four times cheaper, faces of 80 px and more), but HOG's coarser pyramid then
+   * frames the same face up to 15% larger or smaller.
    */
   upsample?: number | 'auto';
 }
@@ -48,7 +49,7 @@ function sharedLandmarker(file: string): Promise<FaceLandmarker> {
 
 export async function createDlibEngine(options: DlibEngineOptions = {}): Promise<LandmarkEngine> {
   const landmarker = await sharedLandmarker(options.shapePredictor ?? DLIB_SHAPE_PREDICTOR);
-  const upsample = options.upsample ?? 'auto';
+  const upsample = options.upsample ?? 1;
   return {
     name: 'dlib',
     framing: DLIB_FRAMING,
