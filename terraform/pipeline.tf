@@ -97,6 +97,7 @@ locals {
       PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
       # One ffmpeg run must end in time for the function to record why it failed.
       FFMPEG_TIMEOUT_SECONDS = tostring(local.lambda_functions.extract.timeout - 60)
+      MAX_MEDIA_SECONDS      = tostring(var.max_media_seconds)
     }
     transcribe = {
       JOBS_TABLE            = aws_dynamodb_table.jobs.name
