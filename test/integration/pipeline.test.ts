@@ -116,7 +116,13 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         name,
         functionEnvironment(
           name,
-          { config: stack.config, names: stack.names, facts: stack.facts, endpoints: stack.endpoints },
+          {
+            config: stack.config,
+            names: stack.names,
+            facts: stack.facts,
+            endpoints: stack.endpoints,
+            avhubertSecret: 'the-local-stack-makes-a-random-one-per-start',
+          },
           { taskRoot: '/var/task' },
         ),
       ]),
