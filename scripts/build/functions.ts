@@ -1,6 +1,6 @@
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { STATIC_FFMPEG, STATIC_FFPROBE } from './static-ffmpeg';
+import { STATIC_FFMPEG, STATIC_FFMPEG_DIR, STATIC_FFPROBE } from './static-ffmpeg';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -18,6 +18,8 @@ function ffmpegBinaries(): ExtraFile[] {
   return [
     { source: STATIC_FFMPEG, zipPath: 'bin/ffmpeg', mode: 0o755 },
     { source: STATIC_FFPROBE, zipPath: 'bin/ffprobe', mode: 0o755 },
+    // Which source and configuration they are (their licence is the GPL).
+    { source: path.join(STATIC_FFMPEG_DIR, 'BUILD-INFO'), zipPath: 'bin/FFMPEG-BUILD-INFO', mode: 0o644 },
   ];
 }
 
