@@ -63,24 +63,21 @@ export class FfmpegMediaToolkit implements MediaToolkit {
   }
 
   async capturePoster(inputPath: string, outputPath: string, atSec: number): Promise<void> {
+    const noFrame = new MediaToolError('ffmpeg', `no frame at ${atSec} s to use as a poster`);
     await this.run(
       'ffmpeg',
       [
-        '-nostdin',
-        '-v',
-        'error',
-        '-y',
-        '-ss',
-        atSec.toFixed(3),
-        ...inputGuardArgs(OUTPUT_DEMUXER),
-        '-i',
-        inputPath,
-      ].concat(['-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', outputPath]),
+        ...['-nostdin', '-v', 'error', '-y', '-ss', atSec.toFixed(3), ...inputGuardArgs(OUTPUT_DEMUXER)],
+        ...['-i', inputPath, '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', outputPath],
+      ],
       inputPath,
-    );
-    // Seeking past the last frame succeeds without writing anything.
+    ).catch((error: unknown) => {
+      // Seeking past the last frame leaves the encoder nothing: ffmpeg 7 fails, older ones wrote nothing.
+      const nothing = error instanceof MediaToolError && /Nothing was written into output file/.test(error.detail);
+      throw nothing ? noFrame : error;
+    });
     const written = await stat(outputPath).catch(() => undefined);
-    if (!written?.size) throw new MediaToolError('ffmpeg', `no frame at ${atSec} s to use as a poster`);
+    if (!written?.size) throw noFrame;
   }
 
   private async ffmpeg(inputPath: string, demuxer: string, outputPath: string, options: string[][]): Promise<void> {
@@ -146,6 +143,9 @@ export function summariseStderr(stderr: string, inputPath: string): string {
         .replaceAll(`${inputPath}: `, '')
         .replaceAll(inputPath, path.basename(inputPath))
         .replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '')
+        // ffmpeg 7 wraps the cause in "Error opening input…" lines that add nothing.
+        .replace(/^Error opening input(?: files)?:\s*/, '')
+        .replace(/^Error opening input file .*$/, '')
         .trim(),
     )
     .filter(Boolean);

@@ -66,9 +66,9 @@ async function uploadAndExtract(localFile: string, key: string) {
   );
 }
 
-/** ffprobe's view of an output, to check what extract wrote rather than what it says. */
+/** Debian's ffprobe's view of an output (the poster's JPEG among them), to check what extract wrote rather than what it says. */
 function probeOutput(key: string) {
-  const text = execFileSync(FFPROBE, [
+  const text = execFileSync('ffprobe', [
     '-v',
     'error',
     '-show_streams',

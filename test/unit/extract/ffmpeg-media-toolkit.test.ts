@@ -78,16 +78,18 @@ describe('FfmpegMediaToolkit', () => {
   });
 
   it('fails rather than pretend when a poster is asked for past the last frame', async () => {
-    // Prepare
+    // Prepare: posters come from extract's own video.mp4 (3 s here).
     const toolkit = new FfmpegMediaToolkit({
       ffmpegPath: FFMPEG,
       ffprobePath: FFPROBE,
       timeoutMs: () => 30_000,
       maxOutputSeconds: 60,
     });
+    const video = path.join(scratch, 'video.mp4');
+    await toolkit.transcodeVideo(gridClip('bbaf2n.mpg'), video, { video: 0 }, 'mpeg');
 
     // Act
-    const result = toolkit.capturePoster(gridClip('bbaf2n.mpg'), path.join(scratch, 'poster.jpg'), 60);
+    const result = toolkit.capturePoster(video, path.join(scratch, 'poster.jpg'), 60);
 
     // Assess
     await expect(result).rejects.toMatchObject({
