@@ -216,7 +216,8 @@ export async function decodeAudio(
     tools.ffmpegPath,
     [
       ...['-v', 'error', '-nostdin', ...inputGuardArgs(limits.demuxer), '-i', filePath, '-map', '0:a:0', '-vn', '-sn'],
-      ...['-ac', '1', '-ar', String(sampleRate), '-f', 's16le', 'pipe:1'],
+      // Raw PCM through the raw muxer: the static build has no separate s16le muxer.
+      ...['-ac', '1', '-ar', String(sampleRate), '-c:a', 'pcm_s16le', '-f', 'rawvideo', 'pipe:1'],
     ],
     { timeoutMs: DECODE_TIMEOUT_MS, ...limits },
   );
