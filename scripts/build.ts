@@ -63,7 +63,7 @@ async function main() {
   const only = process.argv.slice(2);
   const selected = only.length ? functions.filter((fn) => only.includes(fn.name)) : functions;
   if (selected.some((fn) => fn.extraFiles.length)) {
-    console.log(`static ffmpeg and ffprobe: one build, ${checkStaticFfmpeg().version}`);
+    console.log(`static ffmpeg and ffprobe: one build, version ${checkStaticFfmpeg().version}`);
   }
   const rows = await Promise.all(selected.map(buildFunction));
   console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14));

@@ -16,18 +16,22 @@ export class StaticFfmpegError extends Error {
   override readonly name = 'StaticFfmpegError';
 }
 
-/** `ffmpeg version 7.1.5 Copyright (c) 2000-2025 …` without the program's own name. */
+/** `ffmpeg version 7.1.5 Copyright (c) 2000-2025 …`, its build and configuration lines, without what differs by program. */
 export function versionBanner(binary: string): string {
   const text = execFileSync(binary, ['-hide_banner', '-version'], {
     encoding: 'utf8',
     env: { GCONV_PATH: '', LC_ALL: 'C' },
     timeout: 30_000,
   });
-  return text
-    .split('\n')
-    .slice(0, 3)
-    .join('\n')
-    .replace(/^ff(mpeg|probe) version/, 'version');
+  return (
+    text
+      .split('\n')
+      .slice(0, 3)
+      .join('\n')
+      .replace(/^ff(mpeg|probe) version/, 'version')
+      // Each program names its own first year (ffprobe's is 2007).
+      .replace(/Copyright \(c\) \d{4}-/, 'Copyright (c) ')
+  );
 }
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -59,5 +63,5 @@ export function checkStaticFfmpeg(dir = STATIC_FFMPEG_DIR): { version: string } 
       `ffmpeg and ffprobe are different builds:\n${ffmpegVersion}\n---\n${ffprobeVersion}\nRebuild both with \`make ffmpeg\`.`,
     );
   }
-  return { version: ffmpegVersion.split('\n')[0] ?? '' };
+  return { version: /^version (\S+)/.exec(ffmpegVersion)?.[1] ?? 'unknown' };
 }
