@@ -41,6 +41,12 @@ if (!ready) console.warn('test/integration skipped: needs ../shared/fixtures/gri
 const SECONDS = 1000;
 const BAD_INPUT_LIMIT_MS = 60 * SECONDS;
 
+/** Keys the local stack replaces: no EC2 instance to wake, no SSM to read the secret from. */
+const LOCAL_STAND_INS: Record<string, string> = {
+  AVHUBERT_INSTANCE_TAG: 'AVHUBERT_ENDPOINT',
+  AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET',
+};
+
 /** What @cdktf/hcl2json gives for a .tf file: each block type maps to arrays of blocks. */
 interface HclFile {
   locals?: object[];
@@ -141,7 +147,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       const terraformKeys = Object.keys({
         ...locals.common_function_environment,
         ...(locals.function_environment?.[name] ?? {}),
-      }).map((key) => (key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key));
+      }).map((key) => LOCAL_STAND_INS[key] ?? key);
       expect(Object.keys(environments[name] ?? {})).toEqual(expect.arrayContaining(terraformKeys));
     }
     // Assess: event filters, every prefix with every extension in both cases
