@@ -40,6 +40,8 @@ export type PreprocessStreamFn = (
     maxChunkSeconds?: number;
     speechSegments?: ReadonlyArray<{ start: number; end: number }>;
     withAudio?: boolean;
+    /** The job's signal: aborting it kills the probe and the decoders at once. */
+    signal?: AbortSignal;
   },
 ) => AsyncIterable<PreprocessStreamItemLike>;
 
@@ -181,6 +183,7 @@ export function createLipReadingRunner(deps: LipReadingPipelineDeps): JobRunner 
           maxChunkSeconds: deps.maxChunkSeconds ?? 15,
           speechSegments: request.segments,
           withAudio: mode === 'avsr',
+          signal,
         });
         const iterator = stream[Symbol.asyncIterator]();
         const waitForModel = async (promise: Promise<void> | undefined) => {

@@ -1,7 +1,15 @@
 import { MAX_CHUNK_SECONDS, planSpeechChunks, planWholeTimeline, type FrameSpan, type TimeSpan } from './chunking';
 import { PreprocessError } from './errors';
 import type { FaceApiOptions, LandmarkEngine } from './face-landmarks';
-import { decodeAudio, decodeSize, decodeVideoFrames, defaultMediaTools, probeMedia, type MediaTools } from './ffmpeg';
+import {
+  decodeAudio,
+  decodeSize,
+  decodeVideoFrames,
+  defaultMediaTools,
+  probeMedia,
+  type MediaRunLimits,
+  type MediaTools,
+} from './ffmpeg';
 import { LogFilterbank, SAMPLE_RATE, stackedAudioFeatures } from './filterbank';
 import {
   centredMovingAverage,
@@ -56,8 +64,10 @@ export interface PreprocessOptions {
   /** Which engine when none is given. Default 'dlib'. */
   landmarks?: 'dlib' | 'face-api';
   faceApi?: FaceApiOptions;
-  /** ffmpeg/ffprobe binaries; default FFMPEG_PATH/FFPROBE_PATH or the ones on PATH. */
+  /** ffmpeg/ffprobe binaries; default `defaultMediaTools()` (the static build). */
   mediaTools?: MediaTools;
+  /** Stops preprocessing: kills the probe or the decoders at once (a job stopped or timed out). */
+  signal?: AbortSignal;
   /** Frames are decoded at most this tall (aspect kept) to bound memory. Default 720. */
   maxDecodeHeight?: number;
   /** Frames the landmark net sees per call. Default 8. */
@@ -148,7 +158,8 @@ export async function* preprocessVideoStream(
   const started = performance.now();
   const fps = options.fps ?? FPS;
   const tools = options.mediaTools ?? defaultMediaTools();
-  const probe = await probeMedia(filePath, tools);
+  const { signal } = options;
+  const probe = await probeMedia(filePath, tools, { signal });
   if (!probe.hasVideo) {
     throw new PreprocessError(
       'no_frames',
@@ -168,11 +179,12 @@ export async function* preprocessVideoStream(
     detections: 0,
   };
 
+  const limits = { signal, demuxer: probe.demuxer };
   // Without segments the audio is read first: the energy detector decides where the chunks go.
   const detector = !options.speechSegments && probe.hasAudio ? new EnergySpeechDetector(SAMPLE_RATE) : null;
   const audio =
     options.withAudio || detector
-      ? startAudio(filePath, probe.hasAudio, tools, timings, detector, options.withAudio)
+      ? startAudio(filePath, probe.hasAudio, tools, timings, limits, detector, options.withAudio)
       : null;
   audio?.catch(() => undefined);
   let speech: SpeechFacts;
@@ -273,7 +285,7 @@ export async function* preprocessVideoStream(
 
   const batchSize = Math.max(1, options.batchSize ?? 8);
   let batch: RgbFrame[] = [];
-  const frames = decodeVideoFrames(filePath, size, fps, tools);
+  const frames = decodeVideoFrames(filePath, size, fps, tools, limits);
   try {
     for (;;) {
       const waitStarted = performance.now();
@@ -336,17 +348,24 @@ function startAudio(
   hasAudio: boolean,
   tools: MediaTools,
   timings: PreprocessTimings,
+  limits: MediaRunLimits & { demuxer: string },
   detector: EnergySpeechDetector | null,
   withFilterbank = true,
 ): Promise<Filterbank> {
   if (!hasAudio) return Promise.resolve({ frames: 0, features: new Float32Array(0) });
   const filterbank = withFilterbank ? new LogFilterbank() : null;
-  return decodeAudio(filePath, SAMPLE_RATE, tools, (samples) => {
-    const started = performance.now();
-    filterbank?.push(samples);
-    detector?.push(samples);
-    timings.audioMs += performance.now() - started;
-  }).then(() => filterbank?.finish() ?? { frames: 0, features: new Float32Array(0) });
+  return decodeAudio(
+    filePath,
+    SAMPLE_RATE,
+    tools,
+    (samples) => {
+      const started = performance.now();
+      filterbank?.push(samples);
+      detector?.push(samples);
+      timings.audioMs += performance.now() - started;
+    },
+    limits,
+  ).then(() => filterbank?.finish() ?? { frames: 0, features: new Float32Array(0) });
 }
 
 interface FinishedSpan {
