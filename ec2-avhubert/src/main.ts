@@ -15,12 +15,21 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const loadStarted = Date.now();
   // Without a model the server still answers, so the pipeline learns at once that lip reading is off.
-  const model = config.modelDir ? await loadModelPackage(config.modelDir, { device: config.device }) : undefined;
+  const model = config.modelDir
+    ? await loadModelPackage(config.modelDir, {
+        device: config.device,
+        dtype: config.dtype,
+        budget: { memoryBytes: config.decodeMemoryBytes, maxBatchChunks: config.decodeBatchChunks },
+      })
+    : undefined;
   if (model) {
     log.info('model loaded', {
       model: model.name,
       mode: model.mode,
       device: config.device,
+      dtype: config.dtype,
+      decoder: model.decoderKind,
+      landmarks: config.landmarks,
       ms: Date.now() - loadStarted,
     });
   } else {
@@ -29,7 +38,7 @@ async function main(): Promise<void> {
 
   const server = await startService(config, {
     model,
-    preprocess: preprocessVideoStream,
+    preprocess: (file, options) => preprocessVideoStream(file, { ...options, landmarks: config.landmarks }),
     store: createObjectStore(),
     log,
     deviceInfo,

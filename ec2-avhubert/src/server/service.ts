@@ -1,3 +1,4 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { NO_MODEL_REASON, type ServerConfig } from '../config';
 import {
   createLipReadingRunner,
@@ -19,12 +20,36 @@ export interface ServiceParts {
   powerOff?: () => Promise<void>;
 }
 
+/** The shared secret: given (local stack), or read once at start from SSM with the instance role. */
+export async function readSharedSecret(source: ServerConfig['secret'], ssm = new SSMClient({})): Promise<string> {
+  if ('value' in source) return source.value;
+  const { Parameter } = await ssm.send(new GetParameterCommand({ Name: source.parameter, WithDecryption: true }));
+  const value = Parameter?.Value ?? '';
+  if (value.length < 32) {
+    throw new Error(
+      `The SSM parameter ${source.parameter} holds no secret of 32 or more characters; run terraform apply.`,
+    );
+  }
+  return value;
+}
+
 /** Wires the real pipeline into the HTTP server with the configured limits. */
-export function startService(config: ServerConfig, parts: ServiceParts): Promise<LipReadingServer> {
+export async function startService(config: ServerConfig, parts: ServiceParts): Promise<LipReadingServer> {
   const { model } = parts;
   return startLipReadingServer({
+    access: {
+      secret: await readSharedSecret(config.secret),
+      processedBucket: config.processedBucket,
+      allowedHosts: config.allowedHosts,
+    },
     runner: model
-      ? createLipReadingRunner({ store: parts.store, model, preprocess: parts.preprocess, tmpDir: config.tmpDir })
+      ? createLipReadingRunner({
+          store: parts.store,
+          model,
+          preprocess: parts.preprocess,
+          tmpDir: config.tmpDir,
+          timeBudget: { baseMs: config.jobTimeoutMs, perVideoSecondMs: config.jobTimeoutMsPerVideoSecond },
+        })
       : () => Promise.reject(new Error(NO_MODEL_REASON)),
     model: model ? { name: model.name, mode: model.mode, device: config.device } : { missing: NO_MODEL_REASON },
     port: config.port,
