@@ -211,9 +211,9 @@ describe('lip-reading HTTP API', () => {
     harness = await startHarness({ noModel: NO_MODEL_REASON });
 
     // Act
-    const health = (await (await fetch(`${harness.server.url}/health`)).json()) as Record<string, unknown>;
+    const health = (await (await authed(`${harness.server.url}/health`)).json()) as Record<string, unknown>;
     const refused = await post(harness.server, { video: VIDEO, mode: 'vsr' });
-    const { samples } = parsePrometheusText(await (await fetch(`${harness.server.url}/metrics`)).text());
+    const { samples } = parsePrometheusText(await (await authed(`${harness.server.url}/metrics`)).text());
 
     // Assess
     expect(health).toMatchObject({ status: 'ok', model: null, reason: NO_MODEL_REASON });

@@ -58,7 +58,8 @@ describe('server configuration', () => {
   });
 
   it('runs without a model when neither model key is set (the server then reports it and refuses jobs)', () => {
-    expect(loadServerConfig({}).modelDir).toBeUndefined();
+    const config = loadServerConfig({ GORGGLE_PROCESSED_BUCKET: 'b-b-b', GORGGLE_AVHUBERT_SECRET_PARAMETER: '/s' });
+    expect(config.modelDir).toBeUndefined();
   });
 
   it('refuses to start without the bucket it serves or a secret of 32 characters or more', () => {

@@ -198,7 +198,7 @@ function assertAcceptedContainer(report: ProbeReport, extension: string): Accept
   if (!container || !expected.includes(container)) {
     const named = extension ? `named ${extension} ` : '';
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: it is ${named}but holds '${found}' data, ` +
+      `The file is not a video or audio file we can read: it is ${named}but holds '${found}' data, ` +
         `not ${expected.map((c) => c.label).join(' or ')}. ${UPLOAD_HINT}`,
     );
   }

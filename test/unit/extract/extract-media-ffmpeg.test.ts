@@ -211,7 +211,8 @@ describe('extractMedia with the real static ffmpeg', () => {
       key: 'uploads/renamed.mp4',
       make: () =>
         generate('renamed.mkv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25:duration=1', '-c:v', 'mpeg4']),
-      message: /^The file is not a video or audio file we can read: it is named \.mp4 but holds 'matroska,webm' data, not MP4\/MOV\./,
+      message:
+        /^The file is not a video or audio file we can read: it is named \.mp4 but holds 'matroska,webm' data, not MP4\/MOV\./,
     },
     {
       case: 'a zero-byte object',

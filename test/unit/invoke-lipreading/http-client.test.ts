@@ -61,7 +61,7 @@ describe('HttpLipReadingClient', () => {
     // Prepare
     const reason = 'no lip-reading model configured (set GORGGLE_MODEL_DIR)';
     const server = new ScriptedServer().reply('GET /health', { status: 200, body: { model: null, reason } });
-    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`);
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`, SECRET);
 
     // Act
     const without = await client.health();
@@ -77,7 +77,7 @@ describe('HttpLipReadingClient', () => {
     // Prepare
     const error = 'This server has no lip-reading model: no lip-reading model configured (set GORGGLE_MODEL_DIR).';
     const server = new ScriptedServer().reply('POST /v1/jobs', { status: 503, body: { error, code: 'no_model' } });
-    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`);
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`, SECRET);
 
     // Act
     const submit = client.submit({ video: VIDEO, mode: 'avsr' });
