@@ -6,7 +6,10 @@ import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
 import { DynamoDbJobReader } from '../lib/adapters/dynamodb-job-reader';
 import { S3UrlSigner } from '../lib/adapters/s3-result-signer';
 import { SfnExecutionHistory, sfnHistoryClient } from '../lib/adapters/sfn-execution-history';
+import { S3EditsStore } from '../lib/adapters/s3-edits-store';
+import { S3JobFiles } from '../lib/adapters/s3-job-files';
 import { authenticate } from '../lib/api/auth';
+import { readersMayEdit } from '../lib/api/edit-access';
 import { jsonErrors } from '../lib/api/middleware';
 import { handleApiRequest } from '../lib/api/routes';
 import { lazyConfig } from '../lib/config';
@@ -30,12 +33,15 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
     logger.appendKeys({ routeKey: event.routeKey, caller: caller.via });
     const s3 = new S3UrlSigner(s3Client());
     return handleApiRequest(
-      event,
+      { ...event, caller },
       {
         jobs: new DynamoDbJobReader(dynamoDbClient(), settings.JOBS_TABLE),
         uploads: s3,
         downloads: s3,
         executions: new SfnExecutionHistory(sfnHistoryClient()),
+        edits: new S3EditsStore(s3Client(), settings.PROCESSED_BUCKET),
+        files: new S3JobFiles(s3Client(), settings.PROCESSED_BUCKET),
+        editAccess: readersMayEdit,
         now: () => new Date(),
       },
       {

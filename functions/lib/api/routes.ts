@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import type { S3Ref } from '../contracts/common';
 import type { JobRecord } from '../contracts/job';
+import type { Caller } from './auth';
+import { EDIT_ROUTE_KEYS, editRoutes, type EditPorts, type EditRouteKey } from './edit-routes';
 import { summariseExecution } from './execution';
 import { ApiError, jsonResponse, type HttpResponse } from './http';
 import {
@@ -30,19 +32,21 @@ export const ROUTE_KEYS = [
   'GET /jobs/{id}',
   'GET /jobs/{id}/execution',
   'GET /jobs/{id}/result',
+  ...EDIT_ROUTE_KEYS,
 ] as const;
 export type RouteKey = (typeof ROUTE_KEYS)[number];
 
 /** The parts of an API Gateway payload 2.0 event the routes read. */
 export interface ApiRequest {
   routeKey: string;
+  caller: Caller;
   pathParameters?: Record<string, string | undefined>;
   queryStringParameters?: Record<string, string | undefined>;
   /** Parsed by the JSON body parser when the request was JSON; a string otherwise. */
   body?: unknown;
 }
 
-export interface ApiPorts {
+export interface ApiPorts extends EditPorts {
   jobs: JobReader;
   uploads: UploadSigner;
   downloads: DownloadSigner;
@@ -99,7 +103,16 @@ async function requireJob(request: ApiRequest, jobs: JobReader): Promise<JobReco
 
 type Route = (request: ApiRequest, ports: ApiPorts, options: ApiOptions) => Promise<HttpResponse>;
 
+/** The edit routes, each behind the same job lookup as every other route. */
+const jobEditRoutes = Object.fromEntries(
+  EDIT_ROUTE_KEYS.map((key): [EditRouteKey, Route] => [
+    key,
+    async (request, ports) => editRoutes[key](request, ports, await requireJob(request, ports.jobs)),
+  ]),
+) as Record<EditRouteKey, Route>;
+
 const routes: Record<RouteKey, Route> = {
+  ...jobEditRoutes,
   'POST /uploads': async (request, ports, options) => {
     if (typeof request.body !== 'object' || request.body === null) {
       throw new ApiError(

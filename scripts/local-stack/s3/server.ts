@@ -12,6 +12,7 @@ import type { NotificationFilter } from '../terraform-facts';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS } from '../config';
 import { guardLocalServer } from '../http-guard';
+import { conditionalWrites, type KoaMiddleware } from './conditional-writes';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 
 export interface S3ServerOptions {
@@ -44,8 +45,13 @@ export interface RunningS3 {
 interface S3rverInstance extends EventEmitter {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
-  store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>> };
+  store: {
+    getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+    existsObject(bucket: string, key: string): Promise<boolean>;
+  };
   httpServer?: Server;
+  /** Koa's middleware stack: logger, XML encoder, mount interop, vhost, router. */
+  middleware: KoaMiddleware[];
 }
 type S3rverConstructor = new (options: {
   address: string;
@@ -75,6 +81,8 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   });
   const internals = server;
   const { log, notifications } = options;
+  // Before vhost and the router, after the logger and the XML encoder (index 3), so its errors answer as S3's.
+  internals.middleware.splice(3, 0, conditionalWrites(internals.store));
 
   server.on('event', (event: { Records: S3rverEventRecord[] }) => {
     if (!notifications) return;

@@ -23,6 +23,11 @@ import {
 import type { JobRecord } from '../../../functions/lib/contracts/job';
 import { buildWeb } from '../../../scripts/build-web';
 import { startLocalApiGateway, type LocalApiGateway } from '../../../scripts/local-api-gateway';
+import {
+  conditionalWrites,
+  type KoaMiddleware,
+  type ObjectExistence,
+} from '../../../scripts/local-stack/s3/conditional-writes';
 import { localS3CorsRules } from '../../../scripts/local-stack/s3/server';
 
 const run = promisify(execFile);
@@ -48,6 +53,8 @@ export const REPLY_TEXT = 'yes';
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  store: ObjectExistence;
+  middleware: KoaMiddleware[];
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
@@ -183,6 +190,8 @@ export async function startResultsStack(): Promise<ResultsStack> {
     vhostBuckets: false,
     configureBuckets: [UPLOADS_BUCKET, PROCESSED_BUCKET].map((name) => ({ name, configs: [] })),
   });
+  // Conditional writes as the local stack's S3 has them (caption edits need them).
+  s3rver.middleware.splice(3, 0, conditionalWrites(s3rver.store));
   const s3Address = await s3rver.run();
   const s3Url = `http://127.0.0.1:${s3Address.port}`;
   const dynamo = dynalite({ createTableMs: 0 });
