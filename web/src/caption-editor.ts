@@ -143,7 +143,10 @@ export class CaptionEditor {
       : `Editing ${describeVersion(this.saved.version)}${this.saved.savedAt ? `, saved ${formatDate(this.saved.savedAt)}` : ''}${this.dirty ? ' · unsaved changes' : ''}.`;
     this.saveButton.disabled = this.readOnly || !this.dirty;
     this.downloadNote.textContent = `Downloads come from the latest saved version: ${describeVersion(this.saved.version)}.`;
-    render(this.cues, this.shown().segments.map((segment, index) => this.cueRow(segment, index)));
+    render(
+      this.cues,
+      this.shown().segments.map((segment, index) => this.cueRow(segment, index)),
+    );
     if (this.viewing) {
       this.cues.before(this.viewingBanner());
     } else {
@@ -265,7 +268,10 @@ export class CaptionEditor {
     const caret = input.selectionStart ?? input.value.length;
     const wordIndex = tokensOf(input.value.slice(0, caret)).length - (/\S$/.test(input.value.slice(0, caret)) ? 1 : 0);
     const at = Math.min(Math.max(wordIndex, 1), segment.words.length - 1);
-    this.update({ ...this.draft, segments: splitSegment(this.draft.segments, index, at) }, { index: index + 1, field: 'text' });
+    this.update(
+      { ...this.draft, segments: splitSegment(this.draft.segments, index, at) },
+      { index: index + 1, field: 'text' },
+    );
     announce(`Caption ${index + 1} split in two.`);
   }
 
@@ -332,24 +338,26 @@ export class CaptionEditor {
     }
     render(
       this.versionList,
-      [...this.versions].reverse().map((info) =>
-        h(
-          'li',
-          { class: 'version-row', 'data-version': String(info.version) },
+      [...this.versions]
+        .reverse()
+        .map((info) =>
           h(
-            'span',
-            {},
-            info.version === 0 ? 'Original captions' : `Version ${info.version}`,
-            info.savedAt ? h('span', { class: 'small muted' }, ` · saved ${formatDate(info.savedAt)}`) : null,
-            info.version === this.saved.version ? h('strong', {}, ' · latest') : null,
-          ),
-          h(
-            'button',
-            { type: 'button', class: 'button small-button', onclick: () => void this.view(info.version) },
-            `View ${info.version === 0 ? 'original' : `version ${info.version}`}`,
+            'li',
+            { class: 'version-row', 'data-version': String(info.version) },
+            h(
+              'span',
+              {},
+              info.version === 0 ? 'Original captions' : `Version ${info.version}`,
+              info.savedAt ? h('span', { class: 'small muted' }, ` · saved ${formatDate(info.savedAt)}`) : null,
+              info.version === this.saved.version ? h('strong', {}, ' · latest') : null,
+            ),
+            h(
+              'button',
+              { type: 'button', class: 'button small-button', onclick: () => void this.view(info.version) },
+              `View ${info.version === 0 ? 'original' : `version ${info.version}`}`,
+            ),
           ),
         ),
-      ),
     );
   }
 
@@ -459,4 +467,3 @@ export async function openCaptionEditor(
   const latest = await api.getEdits(jobId, list.latest);
   return new CaptionEditor(api, jobId, result, latest, host);
 }
-

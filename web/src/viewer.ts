@@ -129,7 +129,13 @@ export async function resultViewer(links: ResultResponse, api: Api, jobId: strin
         h(
           'label',
           {},
-          h('input', { type: 'radio', name: 'captions', value: id, checked: id === 'fused', onchange: () => choose(id) }),
+          h('input', {
+            type: 'radio',
+            name: 'captions',
+            value: id,
+            checked: id === 'fused',
+            onchange: () => choose(id),
+          }),
           ` ${label}`,
         ),
     ),
@@ -180,7 +186,10 @@ export async function resultViewer(links: ResultResponse, api: Api, jobId: strin
       const cue = cues[index];
       if (cue) fusedTrack.addCue(new VTTCue(cue.start, cue.end, text));
     });
-    render(transcript, result.segments.map((segment) => transcriptLine(segment, video, style).element));
+    render(
+      transcript,
+      result.segments.map((segment) => transcriptLine(segment, video, style).element),
+    );
     render(
       transcriptArea,
       result.segments.length
@@ -201,6 +210,8 @@ export async function resultViewer(links: ResultResponse, api: Api, jobId: strin
       label: (id) => style.label(id),
       seek,
     });
+    // The first draw came from inside the editor's constructor, before it could take names.
+    render(speakersArea, speakersCard(result, style, editor, originalLabel));
   } catch (error) {
     showDraft(draftOfResult(original));
     speakersArea.before(
@@ -407,6 +418,14 @@ function transcriptLine(segment: Segment, video: HTMLVideoElement, style: Speake
       { class: 'words' },
       segment.words.map((word) => {
         const percent = Math.round(word.confidence * 100);
+        if (word.edited) {
+          return h(
+            'span',
+            { class: 'word edited', title: 'corrected by hand' },
+            h('span', { class: 'word-text' }, word.text),
+            h('span', { class: 'word-meta' }, 'edited'),
+          );
+        }
         return h(
           'span',
           { class: `word src-${word.source}`, title: `${SOURCE_TITLES[word.source]}, ${percent}% confident` },
