@@ -5,29 +5,43 @@ import { ConfigurationError } from '../../../functions/lib/errors';
 const base = { JOBS_TABLE: 'gorggle-jobs', PROCESSED_BUCKET: 'gorggle-processed' };
 
 describe('invoke-lipreading config', () => {
-  it('needs either a fixed endpoint or an instance tag, and says so', () => {
+  it('needs a fixed endpoint or a GPU group while lip reading is on, and says so', () => {
     // Act
-    const load = () => loadConfig(configSchema, { ...base, AVHUBERT_ENDPOINT: '', AVHUBERT_INSTANCE_TAG: '' });
+    const load = () => loadConfig(configSchema, { ...base, AVHUBERT_ENDPOINT: '', AVHUBERT_ASG_NAME: '' });
 
     // Assess
     expect(load).toThrow(ConfigurationError);
-    expect(load).toThrow(/AVHUBERT_ENDPOINT.*AVHUBERT_INSTANCE_TAG/);
+    expect(load).toThrow(/AVHUBERT_ENDPOINT.*AVHUBERT_ASG_NAME.*LIPREADING_ENABLED=false/);
+  });
+
+  it('needs neither when lip reading is turned off', () => {
+    // Act
+    const config = loadConfig(configSchema, { ...base, LIPREADING_ENABLED: 'false', AVHUBERT_ASG_NAME: '' });
+
+    // Assess
+    expect(config.LIPREADING_ENABLED).toBe('false');
   });
 
   it('defaults the port, the warm-up limit and the poll interval', () => {
     // Act
-    const config = loadConfig(configSchema, { ...base, AVHUBERT_INSTANCE_TAG: 'gorggle:role=avhubert' });
+    const config = loadConfig(configSchema, { ...base, AVHUBERT_ASG_NAME: 'gorggle-avhubert' });
 
     // Assess
-    expect(config).toMatchObject({ AVHUBERT_PORT: 8080, AVHUBERT_WARMUP_MAX_SECONDS: 600, POLL_INTERVAL_SECONDS: 10 });
+    expect(config).toMatchObject({
+      LIPREADING_ENABLED: 'true',
+      AVHUBERT_PORT: 8080,
+      AVHUBERT_WARMUP_MAX_SECONDS: 900,
+      POLL_INTERVAL_SECONDS: 10,
+    });
     expect(config.AVHUBERT_ENDPOINT).toBeUndefined();
   });
 
-  it('refuses a tag that is not key=value', () => {
+  it('refuses a model manifest that is not an s3:// URI of a manifest.json', () => {
     // Act
-    const load = () => loadConfig(configSchema, { ...base, AVHUBERT_INSTANCE_TAG: 'avhubert' });
+    const load = () =>
+      loadConfig(configSchema, { ...base, AVHUBERT_ASG_NAME: 'g', AVHUBERT_MODEL_MANIFEST: 'models/avhubert/' });
 
     // Assess
-    expect(load).toThrow(/AVHUBERT_INSTANCE_TAG/);
+    expect(load).toThrow(/AVHUBERT_MODEL_MANIFEST/);
   });
 });
