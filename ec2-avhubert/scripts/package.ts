@@ -1,0 +1,227 @@
+/**
+ * Packs the lip-reading server into one self-contained tarball, the bundle Terraform uploads
+ * to S3 and a GPU instance installs on its first boot (setup/install-from-bundle.sh) with no
+ * internet: Node 22, ffmpeg and ffprobe, the bundled server, the addon's sources with the
+ * Node headers and node-gyp to build it against the instance's CUDA libtorch, and the npm
+ * packages the server loads at run time (face-api, tfjs and its WASM backend).
+ *
+ *   tsx ec2-avhubert/scripts/package.ts [--out dist/avhubert/gorggle-avhubert.tar.gz]
+ *
+ * Run scripts/bundle.ts first (make avhubert-bundle does both). Builds on linux-x64 only:
+ * the Node and ffmpeg binaries come from this machine's node_modules.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const SERVER_ROOT = path.resolve(import.meta.dirname, '..');
+const REPO_ROOT = path.dirname(SERVER_ROOT);
+
+/** npm packages the bundled server leaves external (scripts/bundle.ts), plus the addon build's. */
+export const RUNTIME_PACKAGES = [
+  '@vladmandic/face-api',
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  'node-addon-api',
+  'node-gyp',
+] as const;
+
+/** Files of the repository that go in as they are, relative to its root. */
+const SERVER_FILES = [
+  'ec2-avhubert/dist/server.mjs',
+  'ec2-avhubert/dist/server.mjs.map',
+  'ec2-avhubert/native/binding.gyp',
+  'ec2-avhubert/native/gyp-config.mjs',
+  'ec2-avhubert/native/src',
+  'ec2-avhubert/systemd',
+  'ec2-avhubert/setup/install-from-bundle.sh',
+  'ec2-avhubert/package.json',
+  'LICENSE',
+];
+
+export class PackageError extends Error {
+  override readonly name = 'PackageError';
+}
+
+interface PackageJson {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+/** Where Node would find `name` from `fromDir`: the nearest node_modules/<name> walking up. */
+export function findPackageDir(name: string, fromDir: string, root = REPO_ROOT): string | undefined {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (dir === root || dir === path.dirname(dir)) return undefined;
+  }
+}
+
+/**
+ * Every package directory `roots` need at run time (dependencies, optional and peer ones that
+ * are installed), each once, as Node resolves them from `fromDir`.
+ */
+export function dependencyClosure(roots: readonly string[], fromDir: string, root = REPO_ROOT): string[] {
+  const found = new Set<string>();
+  const visit = (name: string, from: string, required: boolean) => {
+    const dir = findPackageDir(name, from, root);
+    if (!dir) {
+      if (required)
+        throw new PackageError(
+          `${name} is not installed (needed from ${path.relative(root, from) || '.'}): run npm install`,
+        );
+      return;
+    }
+    if (found.has(dir)) return;
+    found.add(dir);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, dir, true);
+    for (const dependency of Object.keys(manifest.optionalDependencies ?? {})) visit(dependency, dir, false);
+    for (const dependency of Object.keys(manifest.peerDependencies ?? {})) visit(dependency, dir, false);
+  };
+  for (const name of roots) visit(name, fromDir, true);
+  return [...found].sort();
+}
+
+function nodeBinary(): string {
+  const dir = findPackageDir('node', REPO_ROOT);
+  const binary = dir && path.join(dir, 'bin', 'node');
+  if (!binary || !existsSync(binary)) {
+    throw new PackageError(
+      'node_modules/node/bin/node is missing: run npm install (the npm "node" package brings Node 22).',
+    );
+  }
+  return binary;
+}
+
+/**
+ * The headers node-gyp needs with --nodedir for an N-API addon: the N-API ones, the version
+ * it reads, and the build settings it includes. N-API is ABI-stable, so any recent Node's serve.
+ */
+const NODE_HEADERS = [
+  'common.gypi',
+  'config.gypi',
+  'node_version.h',
+  'node_api.h',
+  'node_api_types.h',
+  'js_native_api.h',
+  'js_native_api_types.h',
+];
+
+/** What the server never reads at run time: source maps, typings, docs, browser bundles' demos. */
+const PRUNED = /(\.map|\.d\.ts|\.tsbuildinfo|\.html|\.md)$/;
+
+function nodeHeadersDir(): string {
+  const candidates = [
+    process.env.NODE_HEADERS_DIR,
+    '/usr/include/node',
+    path.join(path.dirname(process.execPath), '..', 'include', 'node'),
+  ];
+  const dir = candidates.find((candidate) => candidate && existsSync(path.join(candidate, 'node_api.h')));
+  if (!dir) {
+    throw new PackageError(
+      'No Node headers (node_api.h) found: install Debian nodejs (it ships /usr/include/node) or set NODE_HEADERS_DIR.',
+    );
+  }
+  return dir;
+}
+
+function staticBinary(pkg: string, file: string): string {
+  const dir = findPackageDir(pkg, REPO_ROOT);
+  const binary = dir && path.join(dir, file);
+  if (!binary || !existsSync(binary))
+    throw new PackageError(`${pkg}/${file} is missing: run npm install on linux-x64.`);
+  return binary;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function packageServer(outFile: string): Promise<{ file: string; bytes: number; sha256: string }> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new PackageError(
+      `The bundle carries linux-x64 binaries; build it on linux-x64, not ${process.platform}-${process.arch}.`,
+    );
+  }
+  if (!existsSync(path.join(SERVER_ROOT, 'dist', 'server.mjs'))) {
+    throw new PackageError(
+      'ec2-avhubert/dist/server.mjs is missing: run tsx ec2-avhubert/scripts/bundle.ts first (make avhubert-bundle).',
+    );
+  }
+  const stage = path.join(path.dirname(outFile), 'stage');
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  const copy = (from: string, to: string) => cpSync(from, path.join(stage, to), { recursive: true, dereference: true });
+
+  for (const file of SERVER_FILES) if (existsSync(path.join(REPO_ROOT, file))) copy(path.join(REPO_ROOT, file), file);
+  copy(nodeBinary(), 'node/bin/node');
+  const headers = nodeHeadersDir();
+  for (const header of NODE_HEADERS) {
+    if (existsSync(path.join(headers, header))) copy(path.join(headers, header), `node/include/node/${header}`);
+  }
+  copy(staticBinary('@ffmpeg-installer/linux-x64', 'ffmpeg'), 'bin/ffmpeg');
+  copy(staticBinary('@ffprobe-installer/linux-x64', 'ffprobe'), 'bin/ffprobe');
+  for (const dir of dependencyClosure(RUNTIME_PACKAGES, SERVER_ROOT)) {
+    // Each package without its own node_modules: nested dependencies are in the closure themselves.
+    cpSync(dir, path.join(stage, path.relative(REPO_ROOT, dir)), {
+      recursive: true,
+      filter: (source) => {
+        const relative = path.relative(dir, source);
+        return !relative.split(path.sep).includes('node_modules') && !PRUNED.test(relative);
+      },
+    });
+  }
+
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  // Reproducible: sorted names, no owners or times, gzip without a timestamp (-1: the binaries
+  // hardly compress, so a higher level costs minutes for a few MiB).
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      'tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$1" -cf - . | gzip -1 -n > "$2"',
+      'package',
+      stage,
+      outFile,
+    ],
+    { stdio: 'inherit' },
+  );
+  rmSync(stage, { recursive: true, force: true });
+  const result = { file: outFile, bytes: statSync(outFile).size, sha256: await sha256(outFile) };
+  writeFileSync(`${outFile}.sha256`, `${result.sha256}  ${path.basename(outFile)}\n`);
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: { out: { type: 'string', default: path.join(REPO_ROOT, 'dist', 'avhubert', 'gorggle-avhubert.tar.gz') } },
+  });
+  try {
+    const result = await packageServer(path.resolve(values.out));
+    console.log(
+      `${path.relative(process.cwd(), result.file)}: ${(result.bytes / 2 ** 20).toFixed(1)} MiB, sha256 ${result.sha256}`,
+    );
+  } catch (error) {
+    if (!(error instanceof PackageError)) throw error;
+    console.error(`avhubert-bundle: ${error.message}`);
+    process.exit(1);
+  }
+}
