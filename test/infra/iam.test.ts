@@ -50,6 +50,12 @@ describe('reading SDK calls from source', () => {
       'states:StartExecution',
     ]);
   });
+
+  it('maps Auto Scaling to the autoscaling prefix', () => {
+    expect(iamActionsFor({ module: '@aws-sdk/client-auto-scaling', operation: 'SetDesiredCapacity' })).toEqual([
+      'autoscaling:SetDesiredCapacity',
+    ]);
+  });
 });
 
 describe('each function role against the SDK calls in its bundle', () => {

@@ -42,8 +42,8 @@ describe('local function environments', () => {
       };
 
       // Assess
-      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) =>
-        key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key,
+      const expectedKeys = Object.keys(facts.functions[name]!.environment).filter(
+        (key) => key !== 'AVHUBERT_MODEL_MANIFEST',
       );
       expect(Object.keys(env)).toEqual(expect.arrayContaining(expectedKeys));
       expect(() => loadConfig(configSchema, env)).not.toThrow();
@@ -60,8 +60,12 @@ describe('local function environments', () => {
       { config, names, facts, endpoints },
       { taskRoot: '/t' },
     );
-    expect(lipReading).toMatchObject({ AVHUBERT_ENDPOINT: endpoints.avhubert, POLL_INTERVAL_SECONDS: '1' });
-    expect(lipReading.AVHUBERT_INSTANCE_TAG).toBeUndefined();
+    expect(lipReading).toMatchObject({
+      LIPREADING_ENABLED: 'true',
+      AVHUBERT_ENDPOINT: endpoints.avhubert,
+      POLL_INTERVAL_SECONDS: '1',
+    });
+    expect(lipReading.AVHUBERT_MODEL_MANIFEST).toBeUndefined();
     const start = functionEnvironment('start-pipeline', { config, names, facts, endpoints }, { taskRoot: '/t' });
     expect(start.STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline');
     expect(functionEnvironment('extract', { config, names, facts, endpoints }, { taskRoot: '/t' })).toMatchObject({
