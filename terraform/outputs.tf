@@ -1,3 +1,13 @@
+output "stack_name" {
+  description = "The stack's name_prefix: every resource name and the GPU's gorggle:stack tag derive from it."
+  value       = var.name_prefix
+}
+
+output "region" {
+  description = "The region the stack runs in."
+  value       = var.region
+}
+
 output "uploads_bucket_name" {
   description = "Bucket to upload videos to, under uploads/ (the bot writes under contributions/)."
   value       = aws_s3_bucket.this["uploads"].id

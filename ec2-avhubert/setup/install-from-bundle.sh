@@ -42,7 +42,7 @@ while (($#)); do
       case "$1" in
         --region) REGION="$2" ;;
         --model-s3-uri) MODEL_S3_URI="$2" ;;
-        --port) PORT="$2" ;;
+        *) PORT="$2" ;;
       esac
       shift 2
       ;;
@@ -79,7 +79,7 @@ find_libtorch() {
       return
     fi
   done
-  [[ -f /opt/libtorch/lib/libtorch.so ]] && printf '%s' /opt/libtorch
+  if [[ -f /opt/libtorch/lib/libtorch.so ]]; then printf '%s' /opt/libtorch; fi
 }
 
 # A CUDA toolkit with cuda_runtime_api.h and libcudart.so, or one made from PyTorch's pip wheels.
@@ -93,15 +93,19 @@ find_cuda_home() {
   done
   runtime="$(dirname "${libtorch}")/nvidia/cuda_runtime"
   [[ -f ${runtime}/include/cuda_runtime_api.h ]] || die "no CUDA headers: none in /usr/local/cuda* nor ${runtime}"
+  local libraries=("${runtime}"/lib/libcudart.so*)
+  [[ -e ${libraries[0]} ]] || die "no libcudart in ${runtime}/lib"
   candidate="${APP_DIR}/cuda-from-wheels"
   mkdir -p "${candidate}/lib64"
   ln -sfn "${runtime}/include" "${candidate}/include"
-  ln -sfn "$(find "${runtime}/lib" -name 'libcudart.so*' | sort | tail -n 1)" "${candidate}/lib64/libcudart.so"
+  ln -sfn "${libraries[-1]}" "${candidate}/lib64/libcudart.so"
   printf '%s' "${candidate}"
 }
 
 log "libtorch"
-LIBTORCH_DIR="$(find_libtorch || true)"
+LIBTORCH_DIR=""
+# shellcheck disable=SC2310 # finding none is an answer (then Debian's libtorch-dev), not an error
+if found="$(find_libtorch)"; then LIBTORCH_DIR="${found}"; fi
 DEVICE=cpu
 if [[ -n ${LIBTORCH_DIR} ]]; then
   echo "building against ${LIBTORCH_DIR}"
@@ -117,9 +121,10 @@ else
 fi
 
 log "The libtorch addon (node-gyp, Node headers from the bundle)"
+cores="$(nproc)"
 (
   cd "${APP_DIR}/ec2-avhubert/native"
-  node "${APP_DIR}/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="${APP_DIR}/node" -j "$(nproc)"
+  node "${APP_DIR}/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="${APP_DIR}/node" -j "${cores}"
 )
 install -m 0755 "${APP_DIR}/ec2-avhubert/native/build/Release/gorggle_torch.node" \
   "${APP_DIR}/ec2-avhubert/dist/gorggle_torch.node"

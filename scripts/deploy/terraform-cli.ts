@@ -29,16 +29,16 @@ export class TerraformMissingError extends Error {
 }
 
 /** The terraform binary on PATH with its version, or undefined. */
-export function findTerraform(): { binary: string; version: string } | undefined {
-  const result = spawnSync('terraform', ['version', '-json'], { encoding: 'utf8', env: withoutCliConfig() });
+export function findTerraform(env: NodeJS.ProcessEnv = process.env): { binary: string; version: string } | undefined {
+  const result = spawnSync('terraform', ['version', '-json'], { encoding: 'utf8', env: withoutCliConfig(env) });
   if (result.error || result.status !== 0) return undefined;
   const version = (JSON.parse(result.stdout) as { terraform_version?: string }).terraform_version ?? 'unknown';
   return { binary: 'terraform', version };
 }
 
 /** A CLI config set for some other purpose must not hide the one this tool writes. */
-function withoutCliConfig(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+function withoutCliConfig(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = { ...source };
   if (env.TF_CLI_CONFIG_FILE && !existsSync(env.TF_CLI_CONFIG_FILE)) delete env.TF_CLI_CONFIG_FILE;
   return env;
 }
@@ -146,7 +146,7 @@ function findMirrorAnywhere(): string | undefined {
  * The environment Terraform runs with: its data (providers) under .gorggle/terraform, and a
  * CLI configuration that installs hashicorp/aws from the mirror when there is one.
  */
-export function terraformEnvironment(mirror = findProviderMirror()): NodeJS.ProcessEnv {
+export function terraformEnvironment(mirror: string | undefined): NodeJS.ProcessEnv {
   mkdirSync(TOOL_DIR, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...withoutCliConfig(),
@@ -184,6 +184,8 @@ export interface RunOptions {
   capture?: boolean;
   /** Let the user answer prompts (stdin from the terminal). */
   interactive?: boolean;
+  /** Text written to terraform's stdin (e.g. an expression for `terraform console`). */
+  input?: string;
 }
 
 /** Runs terraform; rejects with its exit status unless it succeeds. */
@@ -192,8 +194,13 @@ export function runTerraform(args: readonly string[], options: RunOptions): Prom
     const child = spawn('terraform', args, {
       cwd: options.cwd ?? TERRAFORM_DIR,
       env: options.env,
-      stdio: [options.interactive ? 'inherit' : 'ignore', options.capture ? 'pipe' : 'inherit', 'inherit'],
+      stdio: [
+        options.interactive ? 'inherit' : options.input !== undefined ? 'pipe' : 'ignore',
+        options.capture ? 'pipe' : 'inherit',
+        'inherit',
+      ],
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let stdout = '';
     child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);

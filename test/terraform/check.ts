@@ -21,7 +21,7 @@ import { FACTS_FILE, writeFacts } from './facts';
 const isCi = (env: NodeJS.ProcessEnv) => ['true', '1'].includes((env.CI ?? '').toLowerCase());
 
 export async function checkTerraform(testArgs: readonly string[] = [], env = process.env): Promise<number> {
-  const terraform = findTerraform();
+  const terraform = findTerraform(env);
   if (!terraform) {
     if (isCi(env)) {
       console.error(
