@@ -1,34 +1,20 @@
 # Lip reading in a VPC passed in (vpc_id and its private subnets): the module adds no VPC, puts
 # invoke-lipreading and the GPU group in the given subnets, and warns on plan when the VPC can
-# reach neither a NAT gateway nor VPC endpoints.
+# reach neither a NAT gateway nor VPC endpoints. This account's default EBS key is a customer
+# key (M8).
 
 mock_provider "aws" {
   source = "./tests/mocks"
 
   override_data {
-    target = data.aws_prefix_list.s3
-    values = { id = "pl-63a5400a" }
-  }
-
-  override_data {
-    target = data.aws_prefix_list.dynamodb
-    values = { id = "pl-02cd2c6b" }
-  }
-
-  override_data {
-    target = data.aws_ssm_parameter.avhubert_ami
-    values = { insecure_value = "ami-0123456789abcdef0" }
-  }
-
-  override_data {
-    target = data.aws_ebs_default_kms_key.current
-    values = { key_arn = "arn:aws:kms:us-east-1:123456789012:alias/aws/ebs" }
-  }
-
-  override_data {
     target = data.aws_route_table.existing
     values = { id = "rtb-0123456789abcdef0" }
   }
+}
+
+override_data {
+  target = data.aws_ebs_default_kms_key.current
+  values = { key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }
 }
 
 variables {
@@ -67,16 +53,22 @@ run "applies_into_a_vpc_with_a_nat_gateway" {
     )
     error_message = "Through a NAT, invoke-lipreading reaches the AWS APIs on 443; the GPU instance still reaches S3 only."
   }
+
+  # M8: under a customer-managed default EBS key, the Auto Scaling role gets a grant to launch.
+  assert {
+    condition = (
+      length(aws_kms_grant.autoscaling_ebs) == 1
+      && aws_kms_grant.autoscaling_ebs[0].key_id == "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+      && aws_kms_grant.autoscaling_ebs[0].grantee_principal == "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+      && contains(aws_kms_grant.autoscaling_ebs[0].operations, "CreateGrant") && contains(aws_kms_grant.autoscaling_ebs[0].operations, "GenerateDataKeyWithoutPlaintext")
+    )
+    error_message = "The Auto Scaling service-linked role must get a grant on a customer-managed default EBS key."
+  }
 }
 
-# M10: neither NAT nor endpoints: the plan says what is missing.
+# M10: neither NAT nor endpoints (the mock finds no NAT gateway): the plan says what is missing.
 run "warns_about_a_vpc_without_a_way_out" {
   command = plan
-
-  override_data {
-    target = data.aws_nat_gateways.existing
-    values = { ids = [] }
-  }
 
   expect_failures = [check.existing_vpc_reaches_aws]
 }
@@ -86,11 +78,6 @@ run "adds_endpoints_to_a_vpc_passed_in" {
 
   variables {
     create_vpc_endpoints = true
-  }
-
-  override_data {
-    target = data.aws_nat_gateways.existing
-    values = { ids = [] }
   }
 
   assert {

@@ -6,28 +6,8 @@ mock_provider "aws" {
   source = "./tests/mocks"
 
   override_data {
-    target = data.aws_ec2_instance_type_offerings.gpu_zones
-    values = { locations = ["us-east-1c", "us-east-1a", "us-east-1b"] }
-  }
-
-  override_data {
-    target = data.aws_prefix_list.s3
-    values = { id = "pl-63a5400a" }
-  }
-
-  override_data {
     target = data.aws_prefix_list.dynamodb
     values = { id = "pl-02cd2c6b" }
-  }
-
-  override_data {
-    target = data.aws_ssm_parameter.avhubert_ami
-    values = { insecure_value = "ami-0123456789abcdef0" }
-  }
-
-  override_data {
-    target = data.aws_ami.avhubert
-    values = { root_device_name = "/dev/sda1" }
   }
 
   override_data {
@@ -138,6 +118,7 @@ run "applies_with_a_gpu_group_in_its_own_vpc" {
     error_message = "The idle stopper must be deployed, scheduled every 5 minutes, and point at the group."
   }
 
+  # Every function is deployed here: each environment against its configSchema (facts.json).
   assert {
     condition = length(flatten([
       for name, fn in aws_lambda_function.this : [
@@ -174,26 +155,6 @@ run "applies_with_a_gpu_group_in_its_own_vpc" {
       && output.cost_per_gpu_hour_usd.instance == 0.526 && output.cost_per_gpu_hour_usd.total > 0.526
     )
     error_message = "Idle, the GPU costs nothing (only the two interface endpoints do); a GPU hour costs the g4dn.xlarge price and its volume: ${jsonencode([output.cost_idle_usd_per_month, output.cost_per_gpu_hour_usd])}"
-  }
-}
-
-# M8: under a customer-managed default EBS key, the Auto Scaling role gets a grant to launch.
-run "grants_autoscaling_the_customer_ebs_key" {
-  command = plan
-
-  override_data {
-    target = data.aws_ebs_default_kms_key.current
-    values = { key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab" }
-  }
-
-  assert {
-    condition = (
-      length(aws_kms_grant.autoscaling_ebs) == 1
-      && aws_kms_grant.autoscaling_ebs[0].key_id == "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-      && aws_kms_grant.autoscaling_ebs[0].grantee_principal == "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-      && contains(aws_kms_grant.autoscaling_ebs[0].operations, "CreateGrant") && contains(aws_kms_grant.autoscaling_ebs[0].operations, "GenerateDataKeyWithoutPlaintext")
-    )
-    error_message = "The Auto Scaling service-linked role must get a grant on a customer-managed default EBS key."
   }
 }
 

@@ -1,6 +1,7 @@
 # What the mock provider answers where Terraform or the provider needs a well-formed value:
 # ARNs the provider validates, JSON policies, and an account. Everything else is made up.
-# test/terraform/facts.ts renders the state machine with the same function ARN.
+# test/terraform/facts.ts renders the state machine with the same function ARN. The first
+# block is all a stack without lip reading needs; the last, what lip reading reads.
 
 mock_data "aws_iam_policy_document" {
   defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
@@ -43,4 +44,22 @@ mock_resource "aws_apigatewayv2_api" {
 
 mock_resource "aws_launch_template" {
   defaults = { id = "lt-0123456789abcdef0" }
+}
+
+# --- Lip reading's data sources --------------------------------------------------------------
+
+mock_data "aws_ec2_instance_type_offerings" {
+  defaults = { locations = ["us-east-1c", "us-east-1a", "us-east-1b"] }
+}
+
+mock_data "aws_prefix_list" {
+  defaults = { id = "pl-63a5400a" }
+}
+
+mock_data "aws_ssm_parameter" {
+  defaults = { insecure_value = "ami-0123456789abcdef0" }
+}
+
+mock_data "aws_ami" {
+  defaults = { root_device_name = "/dev/sda1" }
 }
