@@ -62,10 +62,11 @@ describe('each function role against the SDK calls in its bundle', () => {
   let module: TerraformModule;
   const callsByFunction = new Map<string, SdkCall[]>();
 
+  // Bundling every function is CPU-bound: give it room on a loaded machine.
   beforeAll(async () => {
     module = await loadTerraformModule();
     for (const fn of functions) callsByFunction.set(fn.name, await sdkCallsOfFunction(fn));
-  });
+  }, 300_000);
 
   it('finds SDK calls in the bundles (the scan is not blind)', () => {
     const operations = [...callsByFunction.values()].flat().map((call) => call.operation);
