@@ -28,6 +28,17 @@ locals {
   avhubert_ami_id = local.lipreading_enabled ? coalesce(var.avhubert_ami_id, one(data.aws_ssm_parameter.avhubert_ami[*].insecure_value)) : null
 }
 
+# The secret invoke-lipreading sends on every request and the server requires. Made here
+# from two random UUIDs, sent write-only: it is in no state, plan or output. Raise
+# value_wo_version to rotate it (then restart the server, which reads it at start).
+resource "aws_ssm_parameter" "avhubert_secret" {
+  name             = "/${var.name_prefix}/avhubert/shared-secret"
+  description      = "Shared secret between invoke-lipreading and the lip-reading server."
+  type             = "SecureString"
+  value_wo         = replace("${uuid()}${uuid()}", "-", "")
+  value_wo_version = 1
+}
+
 data "aws_ssm_parameter" "avhubert_ami" {
   count = local.lipreading_enabled && var.avhubert_ami_id == null ? 1 : 0
 
@@ -64,7 +75,7 @@ resource "aws_s3_object" "avhubert_bundle" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
-# --- Instance role: the bundle, the model package and job files; no SSH, no key pair ----------
+# --- Instance role: the bundle, the model package, job files and the shared secret; no SSH ----
 
 data "aws_iam_policy_document" "ec2_assume_role" {
   statement {
@@ -78,6 +89,12 @@ data "aws_iam_policy_document" "ec2_assume_role" {
 }
 
 data "aws_iam_policy_document" "avhubert" {
+  statement {
+    sid       = "ReadSharedSecret"
+    actions   = ["ssm:GetParameter"]
+    resources = [aws_ssm_parameter.avhubert_secret.arn]
+  }
+
   statement {
     sid       = "ReadVideosWriteResults"
     actions   = ["s3:GetObject", "s3:PutObject"]
@@ -146,12 +163,14 @@ resource "aws_launch_template" "avhubert" {
   vpc_security_group_ids               = [aws_security_group.avhubert[0].id]
   update_default_version               = true
   user_data = base64encode(templatefile("${path.module}/templates/avhubert-user-data.sh.tftpl", {
-    region        = var.region
-    bundle_bucket = aws_s3_object.avhubert_bundle[0].bucket
-    bundle_key    = aws_s3_object.avhubert_bundle[0].key
-    bundle_sha256 = local.avhubert_bundle_sha256
-    model_s3_uri  = local.avhubert_model_s3
-    port          = var.avhubert_port
+    region           = var.region
+    bundle_bucket    = aws_s3_object.avhubert_bundle[0].bucket
+    bundle_key       = aws_s3_object.avhubert_bundle[0].key
+    bundle_sha256    = local.avhubert_bundle_sha256
+    model_s3_uri     = local.avhubert_model_s3
+    port             = var.avhubert_port
+    processed_bucket = aws_s3_bucket.this["processed"].id
+    secret_parameter = aws_ssm_parameter.avhubert_secret.name
   }))
 
   iam_instance_profile {

@@ -6,9 +6,9 @@
 #
 # What talks to what, all over HTTPS except the server's own port:
 #   invoke-lipreading -> EC2 and Auto Scaling APIs (wake the GPU group), DynamoDB (job rows),
-#                        S3 (the model manifest), the server's port
-#   GPU instance      -> S3 only (bundle, model package, videos and results); with
-#                        avhubert_session_manager also SSM, ssmmessages and ec2messages
+#                        S3 (the model manifest), SSM (the server's shared secret), the server
+#   GPU instance      -> S3 (bundle, model package, videos and results), SSM (the shared
+#                        secret); with avhubert_session_manager also ssmmessages, ec2messages
 
 locals {
   create_vpc           = local.lipreading_enabled && var.vpc_id == null
@@ -25,9 +25,12 @@ locals {
 
   # Interface endpoints, by service: who needs each.
   interface_endpoints = local.create_vpc_endpoints ? merge(
-    { ec2 = "invoke-lipreading finds the GPU instance", autoscaling = "invoke-lipreading wakes the GPU group" },
+    {
+      ec2         = "invoke-lipreading finds the GPU instance"
+      autoscaling = "invoke-lipreading wakes the GPU group"
+      ssm         = "the lip-reading server's shared secret, for both ends (and Session Manager)"
+    },
     var.avhubert_session_manager ? {
-      ssm         = "Session Manager on the GPU instance"
       ssmmessages = "Session Manager on the GPU instance"
       ec2messages = "Session Manager on the GPU instance"
     } : {},
@@ -205,16 +208,12 @@ locals {
       "avhubert-s3"                  = { group = "avhubert", prefix_list = data.aws_prefix_list.s3[0].id, cidr = null, endpoints = false, why = "S3: the server bundle, the model package, videos and results" }
     },
     local.create_vpc_endpoints ? {
-      "lipreading_function-endpoints" = { group = "lipreading_function", prefix_list = null, cidr = null, endpoints = true, why = "EC2 and Auto Scaling APIs through their VPC endpoints" }
+      "lipreading_function-endpoints" = { group = "lipreading_function", prefix_list = null, cidr = null, endpoints = true, why = "EC2, Auto Scaling and SSM through their VPC endpoints" }
+      "avhubert-endpoints"            = { group = "avhubert", prefix_list = null, cidr = null, endpoints = true, why = "SSM (the shared secret, Session Manager) through its VPC endpoints" }
       } : {
-      "lipreading_function-apis" = { group = "lipreading_function", prefix_list = null, cidr = "0.0.0.0/0", endpoints = false, why = "EC2 and Auto Scaling APIs through the VPC's NAT or endpoints" }
+      "lipreading_function-apis" = { group = "lipreading_function", prefix_list = null, cidr = "0.0.0.0/0", endpoints = false, why = "EC2, Auto Scaling and SSM through the VPC's NAT or endpoints" }
+      "avhubert-apis"            = { group = "avhubert", prefix_list = null, cidr = "0.0.0.0/0", endpoints = false, why = "SSM (the shared secret) through the VPC's NAT or endpoints" }
     },
-    var.avhubert_session_manager && local.create_vpc_endpoints ? {
-      "avhubert-endpoints" = { group = "avhubert", prefix_list = null, cidr = null, endpoints = true, why = "Session Manager through its VPC endpoints" }
-    } : {},
-    var.avhubert_session_manager && !local.create_vpc_endpoints ? {
-      "avhubert-apis" = { group = "avhubert", prefix_list = null, cidr = "0.0.0.0/0", endpoints = false, why = "Session Manager through the VPC's NAT or endpoints" }
-    } : {},
   ) : {}
   security_group_ids = local.lipreading_enabled ? {
     lipreading_function = aws_security_group.lipreading_function[0].id
@@ -263,7 +262,7 @@ check "existing_vpc_reaches_aws" {
 
   assert {
     condition     = !local.lipreading_enabled || local.create_vpc || local.create_vpc_endpoints || length(data.aws_nat_gateways.existing.ids) > 0
-    error_message = "vpc_id ${coalesce(var.vpc_id, "-")} has no NAT gateway and create_vpc_endpoints is false: unless it has VPC endpoints for S3, DynamoDB, EC2 and Auto Scaling, lip reading cannot wake the GPU and the GPU cannot install itself. Set create_vpc_endpoints = true, or leave vpc_id unset to let the module make a VPC."
+    error_message = "vpc_id ${coalesce(var.vpc_id, "-")} has no NAT gateway and create_vpc_endpoints is false: unless it has VPC endpoints for S3, DynamoDB, EC2, Auto Scaling and SSM, lip reading cannot wake the GPU and the GPU cannot install itself or read its secret. Set create_vpc_endpoints = true, or leave vpc_id unset to let the module make a VPC."
   }
 }
 

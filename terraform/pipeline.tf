@@ -112,6 +112,7 @@ locals {
       PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
       # One ffmpeg run must end in time for the function to record why it failed.
       FFMPEG_TIMEOUT_SECONDS = tostring(local.lambda_functions.extract.timeout - 60)
+      MAX_MEDIA_SECONDS      = tostring(var.max_media_seconds)
     }
     transcribe = {
       JOBS_TABLE            = aws_dynamodb_table.jobs.name
@@ -131,6 +132,7 @@ locals {
       LIPREADING_ENABLED          = tostring(var.enable_lipreading)
       AVHUBERT_ASG_NAME           = local.avhubert_group_name
       AVHUBERT_MODEL_MANIFEST     = local.avhubert_model_manifest
+      AVHUBERT_SECRET_PARAMETER   = aws_ssm_parameter.avhubert_secret.name
       AVHUBERT_PORT               = tostring(var.avhubert_port)
       AVHUBERT_WARMUP_MAX_SECONDS = tostring(var.avhubert_warmup_max_seconds)
       POLL_INTERVAL_SECONDS       = tostring(var.poll_interval_seconds)
@@ -404,6 +406,13 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = [local.function_log_streams["invoke-lipreading"]]
+  }
+
+  # SecureStrings under the AWS-managed aws/ssm key decrypt without a kms grant.
+  statement {
+    sid       = "ReadLipReadingSecret"
+    actions   = ["ssm:GetParameters"]
+    resources = [aws_ssm_parameter.avhubert_secret.arn]
   }
 
   # why: Auto Scaling's Describe calls and DescribeInstances take no resource ARNs.

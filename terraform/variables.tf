@@ -44,6 +44,17 @@ variable "max_upload_bytes" {
   }
 }
 
+variable "max_media_seconds" {
+  description = "Longest media the pipeline processes, in seconds. Extract refuses longer uploads once it has probed them, and cuts every output just past this length in case the container understated it. Each second costs Transcribe, Rekognition and GPU time."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.max_media_seconds >= 1 && var.max_media_seconds <= 14400 && var.max_media_seconds == floor(var.max_media_seconds)
+    error_message = "max_media_seconds must be a whole number of seconds from 1 to 14400 (Amazon Transcribe's 4-hour limit)."
+  }
+}
+
 variable "allowed_extensions" {
   description = "File extensions (without the dot) that start the pipeline when uploaded under uploads/ or contributions/."
   type        = list(string)
@@ -174,7 +185,7 @@ variable "vpc_id" {
 }
 
 variable "lambda_subnet_ids" {
-  description = "Private subnets of vpc_id for the invoke-lipreading function (and the GPU instance unless avhubert_subnet_id is set). They need routes to the EC2, Auto Scaling, S3 and DynamoDB APIs: a NAT gateway, or set create_vpc_endpoints."
+  description = "Private subnets of vpc_id for the invoke-lipreading function (and the GPU instance unless avhubert_subnet_id is set). They need routes to the EC2, Auto Scaling, SSM, S3 and DynamoDB APIs: a NAT gateway, or set create_vpc_endpoints."
   type        = list(string)
   default     = null
 
@@ -185,13 +196,13 @@ variable "lambda_subnet_ids" {
 }
 
 variable "avhubert_subnet_id" {
-  description = "Private subnet of vpc_id for the GPU instance; it needs a route to S3 (NAT or gateway endpoint). Null: the subnets in lambda_subnet_ids."
+  description = "Private subnet of vpc_id for the GPU instance; it needs routes to S3 and SSM (NAT or endpoints). Null: the subnets in lambda_subnet_ids."
   type        = string
   default     = null
 }
 
 variable "create_vpc_endpoints" {
-  description = "Create the VPC endpoints lip reading needs (gateway: S3, DynamoDB; interface: EC2, Auto Scaling, and the Session Manager ones with avhubert_session_manager). Null: yes in a VPC the module creates, no in vpc_id (which then needs a NAT gateway or endpoints of its own)."
+  description = "Create the VPC endpoints lip reading needs (gateway: S3, DynamoDB; interface: EC2, Auto Scaling, SSM, and ssmmessages and ec2messages with avhubert_session_manager). Null: yes in a VPC the module creates, no in vpc_id (which then needs a NAT gateway or endpoints of its own)."
   type        = bool
   default     = null
 }
@@ -219,7 +230,7 @@ variable "vpc_zone_count" {
 }
 
 variable "avhubert_session_manager" {
-  description = "Let `aws ssm start-session` reach the GPU instance: adds the SSM, ssmmessages and ec2messages endpoints (about 22 USD a month while idle in one zone) or, in vpc_id without them, HTTPS egress to the internet."
+  description = "Let `aws ssm start-session` reach the GPU instance: the managed policy, and the ssmmessages and ec2messages endpoints (about 15 USD a month while idle in one zone; the SSM endpoint is there anyway, for the shared secret)."
   type        = bool
   default     = false
 }

@@ -1,14 +1,16 @@
 /**
  * Packs the lip-reading server into one self-contained tarball, the bundle Terraform uploads
  * to S3 and a GPU instance installs on its first boot (setup/install-from-bundle.sh) with no
- * internet: Node 22, ffmpeg and ffprobe, the bundled server, the addon's sources with the
- * Node headers and node-gyp to build it against the instance's CUDA libtorch, and the npm
- * packages the server loads at run time (face-api, tfjs and its WASM backend).
+ * internet: Node 22, the static ffmpeg and ffprobe (make ffmpeg), the bundled server, the
+ * addon's sources with Node's headers and node-gyp to build it against the instance's CUDA
+ * libtorch, dlib (headers, library, the libraries it needs that an AMI lacks, and its
+ * 68-point model), and the npm packages the server loads at run time (face-api, tfjs).
  *
  *   tsx ec2-avhubert/scripts/package.ts [--out dist/avhubert/gorggle-avhubert.tar.gz]
  *
- * Run scripts/bundle.ts first (make avhubert-bundle does both). Builds on linux-x64 only:
- * the Node and ffmpeg binaries come from this machine's node_modules.
+ * Run scripts/bundle.ts first (make avhubert-bundle does both). Builds on linux-x64 only: Node
+ * comes from this machine's node_modules, dlib from its libdlib-dev and libdlib-data (Debian
+ * 12's need glibc 2.33 at most, which the Ubuntu 22.04 and 24.04 AMIs have).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,13 +20,16 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { STATIC_FFMPEG_DIR, checkStaticFfmpeg } from '../../scripts/build/static-ffmpeg';
 
 const SERVER_ROOT = path.resolve(import.meta.dirname, '..');
 const REPO_ROOT = path.dirname(SERVER_ROOT);
@@ -141,12 +146,65 @@ function nodeHeadersDir(): string {
   return dir;
 }
 
-function staticBinary(pkg: string, file: string): string {
-  const dir = findPackageDir(pkg, REPO_ROOT);
-  const binary = dir && path.join(dir, file);
-  if (!binary || !existsSync(binary))
-    throw new PackageError(`${pkg}/${file} is missing: run npm install on linux-x64.`);
-  return binary;
+/** The shape predictor the server's dlib landmarks load (libdlib-data); the installer puts it back there. */
+export const DLIB_SHAPE_PREDICTOR = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
+
+/** Libraries every Linux AMI has (glibc, the C++ runtime, zlib): never vendored. */
+const SYSTEM_LIBRARY = /^(linux-vdso|ld-linux|libc|libm|libpthread|libdl|librt|libstdc\+\+|libgcc_s|libz)\.so/;
+
+const pkgConfig = (...args: string[]) => {
+  try {
+    return execFileSync('pkg-config', [...args, 'dlib-1'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new PackageError('dlib not found (pkg-config dlib-1): install libdlib-dev and libdlib-data (make setup).');
+  }
+};
+
+/**
+ * dlib as the addon build on the instance finds it: dlib/include, dlib/lib with libdlib and
+ * the libraries it needs that a stock AMI lacks (BLAS, LAPACK, libjpeg 62, libpng...), a
+ * relocatable dlib-1.pc that gyp-config.mjs reads through pkg-config, and the model file.
+ */
+function vendorDlib(stage: string): void {
+  const libDir = pkgConfig('--variable=libdir');
+  const includeDir = pkgConfig('--variable=includedir');
+  const library = realpathSync(path.join(libDir, 'libdlib.so'));
+  if (!existsSync(DLIB_SHAPE_PREDICTOR)) {
+    throw new PackageError(`${DLIB_SHAPE_PREDICTOR} is missing: install libdlib-data (make setup).`);
+  }
+  const lib = path.join(stage, 'dlib', 'lib');
+  mkdirSync(lib, { recursive: true });
+  cpSync(path.join(includeDir, 'dlib'), path.join(stage, 'dlib', 'include', 'dlib'), { recursive: true });
+  cpSync(library, path.join(lib, path.basename(library)));
+  symlinkSync(path.basename(library), path.join(lib, 'libdlib.so'));
+  const needed: string[] = [];
+  for (const line of execFileSync('ldd', [library], { encoding: 'utf8' }).split('\n')) {
+    const [, soname = '', resolved = ''] = /^\s*(\S+)\s+=>\s+(\S+)/.exec(line) ?? [];
+    if (!resolved.startsWith('/') || SYSTEM_LIBRARY.test(soname)) continue;
+    cpSync(realpathSync(resolved), path.join(lib, soname));
+    needed.push(soname);
+  }
+  // The headers call BLAS and LAPACK (DLIB_USE_BLAS), so the addon links them itself.
+  const direct = needed.filter((soname) => /^lib(blas|lapack)\.so/.test(soname));
+  mkdirSync(path.join(lib, 'pkgconfig'));
+  writeFileSync(
+    path.join(lib, 'pkgconfig', 'dlib-1.pc'),
+    [
+      '# Written by ec2-avhubert/scripts/package.ts: the dlib vendored in the lip-reading bundle.',
+      'prefix=${pcfiledir}/../..',
+      'libdir=${prefix}/lib',
+      'includedir=${prefix}/include',
+      '',
+      'Name: dlib',
+      'Description: dlib vendored for the lip-reading addon',
+      `Version: ${pkgConfig('--modversion')}`,
+      `Libs: -L\${libdir} -ldlib -Wl,-rpath,\${libdir} ${direct.map((soname) => `\${libdir}/${soname}`).join(' ')}`,
+      'Cflags: -I${includedir}',
+      '',
+    ].join('\n'),
+  );
+  mkdirSync(path.join(stage, 'dlib', 'share'));
+  cpSync(DLIB_SHAPE_PREDICTOR, path.join(stage, 'dlib', 'share', path.basename(DLIB_SHAPE_PREDICTOR)));
 }
 
 async function sha256(file: string): Promise<string> {
@@ -177,8 +235,9 @@ export async function packageServer(outFile: string): Promise<{ file: string; by
   for (const header of NODE_HEADERS) {
     if (existsSync(path.join(headers, header))) copy(path.join(headers, header), `node/include/node/${header}`);
   }
-  copy(staticBinary('@ffmpeg-installer/linux-x64', 'ffmpeg'), 'bin/ffmpeg');
-  copy(staticBinary('@ffprobe-installer/linux-x64', 'ffprobe'), 'bin/ffprobe');
+  checkStaticFfmpeg();
+  for (const file of ['ffmpeg', 'ffprobe', 'BUILD-INFO']) copy(path.join(STATIC_FFMPEG_DIR, file), `bin/${file}`);
+  vendorDlib(stage);
   for (const dir of dependencyClosure(RUNTIME_PACKAGES, SERVER_ROOT)) {
     // Each package without its own node_modules: nested dependencies are in the closure themselves.
     cpSync(dir, path.join(stage, path.relative(REPO_ROOT, dir)), {
@@ -220,8 +279,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       `${path.relative(process.cwd(), result.file)}: ${(result.bytes / 2 ** 20).toFixed(1)} MiB, sha256 ${result.sha256}`,
     );
   } catch (error) {
-    if (!(error instanceof PackageError)) throw error;
-    console.error(`avhubert-bundle: ${error.message}`);
+    if (!(error instanceof PackageError) && (error as Error).name !== 'StaticFfmpegError') throw error;
+    console.error(`avhubert-bundle: ${(error as Error).message}`);
     process.exit(1);
   }
 }

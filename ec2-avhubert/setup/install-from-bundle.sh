@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Gorggle lip-reading server from the bundle `make avhubert-bundle` packs, on the
 # first boot of a GPU instance, with no internet: everything comes from the bundle (Node 22,
-# ffmpeg, the server, node-gyp and Node's headers) or from the AMI (the NVIDIA driver and
-# PyTorch's CUDA libtorch of an AWS Deep Learning AMI), and the model package from S3.
-# Terraform's user data unpacks the bundle into /opt/gorggle and runs this script from there.
+# the static ffmpeg, the server, node-gyp and Node's headers, dlib) or from the AMI (the NVIDIA
+# driver, PyTorch's CUDA libtorch of an AWS Deep Learning AMI, a compiler, pkg-config), and the
+# model package from S3. Terraform's user data unpacks the bundle into /opt/gorggle and runs
+# this script from there.
 #
-#   sudo /opt/gorggle/ec2-avhubert/setup/install-from-bundle.sh \
-#     --region eu-west-1 --model-s3-uri s3://<artifacts bucket>/models/avhubert/ [--port 8080]
+#   sudo /opt/gorggle/ec2-avhubert/setup/install-from-bundle.sh --region eu-west-1 \
+#     --model-s3-uri s3://<artifacts bucket>/models/avhubert/ --processed-bucket <bucket> \
+#     --secret-parameter /gorggle/avhubert/shared-secret [--port 8080]
 #
 # Without a model package at --model-s3-uri the server still starts, and says so on /health.
 # Environment: GORGGLE_LIBTORCH_DIR picks the libtorch to build against; GORGGLE_PREFIX and
@@ -26,6 +28,8 @@ readonly SKIP_SYSTEM="${GORGGLE_SKIP_SYSTEM:-0}"
 
 REGION=""
 MODEL_S3_URI=""
+PROCESSED_BUCKET=""
+SECRET_PARAMETER=""
 PORT=8080
 START_SERVICE=1
 
@@ -37,11 +41,13 @@ die() {
 
 while (($#)); do
   case "$1" in
-    --region | --model-s3-uri | --port)
+    --region | --model-s3-uri | --processed-bucket | --secret-parameter | --port)
       [[ $# -ge 2 ]] || die "$1 needs a value"
       case "$1" in
         --region) REGION="$2" ;;
         --model-s3-uri) MODEL_S3_URI="$2" ;;
+        --processed-bucket) PROCESSED_BUCKET="$2" ;;
+        --secret-parameter) SECRET_PARAMETER="$2" ;;
         *) PORT="$2" ;;
       esac
       shift 2
@@ -56,11 +62,14 @@ done
 
 [[ ${REGION} =~ ^[a-z]{2}(-[a-z]+)+-[0-9]$ ]] || die "give the AWS region: --region eu-west-1"
 [[ ${MODEL_S3_URI} =~ ^s3://[^/]+/.+/$ ]] || die "give the model package folder: --model-s3-uri s3://bucket/prefix/"
+[[ ${PROCESSED_BUCKET} =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || die "give the processed bucket: --processed-bucket <name>"
+[[ ${SECRET_PARAMETER} =~ ^/[A-Za-z0-9_./-]+$ ]] || die "give the shared secret's SSM parameter: --secret-parameter /gorggle/avhubert/shared-secret"
 [[ ${PORT} =~ ^[0-9]+$ ]] || die "--port must be a number"
 [[ ${SKIP_SYSTEM} == 1 || ${EUID} -eq 0 ]] || die "run me as root"
 [[ -x ${APP_DIR}/node/bin/node && -f ${APP_DIR}/ec2-avhubert/dist/server.mjs ]] ||
   die "${APP_DIR} is not an unpacked bundle (no node/bin/node or ec2-avhubert/dist/server.mjs)"
 command -v aws >/dev/null || die "the AWS CLI is missing: use an AMI that has it (AWS Deep Learning AMIs do)"
+command -v pkg-config >/dev/null || die "pkg-config is missing: the addon build finds the bundle's dlib with it"
 export AWS_REGION="${REGION}" AWS_DEFAULT_REGION="${REGION}"
 export PATH="${APP_DIR}/node/bin:${PATH}"
 
@@ -120,16 +129,24 @@ else
   echo "no PyTorch libtorch found: building against Debian's libtorch-dev (CPU)"
 fi
 
-log "The libtorch addon (node-gyp, Node headers from the bundle)"
+log "The libtorch + dlib addon (node-gyp, Node headers and dlib from the bundle)"
 cores="$(nproc)"
+# Only the bundle's dlib: the one built against the glibc every target AMI has.
+export PKG_CONFIG_LIBDIR="${APP_DIR}/dlib/lib/pkgconfig"
 (
   cd "${APP_DIR}/ec2-avhubert/native"
   node "${APP_DIR}/node_modules/node-gyp/bin/node-gyp.js" rebuild --nodedir="${APP_DIR}/node" -j "${cores}"
 )
 install -m 0755 "${APP_DIR}/ec2-avhubert/native/build/Release/gorggle_torch.node" \
   "${APP_DIR}/ec2-avhubert/dist/gorggle_torch.node"
-node -e "require('${APP_DIR}/ec2-avhubert/dist/gorggle_torch.node')" ||
+# libdlib's own dependencies (BLAS, libjpeg 62...) are found through the library path.
+LIBRARY_PATH="${APP_DIR}/dlib/lib${LIBTORCH_DIR:+:${LIBTORCH_DIR}/lib}"
+LD_LIBRARY_PATH="${LIBRARY_PATH}" node -e "require('${APP_DIR}/ec2-avhubert/dist/gorggle_torch.node')" ||
   die "the addon does not load: see the build log above"
+shape_predictor="${PREFIX}/usr/share/dlib/shape_predictor_68_face_landmarks.dat"
+if [[ ! -f ${shape_predictor} ]]; then
+  install -D -m 0644 "${APP_DIR}/dlib/share/shape_predictor_68_face_landmarks.dat" "${shape_predictor}"
+fi
 
 log "Model package from ${MODEL_S3_URI}"
 MODEL_LINE="# no model package at ${MODEL_S3_URI} yet: make model-upload MODEL_DIR=... puts one there"
@@ -146,14 +163,13 @@ log "Configuration ${ENV_FILE}"
 mkdir -p "$(dirname "${ENV_FILE}")" "${TMP_DIR}"
 cat >"${ENV_FILE}" <<ENV
 # Written by install-from-bundle.sh on first boot; see ec2-avhubert/src/config.ts for every key.
+# The instance's private address: invoke-lipreading calls it from the VPC.
 GORGGLE_AVHUBERT_HOST=0.0.0.0
 GORGGLE_AVHUBERT_PORT=${PORT}
+GORGGLE_PROCESSED_BUCKET=${PROCESSED_BUCKET}
+GORGGLE_AVHUBERT_SECRET_PARAMETER=${SECRET_PARAMETER}
 ${MODEL_LINE}
 GORGGLE_DEVICE=${DEVICE}
-GORGGLE_QUEUE_CAPACITY=16
-GORGGLE_CONCURRENCY=1
-GORGGLE_JOB_TIMEOUT_SECONDS=900
-GORGGLE_SHUTDOWN_GRACE_SECONDS=60
 # 0: the Auto Scaling group's stopper ends idle instances; a power-off from inside would only
 # make the group launch a replacement.
 GORGGLE_IDLE_SHUTDOWN_MINUTES=0
@@ -172,7 +188,7 @@ cat >"${UNIT_DIR}/${SERVICE}.service.d/bundle.conf" <<UNIT
 [Service]
 ExecStart=
 ExecStart=${APP_DIR}/node/bin/node --enable-source-maps ${APP_DIR}/ec2-avhubert/dist/server.mjs
-Environment=LD_LIBRARY_PATH=${LIBTORCH_DIR:+${LIBTORCH_DIR}/lib}
+Environment=LD_LIBRARY_PATH=${LIBRARY_PATH}
 UNIT
 
 if [[ ${SKIP_SYSTEM} == 1 ]]; then

@@ -9,10 +9,10 @@ import { REPO_ROOT } from '../../test/support/paths';
 /**
  * The GPU instance's first boot, on this machine: the bundle `make avhubert-bundle` packs is
  * unpacked and installed by setup/install-from-bundle.sh with no network at all (in a network
- * namespace of its own when `unshare` allows), the addon built from the bundle's node-gyp and
- * Node headers against this machine's PyTorch libtorch (CPU here, CUDA on the instance), the
- * model package fetched from "S3" (a stand-in `aws` CLI serving a folder), and the installed
- * server started from the bundle's own Node: /health must report the model loaded.
+ * namespace of its own when `unshare` allows), the addon built from the bundle's node-gyp,
+ * Node headers and dlib (not this machine's) against its PyTorch libtorch (CPU here, CUDA on
+ * the instance), the model package fetched from "S3" (a stand-in `aws` CLI serving a folder),
+ * and the installed server started from the bundle's own Node: /health must report the model.
  */
 
 const BUNDLE = path.join(REPO_ROOT, 'dist', 'avhubert', 'gorggle-avhubert.tar.gz');
@@ -20,6 +20,10 @@ const TEST_MODEL = path.join(REPO_ROOT, 'ec2-avhubert', 'models', 'test-model');
 const INSTALLER = path.join(REPO_ROOT, 'ec2-avhubert', 'setup', 'install-from-bundle.sh');
 const USER_DATA = path.join(REPO_ROOT, 'terraform', 'templates', 'avhubert-user-data.sh.tftpl');
 const MODEL_URI = 's3://gorggle-artifacts/models/avhubert/';
+const PROCESSED_BUCKET = 'gorggle-processed-123456789012-eu-west-1';
+const SECRET_PARAMETER = '/gorggle/avhubert/shared-secret';
+/** Stands in for the SSM parameter when the installed server is started here. */
+const TEST_SECRET = 'bundle-install-test-secret-0123456789abcdef';
 
 /** `aws s3 ls|sync|cp` over $FAKE_S3_ROOT/<bucket>/<key>: all the installer asks of the CLI. */
 const FAKE_AWS = `#!/usr/bin/env bash
@@ -71,6 +75,8 @@ describe('the lip-reading server bundle', () => {
         bundle_sha256: 'a'.repeat(64),
         model_s3_uri: MODEL_URI,
         port: 8080,
+        processed_bucket: PROCESSED_BUCKET,
+        secret_parameter: SECRET_PARAMETER,
       }),
     );
 
@@ -89,7 +95,10 @@ describe('the lip-reading server bundle', () => {
     chmodSync(path.join(fakeBin, 'aws'), 0o755);
     cpSync(TEST_MODEL, path.join(s3Root, 'gorggle-artifacts', 'models', 'avhubert'), { recursive: true });
     const installer = path.join(app, 'ec2-avhubert', 'setup', 'install-from-bundle.sh');
-    const args = ['--region', 'eu-west-1', '--model-s3-uri', MODEL_URI, '--port', '8080'];
+    const args = [
+      ...['--region', 'eu-west-1', '--model-s3-uri', MODEL_URI, '--port', '8080'],
+      ...['--processed-bucket', PROCESSED_BUCKET, '--secret-parameter', SECRET_PARAMETER],
+    ];
 
     // Act: install
     const install = spawnSync(
@@ -114,31 +123,40 @@ describe('the lip-reading server bundle', () => {
         log: '',
       },
     );
-    expect(existsSync(path.join(app, 'ec2-avhubert', 'dist', 'gorggle_torch.node'))).toBe(true);
+    const addon = path.join(app, 'ec2-avhubert', 'dist', 'gorggle_torch.node');
+    // Linked against the bundle's dlib, which the library path finds at run time.
+    expect(execFileSync('readelf', ['-d', addon], { encoding: 'utf8' })).toContain(`${app}/dlib/lib`);
     const envFile = readFileSync(path.join(root, 'etc', 'gorggle', 'avhubert.env'), 'utf8');
     expect(envFile).toContain(`GORGGLE_MODEL_DIR=${root}/opt/gorggle-models/current`);
     expect(envFile).toContain(`GORGGLE_MODEL_S3_URI=${MODEL_URI}`);
     expect(envFile).toContain('GORGGLE_IDLE_SHUTDOWN_MINUTES=0');
+    expect(envFile).toContain(`GORGGLE_PROCESSED_BUCKET=${PROCESSED_BUCKET}`);
+    expect(envFile).toContain(`GORGGLE_AVHUBERT_SECRET_PARAMETER=${SECRET_PARAMETER}`);
     expect(envFile).toContain(`FFMPEG_PATH=${app}/bin/ffmpeg`);
     const dropIn = readFileSync(
       path.join(root, 'etc', 'systemd', 'system', 'gorggle-avhubert.service.d', 'bundle.conf'),
       'utf8',
     );
     expect(dropIn).toContain(`ExecStart=${app}/node/bin/node --enable-source-maps ${app}/ec2-avhubert/dist/server.mjs`);
+    expect(dropIn).toMatch(new RegExp(`^Environment=LD_LIBRARY_PATH=${app}/dlib/lib:.*/torch/lib$`, 'm'));
 
     // Act: start the installed server the way the unit does, with its env file.
-    const serverEnv = Object.fromEntries(
+    const { GORGGLE_AVHUBERT_SECRET_PARAMETER: _parameter, ...serverEnv } = Object.fromEntries(
       envFile
         .split('\n')
         .filter((line) => /^[A-Z_]+=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
+    const libraryPath = /^Environment=LD_LIBRARY_PATH=(.*)$/m.exec(dropIn)?.[1] ?? '';
     const server = spawn(
       path.join(app, 'node', 'bin', 'node'),
       [path.join(app, 'ec2-avhubert', 'dist', 'server.mjs')],
       {
         env: {
           ...serverEnv,
+          // No SSM here: the secret itself instead of its parameter.
+          GORGGLE_AVHUBERT_SECRET: TEST_SECRET,
+          LD_LIBRARY_PATH: libraryPath,
           PATH: '/usr/bin:/bin',
           GORGGLE_AVHUBERT_HOST: '127.0.0.1',
           GORGGLE_AVHUBERT_PORT: '0',
@@ -155,7 +173,10 @@ describe('the lip-reading server bundle', () => {
           if (entry.message === 'lip-reading server listening' && entry.port) resolve(entry.port);
         });
       });
-      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
+      const response = await fetch(`http://127.0.0.1:${port}/health`, {
+        headers: { authorization: `Bearer ${TEST_SECRET}` },
+      });
+      const health = (await response.json()) as Record<string, unknown>;
 
       // Assess: the server
       expect(health).toMatchObject({

@@ -20,6 +20,10 @@ export const configSchema = z
       z.string().regex(/^s3:\/\/[^/]+\/.+\/manifest\.json$/, 's3://bucket/prefix/manifest.json'),
     ),
     AVHUBERT_PORT: env.positiveInt(8080),
+    /** SSM SecureString with the server's shared secret (Terraform creates it, write-only). */
+    AVHUBERT_SECRET_PARAMETER: optional(z.string().regex(/^\/[\w./-]+$/, 'must be an SSM parameter name')),
+    /** The secret itself: the local stack's stand-in for the parameter. */
+    AVHUBERT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
     AVHUBERT_WARMUP_MAX_SECONDS: env.positiveInt(900),
     POLL_INTERVAL_SECONDS: env.positiveInt(10),
   })
@@ -27,4 +31,11 @@ export const configSchema = z
     message:
       'set AVHUBERT_ENDPOINT (a fixed server) or AVHUBERT_ASG_NAME (a GPU group to scale up), or LIPREADING_ENABLED=false',
     path: ['AVHUBERT_ENDPOINT'],
-  });
+  })
+  .refine(
+    (config) => config.LIPREADING_ENABLED === 'false' || config.AVHUBERT_SECRET_PARAMETER || config.AVHUBERT_SECRET,
+    {
+      message: "set AVHUBERT_SECRET_PARAMETER (the SSM parameter with the lip-reading server's shared secret)",
+      path: ['AVHUBERT_SECRET_PARAMETER'],
+    },
+  );

@@ -5,6 +5,7 @@ import { AutoScalingGpuGroup, autoScalingClient, ec2Client } from '../lib/adapte
 import { DynamoDbJobRepository } from '../lib/adapters/dynamodb-job-repository';
 import { HttpLipReadingClient } from '../lib/adapters/lipreading-http';
 import { S3ObjectStore } from '../lib/adapters/s3-object-store';
+import { SsmSecrets } from '../lib/adapters/ssm-parameters';
 import { runBranchTask } from '../lib/branches/run-branch-task';
 import { LIPREADING_DISABLED_REASON, gpuLipReadingHost, unavailableLipReadingHost } from '../lib/lipreading/gpu-host';
 import { lipReadingBranch } from '../lib/lipreading/lipreading-branch';
@@ -14,6 +15,14 @@ import { systemClock, type LipReadingHost } from '../lib/ports';
 import { configSchema } from './config';
 
 const config = lazyConfig(configSchema);
+let secrets: SsmSecrets | undefined;
+
+/** The server's shared secret: from SSM (cached a few minutes), or given directly on the local stack. */
+async function sharedSecret(settings: ReturnType<typeof config>): Promise<string> {
+  if (settings.AVHUBERT_SECRET) return settings.AVHUBERT_SECRET;
+  secrets ??= new SsmSecrets({ secret: settings.AVHUBERT_SECRET_PARAMETER ?? '' });
+  return (await secrets.get()).secret ?? '';
+}
 
 function s3Ref(uri: string) {
   const [, bucket = '', key = ''] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) ?? [];
@@ -38,9 +47,11 @@ function hostFor(settings: ReturnType<typeof config>): LipReadingHost {
 
 export const handler = taskHandler(branchTaskInputSchema, async (event) => {
   const settings = config();
+  // No secret is needed, or fetched, when lip reading is off.
+  const secret = settings.LIPREADING_ENABLED === 'false' ? '' : await sharedSecret(settings);
   const provider = lipReadingBranch({
     host: hostFor(settings),
-    clientFor: (endpoint) => new HttpLipReadingClient(endpoint),
+    clientFor: (endpoint) => new HttpLipReadingClient(endpoint, secret),
     clock: systemClock,
     warmupMaxSeconds: settings.AVHUBERT_WARMUP_MAX_SECONDS,
   });

@@ -49,9 +49,11 @@ run "applies_into_a_vpc_with_a_nat_gateway" {
   assert {
     condition = (
       aws_vpc_security_group_egress_rule.https["lipreading_function-apis"].cidr_ipv4 == "0.0.0.0/0"
-      && [for key, rule in aws_vpc_security_group_egress_rule.https : rule.prefix_list_id if startswith(key, "avhubert-")] == ["pl-63a5400a"]
+      && aws_vpc_security_group_egress_rule.https["avhubert-apis"].cidr_ipv4 == "0.0.0.0/0"
+      && aws_vpc_security_group_egress_rule.https["avhubert-s3"].prefix_list_id == "pl-63a5400a"
+      && alltrue([for rule in aws_vpc_security_group_egress_rule.https : rule.from_port == 443 && rule.to_port == 443])
     )
-    error_message = "Through a NAT, invoke-lipreading reaches the AWS APIs on 443; the GPU instance still reaches S3 only."
+    error_message = "Through a NAT both ends reach the AWS APIs (SSM for the secret) on 443 only, the instance S3 by its prefix list."
   }
 
   # M8: under a customer-managed default EBS key, the Auto Scaling role gets a grant to launch.
@@ -82,7 +84,7 @@ run "adds_endpoints_to_a_vpc_passed_in" {
 
   assert {
     condition = (
-      sort(keys(aws_vpc_endpoint.interface)) == tolist(["autoscaling", "ec2"])
+      sort(keys(aws_vpc_endpoint.interface)) == tolist(["autoscaling", "ec2", "ssm"])
       && aws_vpc_endpoint.interface["ec2"].subnet_ids == toset(["subnet-0123456789abcdef0"])
       && aws_vpc_endpoint.gateway["s3"].route_table_ids == toset(["rtb-0123456789abcdef0"])
       && aws_vpc_endpoint.gateway["s3"].vpc_id == "vpc-0123456789abcdef0"

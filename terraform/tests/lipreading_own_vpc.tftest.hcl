@@ -37,11 +37,11 @@ run "applies_with_a_gpu_group_in_its_own_vpc" {
   # M10: what invoke-lipreading and the instance reach, and nothing else.
   assert {
     condition = (
-      sort(keys(aws_vpc_endpoint.gateway)) == tolist(["dynamodb", "s3"]) && sort(keys(aws_vpc_endpoint.interface)) == tolist(["autoscaling", "ec2"])
+      sort(keys(aws_vpc_endpoint.gateway)) == tolist(["dynamodb", "s3"]) && sort(keys(aws_vpc_endpoint.interface)) == tolist(["autoscaling", "ec2", "ssm"])
       && alltrue([for endpoint in aws_vpc_endpoint.interface : endpoint.private_dns_enabled])
       && aws_vpc_endpoint.gateway["s3"].service_name == "com.amazonaws.us-east-1.s3"
     )
-    error_message = "Gateway endpoints for S3 and DynamoDB and interface endpoints for EC2 and Auto Scaling (no Session Manager by default) must exist."
+    error_message = "Gateway endpoints for S3 and DynamoDB and interface endpoints for EC2, Auto Scaling and SSM (the shared secret; no Session Manager by default) must exist."
   }
 
   # R1: HTTPS only, to S3 and DynamoDB by prefix list and to the endpoints; no internet, no port 80.
@@ -55,10 +55,11 @@ run "applies_with_a_gpu_group_in_its_own_vpc" {
 
   assert {
     condition = (
-      [for key, rule in aws_vpc_security_group_egress_rule.https : rule.prefix_list_id if startswith(key, "avhubert-")] == ["pl-63a5400a"]
-      && length([for key, rule in aws_vpc_security_group_egress_rule.https : key if startswith(key, "avhubert-")]) == 1
+      sort([for key, rule in aws_vpc_security_group_egress_rule.https : key if startswith(key, "avhubert-")]) == tolist(["avhubert-endpoints", "avhubert-s3"])
+      && aws_vpc_security_group_egress_rule.https["avhubert-s3"].prefix_list_id == "pl-63a5400a"
+      && aws_vpc_security_group_egress_rule.https["avhubert-endpoints"].referenced_security_group_id == aws_security_group.vpc_endpoints[0].id
     )
-    error_message = "The GPU instance needs S3 only (bundle, model, videos, results) and may reach nothing else."
+    error_message = "The GPU instance needs S3 (bundle, model, videos, results) and the SSM endpoint (its secret), and may reach nothing else."
   }
 
   assert {
@@ -151,10 +152,10 @@ run "applies_with_a_gpu_group_in_its_own_vpc" {
   assert {
     condition = (
       output.cost_idle_usd_per_month.gpu_instance == 0 && output.cost_idle_usd_per_month.gpu_root_volume == 0
-      && output.cost_idle_usd_per_month.vpc_interface_endpoints == 2 * 0.01 * 730
+      && output.cost_idle_usd_per_month.vpc_interface_endpoints == 3 * 0.01 * 730
       && output.cost_per_gpu_hour_usd.instance == 0.526 && output.cost_per_gpu_hour_usd.total > 0.526
     )
-    error_message = "Idle, the GPU costs nothing (only the two interface endpoints do); a GPU hour costs the g4dn.xlarge price and its volume: ${jsonencode([output.cost_idle_usd_per_month, output.cost_per_gpu_hour_usd])}"
+    error_message = "Idle, the GPU costs nothing (only the three interface endpoints do); a GPU hour costs the g4dn.xlarge price and its volume: ${jsonencode([output.cost_idle_usd_per_month, output.cost_per_gpu_hour_usd])}"
   }
 }
 
@@ -188,9 +189,9 @@ run "session_manager_adds_its_endpoints" {
   assert {
     condition = (
       sort(keys(aws_vpc_endpoint.interface)) == tolist(["autoscaling", "ec2", "ec2messages", "ssm", "ssmmessages"])
-      && length(aws_iam_role_policy_attachment.avhubert_ssm) == 1 && contains(keys(aws_vpc_security_group_egress_rule.https), "avhubert-endpoints")
+      && length(aws_iam_role_policy_attachment.avhubert_ssm) == 1
     )
-    error_message = "Session Manager needs the SSM, ssmmessages and ec2messages endpoints, the managed policy and egress to the endpoints."
+    error_message = "Session Manager needs the ssmmessages and ec2messages endpoints besides SSM's, and the managed policy."
   }
 }
 

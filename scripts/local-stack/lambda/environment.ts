@@ -20,6 +20,8 @@ export interface EnvironmentContext {
   names: ResourceNames;
   facts: TerraformFacts;
   endpoints: LocalEndpoints;
+  /** The shared secret of the local lip-reading server (random per stack). */
+  avhubertSecret: string;
 }
 
 /** Keys whose Terraform value points at AWS-only infrastructure, and what replaces them locally. */
@@ -32,6 +34,8 @@ const LOCAL_REPLACEMENTS: Record<string, (context: EnvironmentContext) => Record
       : { LIPREADING_ENABLED: 'false' },
   // The local server has its model already; there is no artifacts bucket holding one.
   AVHUBERT_MODEL_MANIFEST: (): Record<string, string> => ({}),
+  // No SSM locally: the secret the stack generated for its lip-reading server, given directly.
+  AVHUBERT_SECRET_PARAMETER: ({ avhubertSecret }): Record<string, string> => ({ AVHUBERT_SECRET: avhubertSecret }),
 };
 
 /** The SDK's own endpoint variables, so the unchanged bundles talk to the local services. */

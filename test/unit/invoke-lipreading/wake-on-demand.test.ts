@@ -9,6 +9,7 @@ import {
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client, type InstanceStateName } from '@aws-sdk/client-ec2';
 import { HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { branchStateSchema, type BranchTaskInput } from '../../../functions/lib/contracts/pipeline';
 import { lambdaContext, sampleEvent, setBranchEnv, stageUpdates } from '../branches/support';
@@ -24,6 +25,7 @@ setBranchEnv({
   AVHUBERT_MODEL_MANIFEST: `s3://${MANIFEST.bucket}/${MANIFEST.key}`,
   AVHUBERT_PORT: String(port),
   AVHUBERT_WARMUP_MAX_SECONDS: '300',
+  AVHUBERT_SECRET_PARAMETER: '/gorggle/avhubert/shared-secret',
 });
 
 // Imported after the environment is set: the logger reads it when the module loads.
@@ -33,6 +35,10 @@ const autoScaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
 const s3 = mockClient(S3Client);
 const dynamodb = mockClient(DynamoDBClient);
+// The server's shared secret, as Terraform leaves it in SSM.
+mockClient(SSMClient)
+  .on(GetParametersCommand)
+  .resolves({ Parameters: [{ Name: '/gorggle/avhubert/shared-secret', Value: 'x'.repeat(64) }] });
 const context = lambdaContext('gorggle-invoke-lipreading');
 const invoke = async (event: unknown) => branchStateSchema.parse(await handler(event, context));
 
