@@ -140,13 +140,22 @@ resource "aws_s3_object" "web" {
 resource "aws_s3_object" "web_index" {
   bucket = aws_s3_bucket.web.id
   key    = "index.html"
+  # Read only when built, so a missing build fails the precondition below, which says what to do.
   content = replace(
-    file("${local.web_dist_dir}/index.html"),
+    fileexists("${local.web_dist_dir}/index.html") ? file("${local.web_dist_dir}/index.html") : "",
     local.charset_meta,
     "${local.charset_meta}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"${local.api_connect_csp}\" />",
   )
   content_type  = "text/html; charset=utf-8"
   cache_control = "no-cache"
+
+  lifecycle {
+    # Without the built page CloudFront would serve a blank site.
+    precondition {
+      condition     = fileexists("${local.web_dist_dir}/index.html")
+      error_message = "${local.web_dist_dir}/index.html is missing: run `make build` first (make deploy does)."
+    }
+  }
 }
 
 resource "aws_s3_object" "web_config" {
@@ -155,14 +164,6 @@ resource "aws_s3_object" "web_config" {
   content       = jsonencode(local.web_config)
   content_type  = "application/json"
   cache_control = "no-cache"
-
-  lifecycle {
-    # Without the built page the bucket would hold only config.json, and CloudFront a blank site.
-    precondition {
-      condition     = fileexists("${local.web_dist_dir}/index.html")
-      error_message = "${local.web_dist_dir}/index.html is missing: run `make build` first (make deploy does)."
-    }
-  }
 }
 
 # The page reads result.json, captions and the video from the processed bucket.

@@ -66,7 +66,7 @@ run "applies_without_a_gpu" {
   }
 
   assert {
-    condition     = contains(keys(aws_s3_object.web), "index.html") && aws_s3_object.web_config.key == "config.json" && aws_cloudfront_distribution.web.default_root_object == "index.html"
+    condition     = aws_s3_object.web_index.key == "index.html" && strcontains(aws_s3_object.web_index.content, "Content-Security-Policy") && aws_s3_object.web_config.key == "config.json" && aws_cloudfront_distribution.web.default_root_object == "index.html"
     error_message = "The web page (index.html from dist/web, config.json) must be uploaded and served."
   }
 
@@ -98,5 +98,5 @@ run "refuses_a_missing_build" {
     web_dist_dir       = "./tests"
   }
 
-  expect_failures = [aws_s3_object.function_zip, aws_s3_object.web_config]
+  expect_failures = [aws_s3_object.function_zip, aws_s3_object.web_index]
 }

@@ -236,6 +236,7 @@ describe('the Terraform module', () => {
       'aws_sfn_state_machine.pipeline',
       'aws_lambda_event_source_mapping.upload_events',
       'aws_apigatewayv2_route.api',
+      'aws_s3_object.web_index',
       'aws_s3_object.web_config',
     ];
 
