@@ -10,7 +10,7 @@
  *
  * Run scripts/bundle.ts first (make avhubert-bundle does both). Builds on linux-x64 only: Node
  * comes from this machine's node_modules, dlib from its libdlib-dev and libdlib-data (Debian
- * 12's need glibc 2.33 at most, which the Ubuntu 22.04 and 24.04 AMIs have).
+ * 12's need glibc 2.34 at most; the packer refuses libraries that need more than Ubuntu 22.04's).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -149,6 +149,27 @@ function nodeHeadersDir(): string {
 /** The shape predictor the server's dlib landmarks load (libdlib-data); the installer puts it back there. */
 export const DLIB_SHAPE_PREDICTOR = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
 
+/** The oldest target AMI's glibc (Ubuntu 22.04); a vendored library that needs more would not load there. */
+export const TARGET_GLIBC = '2.35';
+
+const versionParts = (version: string) => version.split('.').map(Number);
+/** Whether version a (e.g. 2.36) is newer than b (e.g. 2.35). */
+export const newerThan = (a: string, b: string): boolean => {
+  const [x = [], y = []] = [versionParts(a), versionParts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  }
+  return false;
+};
+
+/** The newest GLIBC_x.y symbol version a shared library needs (objdump -T). */
+export function glibcNeeded(library: string): string {
+  const versions = execFileSync('objdump', ['-T', library], { encoding: 'utf8' }).match(/GLIBC_\d+(\.\d+)*/g) ?? [];
+  return versions
+    .map((version) => version.slice('GLIBC_'.length))
+    .reduce((newest, version) => (newerThan(version, newest) ? version : newest), '0');
+}
+
 /** Libraries every Linux AMI has (glibc, the C++ runtime, zlib): never vendored. */
 const SYSTEM_LIBRARY = /^(linux-vdso|ld-linux|libc|libm|libpthread|libdl|librt|libstdc\+\+|libgcc_s|libz)\.so/;
 
@@ -183,6 +204,14 @@ function vendorDlib(stage: string): void {
     if (!resolved.startsWith('/') || SYSTEM_LIBRARY.test(soname)) continue;
     cpSync(realpathSync(resolved), path.join(lib, soname));
     needed.push(soname);
+  }
+  for (const file of [path.basename(library), ...needed]) {
+    const glibc = glibcNeeded(path.join(lib, file));
+    if (newerThan(glibc, TARGET_GLIBC)) {
+      throw new PackageError(
+        `${file} needs glibc ${glibc}, newer than the ${TARGET_GLIBC} of the oldest target AMI (Ubuntu 22.04): pack on Debian 12 or older.`,
+      );
+    }
   }
   // The headers call BLAS and LAPACK (DLIB_USE_BLAS), so the addon links them itself.
   const direct = needed.filter((soname) => /^lib(blas|lapack)\.so/.test(soname));

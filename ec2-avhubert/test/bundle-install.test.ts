@@ -1,5 +1,15 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -85,6 +95,25 @@ describe('the lip-reading server bundle', () => {
     expect(shellcheck(rendered)).toBe('');
   });
 
+  it('vendors only libraries that load on the oldest target AMI (Ubuntu 22.04, glibc 2.35)', async () => {
+    // Arrange
+    const { TARGET_GLIBC, glibcNeeded, newerThan } = await import('../scripts/package');
+    const lib = path.join(app, 'dlib', 'lib');
+    const libraries = readdirSync(lib).filter((file) => /\.so\.\d/.test(file));
+
+    // Act
+    const needs = Object.fromEntries(libraries.map((file) => [file, glibcNeeded(path.join(lib, file))]));
+
+    // Assess: what the packer checks, and that its comparison is by number, not text
+    expect(libraries).toEqual(expect.arrayContaining(['libdlib.so.19.24.0', 'libblas.so.3', 'liblapack.so.3']));
+    expect(Object.entries(needs).filter(([, glibc]) => newerThan(glibc, TARGET_GLIBC))).toEqual([]);
+    expect([newerThan('2.36', '2.35'), newerThan('2.4', '2.35'), newerThan('2.35', '2.35')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  });
+
   it('installs with no network and serves /health with its model from the bundle alone', async () => {
     // Prepare: the model package where Terraform tells the instance to look.
     const fakeBin = path.join(root, 'bin');
@@ -139,6 +168,28 @@ describe('the lip-reading server bundle', () => {
     );
     expect(dropIn).toContain(`ExecStart=${app}/node/bin/node --enable-source-maps ${app}/ec2-avhubert/dist/server.mjs`);
     expect(dropIn).toMatch(new RegExp(`^Environment=LD_LIBRARY_PATH=${app}/dlib/lib:.*/torch/lib$`, 'm'));
+    const libraryPath = /^Environment=LD_LIBRARY_PATH=(.*)$/m.exec(dropIn)?.[1] ?? '';
+
+    // Assess: the installed addon reads the 68-point model the installer put where the server
+    // looks, and places 68 points in a box (a grey frame: only the model's shape matters here).
+    const predictor = path.join(root, 'usr', 'share', 'dlib', 'shape_predictor_68_face_landmarks.dat');
+    const landmarks = spawnSync(
+      path.join(app, 'node', 'bin', 'node'),
+      [
+        '-e',
+        `const addon = require(${JSON.stringify(addon)});
+         addon.loadFaceLandmarker(${JSON.stringify(predictor)}, (error, landmarker) => {
+           if (error) throw error;
+           const frame = new Uint8Array(64 * 64 * 3).fill(128);
+           landmarker.landmarks([frame], 64, 64, new Float64Array([8, 8, 56, 56]), (error, points) => {
+             if (error) throw error;
+             console.log(points.length);
+           });
+         });`,
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', LD_LIBRARY_PATH: libraryPath } },
+    );
+    expect({ out: landmarks.stdout.trim(), err: landmarks.stderr }).toEqual({ out: '136', err: '' });
 
     // Act: start the installed server the way the unit does, with its env file.
     const { GORGGLE_AVHUBERT_SECRET_PARAMETER: _parameter, ...serverEnv } = Object.fromEntries(
@@ -147,7 +198,6 @@ describe('the lip-reading server bundle', () => {
         .filter((line) => /^[A-Z_]+=/.test(line))
         .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
     );
-    const libraryPath = /^Environment=LD_LIBRARY_PATH=(.*)$/m.exec(dropIn)?.[1] ?? '';
     const server = spawn(
       path.join(app, 'node', 'bin', 'node'),
       [path.join(app, 'ec2-avhubert', 'dist', 'server.mjs')],
