@@ -3,7 +3,8 @@
  * (an offline machine, CI), with a CLI configuration written at run time, so no path of any
  * one machine is written into the repository.
  *
- * - TF_PROVIDER_MIRROR names a mirror folder (the one holding registry.terraform.io/...).
+ * - TF_PROVIDER_MIRROR names a mirror folder (the one holding registry.terraform.io/...);
+ *   TF_PLUGIN_MIRROR, the name an earlier test runner read, is taken too.
  * - Otherwise the folders Terraform itself searches, and the usual places packagers put one,
  *   are searched for an unpacked hashicorp/aws provider.
  * - Without a mirror Terraform installs the provider from its registry as usual.
@@ -77,13 +78,17 @@ function searchMirror(dir: string, depth: number): string | undefined {
 
 /** Where a provider mirror is, if anywhere: TF_PROVIDER_MIRROR, then the usual places. */
 export function findProviderMirror(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.TF_PROVIDER_MIRROR) {
-    if (!isProviderMirror(env.TF_PROVIDER_MIRROR)) {
-      throw new TerraformMissingError(
-        `TF_PROVIDER_MIRROR=${env.TF_PROVIDER_MIRROR} holds no ${PROVIDER}/<version>/<platform> folder.`,
-      );
+  const variable = env.TF_PROVIDER_MIRROR
+    ? 'TF_PROVIDER_MIRROR'
+    : env.TF_PLUGIN_MIRROR
+      ? 'TF_PLUGIN_MIRROR'
+      : undefined;
+  const named = variable && env[variable];
+  if (variable && named) {
+    if (!isProviderMirror(named)) {
+      throw new TerraformMissingError(`${variable}=${named} holds no ${PROVIDER}/<version>/<platform> folder.`);
     }
-    return env.TF_PROVIDER_MIRROR;
+    return named;
   }
   const home = os.homedir();
   const dataHome = env.XDG_DATA_HOME ?? path.join(home, '.local', 'share');

@@ -44,6 +44,15 @@ describe('finding the AWS provider without the registry', () => {
     expect(isProviderMirror(scratch)).toBe(false);
   });
 
+  it('takes TF_PLUGIN_MIRROR, the name the earlier test runner read, when TF_PROVIDER_MIRROR is unset', () => {
+    // Prepare
+    const mirror = makeMirror(path.join(scratch, 'plugin-mirror'));
+
+    // Act, Assess
+    expect(findProviderMirror({ TF_PLUGIN_MIRROR: mirror })).toBe(mirror);
+    expect(() => findProviderMirror({ TF_PLUGIN_MIRROR: scratch })).toThrow(/^TF_PLUGIN_MIRROR=.* holds no/);
+  });
+
   it('leaves the registry in charge when there is no mirror (no CLI config)', () => {
     expect(terraformEnvironment(undefined).TF_CLI_CONFIG_FILE).toBeUndefined();
   });
