@@ -218,7 +218,7 @@ describe('the caption editor', () => {
     await page.screenshot({ path: path.join(screenshots, 'editor-hostile-name.png'), fullPage: true });
   });
 
-  it('refuses a name with a line break or over 80 characters through the API, saying why', async () => {
+  it('refuses a name with a line break or over 80 characters, saying why, and any edit without the token', async () => {
     // Act
     const answers = await page.evaluate(
       async ({ apiUrl, jobId, token }) => {
@@ -228,13 +228,19 @@ describe('the caption editor', () => {
             headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
             body: JSON.stringify({ basedOn: 5, speakers: [{ id: 'S1', name }], segments: [] }),
           }).then(async (response) => ({ status: response.status, body: await response.json() }));
-        return [await save('Dana\nCohen'), await save('x'.repeat(81))];
+        const anonymous = await fetch(`${apiUrl}/jobs/${jobId}/edits`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ basedOn: 5, speakers: [], segments: [] }),
+        });
+        return [await save('Dana\nCohen'), await save('x'.repeat(81)), { status: anonymous.status, body: {} }];
       },
       { apiUrl: stack.gateway.apiUrl, jobId: FINISHED_JOB_ID, token: TOKEN },
     );
 
     // Assess
-    expect(answers.map((answer) => answer.status)).toEqual([400, 400]);
+    // The local gateway plays the authorizer for the edit routes too.
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 401]);
     expect(answers[0]!.body.error.message).toMatch(
       /speakers\.0\.name: a speaker name must not contain control characters/,
     );
