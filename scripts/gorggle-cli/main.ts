@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
+import { S3EditsStore } from '../../functions/lib/adapters/s3-edits-store';
+import { editedResult } from '../../functions/lib/edits/caption-edits';
 import { exportCommand, formatSpeakers, speakersCommand } from './caption-commands';
 import { evaluateDirectory, formatEvaluation } from './evaluate';
 import { GorggleClient, JobNotFoundError, JobWaitTimeoutError } from './gorggle-client';
@@ -232,7 +234,15 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
         throw new JobNotFoundError(`There is no job ${jobId} on ${target.description}; \`gorggle jobs\` lists them.`);
       }
       const finished = snapshot.job.status === 'COMPLETED' || snapshot.job.status === 'DEGRADED';
-      const result = finished ? await client.getResult(snapshot.job) : undefined;
+      // Names and corrections from the latest edits version, as the page and downloads show them.
+      const result = finished
+        ? (
+            await editedResult(
+              await client.getResult(snapshot.job),
+              new S3EditsStore(client.clients.s3, target.processedBucket),
+            )
+          ).result
+        : undefined;
       print(
         values.json
           ? JSON.stringify(jobJson(target, snapshot, result), null, 2)

@@ -5,7 +5,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import dynalite from 'dynalite';
 import { S3EditsStore } from '../../../functions/lib/adapters/s3-edits-store';
 import { runCli } from '../../../scripts/gorggle-cli/main';
 import { LOCK_FILE_NAME } from '../../../scripts/gorggle-cli/target';
@@ -27,15 +31,47 @@ describe('gorggle export and gorggle speakers', () => {
   let dataDir: string;
   let bucket: string;
   let s3: Awaited<ReturnType<typeof startLocalS3>>;
+  const dynamo = dynalite({ createTableMs: 0 });
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'gorggle-cli-edits-'));
-    bucket = resourceNames(resolveConfig({ dataDir })).processedBucket;
+    const names = resourceNames(resolveConfig({ dataDir }));
+    bucket = names.processedBucket;
     s3 = await startLocalS3([bucket]);
+    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+    const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+    const dynamodb = new DynamoDBClient({
+      endpoint: dynamoUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: names.jobsTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+      }),
+    );
+    await dynamodb.send(
+      new PutItemCommand({
+        TableName: names.jobsTable,
+        Item: marshall({
+          jobId: JOB_ID,
+          status: 'COMPLETED',
+          kind: 'upload',
+          source: { bucket: 'uploads', key: 'uploads/abc/interview.mp4', etag: 'e', size: 1 },
+          stages: {},
+          createdAt: '2026-12-05T16:00:00.000Z',
+          updatedAt: '2026-12-05T16:01:00.000Z',
+        }),
+      }),
+    );
+    dynamodb.destroy();
     const lock = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
-      endpoints: { s3: s3.endpoint, dynamodb: 'http://127.0.0.1:9', sfn: 'http://127.0.0.1:9' },
+      endpoints: { s3: s3.endpoint, dynamodb: dynamoUrl, sfn: 'http://127.0.0.1:9' },
     };
     await writeFile(path.join(dataDir, LOCK_FILE_NAME), JSON.stringify(lock));
     await s3.client.send(
@@ -49,6 +85,7 @@ describe('gorggle export and gorggle speakers', () => {
 
   afterAll(async () => {
     await s3?.stop();
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -66,6 +103,7 @@ describe('gorggle export and gorggle speakers', () => {
     const original = await cli('export', JOB_ID, '--format', 'srt', '--version', '0');
     const out = path.join(dataDir, 'captions.json');
     const json = await cli('export', JOB_ID, '--format', 'json', '--out', out);
+    const shown = await cli('show', JOB_ID);
 
     // Assess
     expect(named.code).toBe(0);
@@ -84,6 +122,8 @@ describe('gorggle export and gorggle speakers', () => {
     expect(original.out).toContain('Speaker 1: are you reddy now');
     expect(json.err).toMatch(/Wrote .*captions\.json \(edits version 1\)/);
     expect(JSON.parse(await readFile(out, 'utf8')).speakers[0].label).toBe('Dana Cohen');
+    expect(shown.out).toMatch(/Dana Cohen[^\n]*: are you reddy now/);
+    expect(shown.out).toMatch(/S2 Ana: /);
   });
 
   it('says what was wrong with a bad name, an unknown speaker or a bad layout, and saves nothing', async () => {
@@ -105,7 +145,7 @@ describe('gorggle export and gorggle speakers', () => {
     expect(await new S3EditsStore(s3.client, bucket).versions(JOB_ID)).toEqual(before);
   });
 
-  it('lets exactly one of two racing saves of the same version through S3', async () => {
+  it('lets exactly one of six racing saves of the same version through S3', async () => {
     // Prepare
     const store = new S3EditsStore(s3.client, bucket);
     const latest = Math.max(...(await store.versions(JOB_ID)).map((info) => info.version));
