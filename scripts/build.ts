@@ -9,7 +9,14 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { writeDeterministicZip } from './build/deterministic-zip';
 import { pureSdkSchemaKeys } from './build/pure-sdk-schemas';
-import { bundleDir, listFunctions, metafilePath, zipPath, type FunctionSpec } from './build/functions';
+import {
+  bundleDir,
+  EXTERNAL_PACKAGES,
+  listFunctions,
+  metafilePath,
+  zipPath,
+  type FunctionSpec,
+} from './build/functions';
 
 // Some dependencies still call require() for Node built-ins; give ESM bundles one.
 const REQUIRE_SHIM =
@@ -30,6 +37,8 @@ export function lambdaBundleOptions(fn: Pick<FunctionSpec, 'entry'>, outfile: st
     legalComments: 'none',
     metafile: true,
     mainFields: ['module', 'main'],
+    // Native code cannot be bundled; these ship as node_modules/ in the zip.
+    external: [...EXTERNAL_PACKAGES],
     banner: { js: REQUIRE_SHIM },
     plugins: [pureSdkSchemaKeys],
     logLevel: 'warning',
@@ -46,7 +55,7 @@ async function buildFunction(fn: FunctionSpec) {
   await writeDeterministicZip(zipPath(fn.name), [
     { zipPath: 'index.mjs', source: outfile, mode: 0o644 },
     { zipPath: 'index.mjs.map', source: `${outfile}.map`, mode: 0o644 },
-    ...fn.extraFiles.map((file) => ({ zipPath: file.zipPath, source: file.source, mode: file.mode })),
+    ...(await fn.extraFiles()).map((file) => ({ zipPath: file.zipPath, source: file.source, mode: file.mode })),
   ]);
   return {
     name: fn.name,

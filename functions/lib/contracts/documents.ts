@@ -53,6 +53,49 @@ export const lipReadingDocumentSchema = z.object({
 });
 export type LipReadingDocument = z.infer<typeof lipReadingDocumentSchema>;
 
+/** speech.json: where someone speaks (Silero VAD over the job's 16 kHz audio), written by extract. */
+export const speechDocumentSchema = z.object({
+  version: z.literal(1),
+  model: z.object({ name: z.literal('silero-vad'), sha256: z.string() }),
+  sampleRate: z.literal(16000),
+  durationSec: z.number().nonnegative(),
+  /** Thresholds used, so a reader can tell how the segments were cut. */
+  settings: z.object({
+    threshold: z.number(),
+    minSpeechSec: z.number(),
+    minSilenceSec: z.number(),
+    padSec: z.number(),
+  }),
+  /** Sorted, non-overlapping speech intervals in seconds. Empty: no speech. */
+  segments: z.array(z.object({ start: z.number().nonnegative(), end: z.number().nonnegative() })),
+  speechSec: z.number().nonnegative(),
+});
+export type SpeechDocument = z.infer<typeof speechDocumentSchema>;
+
+/** speakers.json: LR-ASD's speaking scores per face track and frame, written by the active-speaker step. */
+export const activeSpeakersDocumentSchema = z.object({
+  version: z.literal(1),
+  model: z.object({
+    name: z.literal('lr-asd'),
+    weights: z.enum(['pretrain_AVA', 'finetuning_TalkSet']),
+    sha256: z.string(),
+  }),
+  fps: z.literal(25),
+  tracks: z.array(
+    z.object({
+      /** The faces.json trackId. */
+      trackId: z.string(),
+      /** Frame index at fps; time = frame / fps. */
+      firstFrame: z.number().int().nonnegative(),
+      /** One smoothed LR-ASD logit per frame from firstFrame on (> 0: speaking); null where not scored. */
+      scores: z.array(z.number().nullable()),
+    }),
+  ),
+  /** Why some or all tracks were not scored, e.g. 'no speech', 'no audio'. */
+  reason: z.string().optional(),
+});
+export type ActiveSpeakersDocument = z.infer<typeof activeSpeakersDocumentSchema>;
+
 export const WORD_SOURCES = ['audio', 'visual', 'both'] as const;
 export type WordSource = (typeof WORD_SOURCES)[number];
 
