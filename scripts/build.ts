@@ -45,6 +45,9 @@ export function lambdaBundleOptions(fn: Pick<FunctionSpec, 'entry'>, outfile: st
   } satisfies esbuild.BuildOptions;
 }
 
+/** Lambda's limit on a function's unzipped size (code and files, no layers). */
+export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
+
 async function buildFunction(fn: FunctionSpec) {
   const outDir = bundleDir(fn.name);
   await rm(outDir, { recursive: true, force: true });
@@ -52,15 +55,26 @@ async function buildFunction(fn: FunctionSpec) {
   const outfile = path.join(outDir, 'index.mjs');
   const result = await esbuild.build(lambdaBundleOptions(fn, outfile));
   await writeFile(metafilePath(fn.name), JSON.stringify(result.metafile));
-  await writeDeterministicZip(zipPath(fn.name), [
+  const entries = [
     { zipPath: 'index.mjs', source: outfile, mode: 0o644 },
     { zipPath: 'index.mjs.map', source: `${outfile}.map`, mode: 0o644 },
     ...(await fn.extraFiles()).map((file) => ({ zipPath: file.zipPath, source: file.source, mode: file.mode })),
-  ]);
+  ];
+  const unzippedBytes = (await Promise.all(entries.map(async (entry) => (await stat(entry.source)).size))).reduce(
+    (total, size) => total + size,
+    0,
+  );
+  if (unzippedBytes > LAMBDA_UNZIPPED_LIMIT_BYTES) {
+    throw new Error(
+      `${fn.name} unzips to ${(unzippedBytes / 2 ** 20).toFixed(1)} MiB, over Lambda's 250 MiB: ship less beside the bundle.`,
+    );
+  }
+  await writeDeterministicZip(zipPath(fn.name), entries);
   return {
     name: fn.name,
     bundleBytes: (await stat(outfile)).size,
     zipBytes: (await stat(zipPath(fn.name))).size,
+    unzippedBytes,
   };
 }
 
@@ -71,9 +85,14 @@ async function main() {
   const only = process.argv.slice(2);
   const selected = only.length ? functions.filter((fn) => only.includes(fn.name)) : functions;
   const rows = await Promise.all(selected.map(buildFunction));
-  console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14));
+  console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14) + 'unzipped'.padStart(14));
   for (const row of rows) {
-    console.log(row.name.padEnd(22) + kib(row.bundleBytes).padStart(14) + kib(row.zipBytes).padStart(14));
+    console.log(
+      row.name.padEnd(22) +
+        kib(row.bundleBytes).padStart(14) +
+        kib(row.zipBytes).padStart(14) +
+        kib(row.unzippedBytes).padStart(14),
+    );
   }
 }
 

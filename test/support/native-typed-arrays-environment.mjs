@@ -2,7 +2,7 @@
  * Jest's node environment with Node's own typed-array constructors. A native addon
  * (onnxruntime-node) makes its Float32Arrays in Node's realm; without this, `instanceof
  * Float32Array` in the test's realm fails on them. Jest already shares ArrayBuffer and
- * Uint8Array this way. Use it with a `@jest-environment` docblock.
+ * Uint8Array this way. jest.config.js makes it every test's environment.
  */
 import { TestEnvironment } from 'jest-environment-node';
 

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/support/native-typed-arrays-environment.mjs */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OnnxLrAsdModel } from '../../../functions/lib/adapters/lr-asd-onnx';

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/support/native-typed-arrays-environment.mjs */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

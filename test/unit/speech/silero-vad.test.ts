@@ -1,4 +1,3 @@
-/** @jest-environment ./test/support/native-typed-arrays-environment.mjs */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +26,20 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** 16 kHz mono 16-bit audio, as extract writes it, from any input ffmpeg reads (`-f lavfi` sources too). */
 function audioFrom(name: string, inputArgs: string[]): Promise<PcmAudio> {
   const wav = path.join(scratch, `${name}.wav`);
-  execFileSync(FFMPEG, ['-nostdin', '-v', 'error', '-y', ...inputArgs, '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', wav]);
+  execFileSync(FFMPEG, [
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    ...inputArgs,
+    '-ac',
+    '1',
+    '-ar',
+    '16000',
+    '-c:a',
+    'pcm_s16le',
+    wav,
+  ]);
   return readPcm16MonoWav(wav);
 }
 
@@ -38,7 +50,10 @@ function spokenSpan(alignFile: string): { start: number; end: number } {
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
     .filter(([, , word]) => word !== 'sil')
-    .map(([start, end]) => ({ start: Number(start) / ALIGN_UNITS_PER_SECOND, end: Number(end) / ALIGN_UNITS_PER_SECOND }));
+    .map(([start, end]) => ({
+      start: Number(start) / ALIGN_UNITS_PER_SECOND,
+      end: Number(end) / ALIGN_UNITS_PER_SECOND,
+    }));
   return { start: words[0]!.start, end: words.at(-1)!.end };
 }
 
@@ -62,7 +77,10 @@ describeGrid('Silero VAD on GRID clips', () => {
 
   it.each(CLIPS)('finds the one sentence of %s in the middle of its 3 s', async (clip) => {
     // Act
-    const { segments, speechSec } = await detectSpeech(await audioFrom(clip, ['-i', gridClip(`${clip}.mpg`)]), detector);
+    const { segments, speechSec } = await detectSpeech(
+      await audioFrom(clip, ['-i', gridClip(`${clip}.mpg`)]),
+      detector,
+    );
 
     // Assess: a six-word sentence takes 1.2 to 2.2 s, after a pause and before another
     expect(speechSec).toBeGreaterThan(1.1);
@@ -80,7 +98,14 @@ describe('Silero VAD without speech', () => {
   });
 
   it('finds no segments in quiet room noise', async () => {
-    const audio = await audioFrom('noise', ['-f', 'lavfi', '-i', 'anoisesrc=r=16000:color=pink:amplitude=0.01', '-t', '3']);
+    const audio = await audioFrom('noise', [
+      '-f',
+      'lavfi',
+      '-i',
+      'anoisesrc=r=16000:color=pink:amplitude=0.01',
+      '-t',
+      '3',
+    ]);
     expect((await detectSpeech(audio, detector)).segments).toEqual([]);
   });
 });
