@@ -16,7 +16,7 @@ import {
 } from '../../functions/lib/contracts/documents';
 import { makeTwoSpeakerClip, prepareJob, PROCESSED, TWO_SPEAKER_TOOL } from '../support/active-speaker-scenario';
 import { requireBuilt } from '../support/built-artifacts';
-import { hasLrAsd, lrAsdOnnx } from '../support/models';
+import { hasLrAsd, lrAsdOnnx, LR_ASD_WEIGHTS } from '../support/models';
 import { FFMPEG_DIR_FOR_TESTS, GRID_DIR, gridClip, hasGrid } from '../support/paths';
 
 requireBuilt({ 'the converted LR-ASD model (make lr-asd)': hasLrAsd() });
@@ -81,7 +81,7 @@ const scoreAt = (track: ActiveSpeakersDocument['tracks'][number], frame: number)
       const { speakers, faces } = await scoreVideo(video, `${left}-${right}`);
 
       // Assess: two faces, told apart by where they sit
-      expect(speakers.model).toMatchObject({ name: 'lr-asd', weights: 'pretrain_AVA' });
+      expect(speakers.model).toMatchObject({ name: 'lr-asd', weights: LR_ASD_WEIGHTS });
       expect(speakers.tracks).toHaveLength(2);
       const meanLeft = (trackId: string) => {
         const boxes = faces.detections.filter((detection) => detection.trackId === trackId);

@@ -13,6 +13,8 @@ import {
   type SpeechDocument,
 } from '../../../functions/lib/contracts/documents';
 import type { ActiveSpeakerTaskInput } from '../../../functions/lib/contracts/pipeline';
+import { writeFile } from 'node:fs/promises';
+import type { S3Ref } from '../../../functions/lib/contracts/common';
 import type { ObjectStore } from '../../../functions/lib/ports';
 import { InMemoryObjectStore } from '../fuse/builders';
 
@@ -93,12 +95,37 @@ function silentWav(): Buffer {
   return Buffer.concat([header, Buffer.alloc(32000)]);
 }
 
-class Store extends InMemoryObjectStore implements ObjectStore {
+/** Documents in memory; download() writes what the step would fetch: a silent wav, placeholder video bytes. */
+class Store implements ObjectStore {
   readonly downloads: string[] = [];
-  override async download(source: { key: string }, filePath: string): Promise<void> {
+  private readonly documents = new InMemoryObjectStore();
+
+  seed(ref: S3Ref, body: object): this {
+    this.documents.seed(ref, body);
+    return this;
+  }
+
+  getText(ref: S3Ref): Promise<string> {
+    return this.documents.getText(ref);
+  }
+
+  putText(ref: S3Ref, body: string, contentType: string): Promise<void> {
+    return this.documents.putText(ref, body, contentType);
+  }
+
+  async download(source: S3Ref, filePath: string): Promise<void> {
     this.downloads.push(source.key);
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(filePath, source.key.endsWith('.wav') ? silentWav() : 'mp4 bytes');
+  }
+
+  head(): never {
+    throw new Error('the step does not head objects');
+  }
+  uploadFile(): never {
+    throw new Error('the step uploads no files');
+  }
+  getStream(): never {
+    throw new Error('the step streams nothing');
   }
 }
 

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { OnnxLrAsdModel } from '../../../functions/lib/adapters/lr-asd-onnx';
 import { requireBuilt } from '../../support/built-artifacts';
-import { lrAsdOnnx, LR_ASD_DIR } from '../../support/models';
+import { lrAsdOnnx, LR_ASD_DIR, LR_ASD_WEIGHTS, LR_ASD_WEIGHTS_SHA256 } from '../../support/models';
 
 /** scripts/models/lr_asd.py saves inputs and PyTorch's scores for each case beside the model. */
-const PARITY_DIR = path.join(LR_ASD_DIR, 'pretrain_AVA.parity');
+const PARITY_DIR = path.join(LR_ASD_DIR, `${LR_ASD_WEIGHTS}.parity`);
 
 interface ParityCase {
   index: number;
@@ -29,11 +29,7 @@ describe('LR-ASD converted to ONNX', () => {
   });
 
   it('says which weights it was converted from', () => {
-    expect(model.model).toEqual({
-      name: 'lr-asd',
-      weights: 'pretrain_AVA',
-      sha256: '85e6c77fc981595234790d1e128ebb60352d37726b2445e0ef8891e2512fe9e3',
-    });
+    expect(model.model).toEqual({ name: 'lr-asd', weights: LR_ASD_WEIGHTS, sha256: LR_ASD_WEIGHTS_SHA256 });
   });
 
   it('scores every case within 1e-4 of PyTorch running the published network on the same inputs', async () => {
