@@ -2,7 +2,9 @@
 import { measureEndToEnd, printEndToEnd } from './e2e';
 import { buildWeb, describeWebBuild } from '../scripts/build-web';
 import { measureLambdaBundles, printLambdaBundles } from './lambda-bundles';
+import { measureModels, printModels } from './models';
 
 printLambdaBundles(measureLambdaBundles());
 console.log(`\n${describeWebBuild(await buildWeb())}`);
+printModels(await measureModels());
 printEndToEnd(await measureEndToEnd());
