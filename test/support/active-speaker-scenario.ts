@@ -83,7 +83,15 @@ export async function prepareJob(video: string, jobId: string, scratch: string):
     store,
     input: {
       job: { jobId, source: { bucket: 'uploads', key, etag: 'e', size: 1 }, kind: 'upload', media },
-      faces: { modality: 'faces', status: 'succeeded', attempts: 1, waitSeconds: 1, startedAt: now, endedAt: now, output },
+      faces: {
+        modality: 'faces',
+        status: 'succeeded',
+        attempts: 1,
+        waitSeconds: 1,
+        startedAt: now,
+        endedAt: now,
+        output,
+      },
     },
   };
 }

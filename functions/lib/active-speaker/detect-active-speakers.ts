@@ -112,10 +112,7 @@ async function scoreInScratch(
   try {
     const videoPath = path.join(workDir, 'video.mp4');
     const audioPath = path.join(workDir, 'audio.wav');
-    await Promise.all([
-      ports.objects.download(media.video, videoPath),
-      ports.objects.download(media.audio, audioPath),
-    ]);
+    await Promise.all([ports.objects.download(media.video, videoPath), ports.objects.download(media.audio, audioPath)]);
     const [model, wav] = await Promise.all([ports.model(), readPcm16MonoWav(audioPath)]);
     return await scoreActiveSpeakers(
       { faces, speech, frameCount: options.frameCount },

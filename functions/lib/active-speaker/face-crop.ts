@@ -42,10 +42,12 @@ export function cropFace(frame: GreyFrame, face: FaceSquare, out: Uint8Array, of
   const columns = samplingGrid(cropWidth);
   const rows = samplingGrid(cropHeight);
   for (let i = 0; i < FACE_SIZE; i++) {
-    const { at: y, weight: wy } = rows[i]!;
+    const y = rows.at[i] ?? 0;
+    const wy = rows.weight[i] ?? 0;
     const y1 = Math.min(y + 1, cropHeight - 1);
     for (let j = 0; j < FACE_SIZE; j++) {
-      const { at: x, weight: wx } = columns[j]!;
+      const x = columns.at[j] ?? 0;
+      const wx = columns.weight[j] ?? 0;
       const x1 = Math.min(x + 1, cropWidth - 1);
       const upper = pixel(y, x) * (1 - wx) + pixel(y, x1) * wx;
       const lower = pixel(y1, x) * (1 - wx) + pixel(y1, x1) * wx;
@@ -55,13 +57,20 @@ export function cropFace(frame: GreyFrame, face: FaceSquare, out: Uint8Array, of
 }
 
 /** For each kept output pixel: the source pixel before it and the weight of the one after. */
-function samplingGrid(sourceSize: number): Array<{ at: number; weight: number }> {
+function samplingGrid(sourceSize: number): { at: Int32Array; weight: Float64Array } {
   const scale = sourceSize / RESIZED;
-  return Array.from({ length: FACE_SIZE }, (_, index) => {
+  const at = new Int32Array(FACE_SIZE);
+  const weight = new Float64Array(FACE_SIZE);
+  for (let index = 0; index < FACE_SIZE; index++) {
     const position = (KEPT_FROM + index + 0.5) * scale - 0.5;
-    const at = Math.floor(position);
-    if (at < 0) return { at: 0, weight: 0 };
-    if (at >= sourceSize - 1) return { at: sourceSize - 1, weight: 0 };
-    return { at, weight: position - at };
-  });
+    const before = Math.floor(position);
+    // Like OpenCV, clamp at the edges rather than blend with what lies past them.
+    if (before < 0) at[index] = 0;
+    else if (before >= sourceSize - 1) at[index] = sourceSize - 1;
+    else {
+      at[index] = before;
+      weight[index] = position - before;
+    }
+  }
+  return { at, weight };
 }

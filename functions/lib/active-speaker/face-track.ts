@@ -37,18 +37,15 @@ interface Sample {
 }
 
 /** The box at `time`, linear between the samples either side (the first or last one outside them). */
-function interpolate(samples: readonly Sample[], after: number, time: number): RelativeBox {
-  if (after === 0) return samples[0]!.box;
-  if (after >= samples.length) return samples.at(-1)!.box;
-  const a = samples[after - 1]!;
-  const b = samples[after]!;
-  const t = b.time === a.time ? 0 : (time - a.time) / (b.time - a.time);
+function interpolate(before: Sample | undefined, after: Sample | undefined, time: number): RelativeBox {
+  if (!before || !after) return (after ?? before ?? { box: { left: 0, top: 0, width: 0, height: 0 } }).box;
+  const t = after.time === before.time ? 0 : (time - before.time) / (after.time - before.time);
   const mix = (x: number, y: number) => x + (y - x) * t;
   return {
-    left: mix(a.box.left, b.box.left),
-    top: mix(a.box.top, b.box.top),
-    width: mix(a.box.width, b.box.width),
-    height: mix(a.box.height, b.box.height),
+    left: mix(before.box.left, after.box.left),
+    top: mix(before.box.top, after.box.top),
+    width: mix(before.box.width, after.box.width),
+    height: mix(before.box.height, after.box.height),
   };
 }
 
@@ -67,16 +64,18 @@ export function faceTrackFrames(
     const samples = faces.detections
       .filter((detection) => detection.trackId === track.trackId)
       .sort((a, b) => a.time - b.time);
-    if (!samples.length) return [];
-    const firstFrame = Math.max(0, Math.round((samples[0]!.time - reach) * MODEL_FPS));
-    const lastFrame = Math.min(frame.count - 1, Math.round((samples.at(-1)!.time + reach) * MODEL_FPS));
+    const first = samples[0];
+    const last = samples.at(-1);
+    if (!first || !last) return [];
+    const firstFrame = Math.max(0, Math.round((first.time - reach) * MODEL_FPS));
+    const lastFrame = Math.min(frame.count - 1, Math.round((last.time + reach) * MODEL_FPS));
     if (lastFrame < firstFrame) return [];
     // Frames go forward in time, so the first sample at or after each one only moves forward.
     let after = 0;
     const raw = Array.from({ length: lastFrame - firstFrame + 1 }, (_, offset) => {
       const time = (firstFrame + offset) / MODEL_FPS;
-      while (after < samples.length && samples[after]!.time < time) after++;
-      const box = interpolate(samples, after, time);
+      while ((samples[after]?.time ?? Infinity) < time) after++;
+      const box = interpolate(samples[after - 1], samples[after], time);
       const width = box.width * frame.width;
       const height = box.height * frame.height;
       return {
@@ -85,8 +84,7 @@ export function faceTrackFrames(
         half: Math.max(width, height) / 2,
       };
     });
-    const smooth = (pick: (square: FaceSquare) => number) =>
-      medianFilter(raw.map(pick), SMOOTHING_FRAMES);
+    const smooth = (pick: (square: FaceSquare) => number) => medianFilter(raw.map(pick), SMOOTHING_FRAMES);
     const [cx, cy, half] = [smooth((s) => s.cx), smooth((s) => s.cy), smooth((s) => s.half)];
     return [
       {

@@ -136,10 +136,16 @@ export async function scoreActiveSpeakers(
   const tracks = faceTrackFrames(input.faces, { width: source.width, height: source.height, count: input.frameCount });
   const inSpeech = speechFrames(input.speech, input.frameCount);
   const plans = planScoring(tracks, inSpeech);
-  const scores: TrackScores[] = tracks.map((track) => ({
+  const states = tracks.map((track) => ({
+    track,
     raw: new Float32Array(track.squares.length),
     kind: new Uint8Array(track.squares.length),
   }));
+  const stateOf = (plan: ScoringPlan) => {
+    const state = states[plan.track];
+    if (!state) throw new Error(`A scoring plan names track ${plan.track}, of ${states.length}.`);
+    return state;
+  };
 
   const crops = new Map<ScoringPlan, Uint8Array>();
   let nextPlan = 0;
@@ -155,8 +161,7 @@ export async function scoreActiveSpeakers(
         faces,
         mfcc: mfcc.rows(plan.from * MFCC_ROWS_PER_FRAME, plan.to * MFCC_ROWS_PER_FRAME),
       });
-      const track = tracks[plan.track]!;
-      const { raw, kind } = scores[plan.track]!;
+      const { track, raw, kind } = stateOf(plan);
       for (let frame = plan.from; frame < plan.to; frame++) {
         const at = frame - track.firstFrame;
         const reported = frame >= plan.reportFrom && frame < plan.reportTo;
@@ -176,14 +181,14 @@ export async function scoreActiveSpeakers(
   let lastDecoded = -1;
   for await (const { index, frame } of source.frames(decodeRanges(plans))) {
     lastDecoded = index;
-    while (nextPlan < plans.length && plans[nextPlan]!.from <= index) {
-      const plan = plans[nextPlan++]!;
+    for (let plan = plans[nextPlan]; plan && plan.from <= index; plan = plans[++nextPlan]) {
       crops.set(plan, new Uint8Array((plan.to - plan.from) * FACE_SIZE * FACE_SIZE));
     }
     for (const [plan, faces] of crops) {
       if (index < plan.from || index >= plan.to) continue;
-      const track = tracks[plan.track]!;
-      cropFace(frame, track.squares[index - track.firstFrame]!, faces, (index - plan.from) * FACE_SIZE * FACE_SIZE);
+      const { track } = stateOf(plan);
+      const square = track.squares[index - track.firstFrame];
+      if (square) cropFace(frame, square, faces, (index - plan.from) * FACE_SIZE * FACE_SIZE);
       if (index === plan.to - 1) {
         crops.delete(plan);
         pending.push(score(plan, faces));
@@ -204,10 +209,10 @@ export async function scoreActiveSpeakers(
     version: 1,
     model: model.model,
     fps: MODEL_FPS,
-    tracks: tracks.map((track, index) => ({
-      trackId: track.trackId,
-      firstFrame: track.firstFrame,
-      scores: smoothed(scores[index]!),
+    tracks: states.map((state) => ({
+      trackId: state.track.trackId,
+      firstFrame: state.track.firstFrame,
+      scores: smoothed(state),
     })),
     ...(input.speech && input.speech.length === 0 ? { reason: 'no speech' } : {}),
   });

@@ -99,7 +99,8 @@ export class FfmpegGreyFrames implements GreyFrameSource {
         }
       }
       const code = await exit;
-      if (timedOut) throw new MediaToolError('ffmpeg', `ffmpeg ran for more than ${Math.round(timeoutMs / 1000)} s`, true);
+      if (timedOut)
+        throw new MediaToolError('ffmpeg', `ffmpeg ran for more than ${Math.round(timeoutMs / 1000)} s`, true);
       if (code !== 0) throw new MediaToolError('ffmpeg', summariseStderr(stderr, videoPath) || `exit ${code}`);
     } finally {
       clearTimeout(timer);

@@ -1,8 +1,4 @@
-import {
-  DEFAULT_SPEECH_SETTINGS,
-  speechSecondsOf,
-  speechSegments,
-} from '../../../functions/lib/speech/voice-activity';
+import { DEFAULT_SPEECH_SETTINGS, speechSecondsOf, speechSegments } from '../../../functions/lib/speech/voice-activity';
 
 /** 32 ms windows, as Silero gives at 16 kHz. */
 const WINDOW = 0.032;
