@@ -37,5 +37,9 @@ export async function openSession(modelPath: string, options: SessionOptions = {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     logSeverityLevel: 3,
+    // Idle threads sleep rather than spin: beside other work on the same cores (the local stack
+    // runs every function on one machine) spinning starves it, and a model run lasts far longer
+    // than the wake-up it saves.
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
 }
