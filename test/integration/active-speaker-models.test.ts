@@ -101,7 +101,7 @@ const scoreAt = (track: ActiveSpeakersDocument['tracks'][number], frame: number)
       expect(verdicts.left.every(Boolean)).toBe(true);
       expect(verdicts.right.every(Boolean)).toBe(true);
     },
-    180_000,
+    300_000,
   );
 
   it('scores a lone GRID speaker as speaking during the words of swwp2s', async () => {
@@ -126,5 +126,5 @@ const scoreAt = (track: ActiveSpeakersDocument['tracks'][number], frame: number)
     expect(scored.length).toBeGreaterThan(0.9 * scores.length);
     expect(scored.filter((score) => score > 0).length).toBeGreaterThanOrEqual(0.9 * scored.length);
     expect(scored.reduce((sum, score) => sum + score, 0) / scored.length).toBeGreaterThan(1);
-  }, 180_000);
+  }, 300_000);
 });
