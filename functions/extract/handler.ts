@@ -27,12 +27,21 @@ function loadVoiceActivity(modelPath: string): Promise<SileroVoiceActivityDetect
 const CLEANUP_MARGIN_MS = 15_000;
 
 export const handler = taskHandler(pipelineInputSchema, async (input, context) => {
-  const { JOBS_TABLE, PROCESSED_BUCKET, FFMPEG_PATH, FFPROBE_PATH, FFMPEG_TIMEOUT_SECONDS, VAD_MODEL_PATH } = config();
+  const {
+    JOBS_TABLE,
+    PROCESSED_BUCKET,
+    FFMPEG_PATH,
+    FFPROBE_PATH,
+    FFMPEG_TIMEOUT_SECONDS,
+    MAX_MEDIA_SECONDS,
+    VAD_MODEL_PATH,
+  } = config();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - CLEANUP_MARGIN_MS;
   const media = new FfmpegMediaToolkit({
     ffmpegPath: FFMPEG_PATH,
     ffprobePath: FFPROBE_PATH,
     timeoutMs: () => Math.min(FFMPEG_TIMEOUT_SECONDS * 1000, deadline - Date.now()),
+    maxOutputSeconds: MAX_MEDIA_SECONDS + 1,
   });
   return extractMedia(
     input,
@@ -43,6 +52,6 @@ export const handler = taskHandler(pipelineInputSchema, async (input, context) =
       clock: systemClock,
       voiceActivity: () => (voiceActivity ??= loadVoiceActivity(VAD_MODEL_PATH)),
     },
-    { processedBucket: PROCESSED_BUCKET },
+    { processedBucket: PROCESSED_BUCKET, maxMediaSeconds: MAX_MEDIA_SECONDS },
   );
 });

@@ -2,6 +2,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { locateModel, MODEL_FILES, MODELS_DIR, type ModelFileId } from '../models/weights';
+import { STATIC_FFMPEG, STATIC_FFMPEG_DIR, STATIC_FFPROBE } from './static-ffmpeg';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -14,16 +15,12 @@ export interface ExtraFile {
   mode: number;
 }
 
-const ffmpeg = (): ExtraFile => ({
-  source: path.join(REPO_ROOT, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg'),
-  zipPath: 'bin/ffmpeg',
-  mode: 0o755,
-});
-const ffprobe = (): ExtraFile => ({
-  source: path.join(REPO_ROOT, 'node_modules/@ffprobe-installer/linux-x64/ffprobe'),
-  zipPath: 'bin/ffprobe',
-  mode: 0o755,
-});
+/** The static ffmpeg (scripts/setup/build-ffmpeg.sh) and which source and configuration it is (its licence is the GPL). */
+const staticFfmpeg = (): ExtraFile[] => [
+  { source: STATIC_FFMPEG, zipPath: 'bin/ffmpeg', mode: 0o755 },
+  { source: path.join(STATIC_FFMPEG_DIR, 'BUILD-INFO'), zipPath: 'bin/FFMPEG-BUILD-INFO', mode: 0o644 },
+];
+const staticFfprobe = (): ExtraFile => ({ source: STATIC_FFPROBE, zipPath: 'bin/ffprobe', mode: 0o755 });
 
 /** Packages the bundles leave external (native code), shipped as node_modules/ in the zip. */
 export const EXTERNAL_PACKAGES = ['onnxruntime-node'] as const;
@@ -76,17 +73,21 @@ async function lrAsdModel(): Promise<ExtraFile[]> {
 /** Files beside each bundle: static ffmpeg (no layer step), models, native packages. */
 const EXTRA_FILES: Record<string, () => Promise<ExtraFile[]>> = {
   extract: async () => [
-    ffmpeg(),
-    ffprobe(),
+    ...staticFfmpeg(),
+    staticFfprobe(),
     ...(await modelFiles(['silero-vad', 'silero-vad/LICENSE'])),
     ...(await onnxRuntime()),
   ],
-  'active-speaker': async () => [ffmpeg(), ...(await lrAsdModel()), ...(await onnxRuntime())],
+  'active-speaker': async () => [...staticFfmpeg(), ...(await lrAsdModel()), ...(await onnxRuntime())],
 };
+
+const FUNCTIONS_WITH_FFMPEG = new Set(['extract', 'active-speaker']);
 
 export interface FunctionSpec {
   name: string;
   entry: string;
+  /** Zips the static ffmpeg: the build checks that it is one pinned build first. */
+  shipsFfmpeg: boolean;
   /** Resolved at build time: models may need downloading first. */
   extraFiles: () => Promise<ExtraFile[]>;
 }
@@ -98,6 +99,7 @@ export function listFunctions(): FunctionSpec[] {
     .map((dirent) => ({
       name: dirent.name,
       entry: path.join(FUNCTIONS_DIR, dirent.name, 'handler.ts'),
+      shipsFfmpeg: FUNCTIONS_WITH_FFMPEG.has(dirent.name),
       extraFiles: EXTRA_FILES[dirent.name] ?? (() => Promise.resolve([])),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));

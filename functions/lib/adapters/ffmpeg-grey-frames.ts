@@ -3,6 +3,7 @@ import { MODEL_FPS } from '../active-speaker/active-speaker-model';
 import type { GreyFrame } from '../active-speaker/face-crop';
 import type { FrameRange, GreyFrameSource } from '../active-speaker/frame-source';
 import { ConfigurationError } from '../errors';
+import { inputGuardArgs, mediaToolEnvironment } from '../media/media-guard';
 import { MediaToolError } from '../media/media-toolkit';
 import { summariseStderr } from './ffmpeg-media-toolkit';
 
@@ -17,12 +18,14 @@ export interface FfmpegGreyFramesOptions {
 }
 
 const STDERR_TAIL_BYTES = 8 * 1024;
+/** extract's video.mp4 is opened as MP4 and nothing else. */
+const EXTRACTED_VIDEO_DEMUXER = 'mov';
 
 /**
  * Decodes extract's video.mp4 with the static ffmpeg into grey frames (its luma), scaled to
  * one size. Each range is one run that seeks to its first frame, so stretches without speech
- * are never decoded. ffmpeg runs with an empty environment (no credentials), reads only a
- * local MP4 file, and is killed at its time limit.
+ * are never decoded. ffmpeg runs with media-guard.ts's input guard and bare environment (no
+ * credentials), reads only a local MP4 file, and is killed at its time limit.
  */
 export class FfmpegGreyFrames implements GreyFrameSource {
   readonly width: number;
@@ -53,12 +56,12 @@ export class FfmpegGreyFrames implements GreyFrameSource {
     const child = spawn(
       ffmpegPath,
       [
-        ...['-nostdin', '-v', 'error', '-protocol_whitelist', 'file', '-ss', seekSec.toFixed(3)],
-        ...['-f', 'mp4', '-i', videoPath, '-map', '0:v:0', '-an', '-sn', '-dn'],
+        ...['-nostdin', '-v', 'error', '-ss', seekSec.toFixed(3), ...inputGuardArgs(EXTRACTED_VIDEO_DEMUXER)],
+        ...['-i', videoPath, '-map', '0:v:0', '-an', '-sn', '-dn'],
         ...['-frames:v', String(range.to - range.from), '-vf', `scale=${width}:${height}:flags=bilinear`],
         ...['-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'],
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: {} },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: mediaToolEnvironment() },
     );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
