@@ -52,7 +52,12 @@ export async function prepareJob(video: string, jobId: string, scratch: string):
     {
       jobs: new StageRecordingJobs(),
       objects: store,
-      media: new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 120_000, maxOutputSeconds: 3601 }),
+      media: new FfmpegMediaToolkit({
+        ffmpegPath: FFMPEG,
+        ffprobePath: FFPROBE,
+        timeoutMs: () => 120_000,
+        maxOutputSeconds: 3601,
+      }),
       clock: { now: () => new Date() },
       voiceActivity: () => detector,
     },
