@@ -193,7 +193,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       // Act: all at once, as a burst of uploads would arrive.
       const processed = await Promise.all(
         clips.map(({ file, reference }) =>
-          processVideo(client, path.join(GRID_DIR, file), { reference, timeoutMs: 280 * SECONDS }),
+          processVideo(client, path.join(GRID_DIR, file), { reference, timeoutMs: 420 * SECONDS }),
         ),
       );
 
@@ -229,7 +229,24 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         expect((await client.readProcessed(`${jobDir}/visual.vtt`)).toString('utf8')).toContain(
           '<v TEST MODEL, not real lip reading>',
         );
+        // One person, seen speaking by active speaker detection (LR-ASD) during their words.
         expect(run.result?.speakers).toEqual([expect.objectContaining({ id: 'S1', onScreen: true })]);
+        expect({ file, activeSpeakers: run.result?.modalities.activeSpeakers }).toEqual({
+          file,
+          activeSpeakers: { status: 'succeeded' },
+        });
+        expect(run.result?.speakerEvidence).toBe('active-speaker');
+        expect({ file, meanSpeakingScore: (run.result?.speakers[0]?.meanSpeakingScore ?? 0) > 0 }).toEqual({
+          file,
+          meanSpeakingScore: true,
+        });
+        const words = run.result?.segments.flatMap((segment) => segment.words) ?? [];
+        const scoredPositive = words.filter((word) => (word.speakingScore ?? 0) > 0).length;
+        expect({ file, wordsScoredSpeaking: scoredPositive / words.length >= 0.8 }).toEqual({
+          file,
+          wordsScoredSpeaking: true,
+        });
+        expect(run.result?.speech?.segments.length).toBeGreaterThan(0);
 
         const cues = parseWebVtt((await client.readProcessed(`${jobDir}/captions.vtt`)).toString('utf8'));
         expect(cues.length).toBeGreaterThan(0);
@@ -241,7 +258,8 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         expect(run.result?.metrics.wer?.audio).toEqual(expect.any(Number));
       }
     },
-    300 * SECONDS,
+    // Every clip at once on 2 cores, each scored by LR-ASD too: generous.
+    480 * SECONDS,
   );
 
   it(

@@ -83,6 +83,10 @@ export const branchStateSchema = z.object({
 });
 export type BranchState = z.infer<typeof branchStateSchema>;
 
+/** Input of the ActiveSpeaker task: the job and the faces branch's state once it succeeded. */
+export const activeSpeakerTaskInputSchema = z.object({ job: analysedInputSchema, faces: branchStateSchema });
+export type ActiveSpeakerTaskInput = z.infer<typeof activeSpeakerTaskInputSchema>;
+
 /** Input of a branch's start or check task. */
 export const branchTaskInputSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('start'), job: analysedInputSchema }),
