@@ -22,6 +22,7 @@ import {
 import { exportQuerySchema, restoreRequestSchema, saveEditsRequestSchema } from '../edits/schemas';
 import type { Caller } from './auth';
 import { ApiError, jsonResponse, type HttpResponse } from './http';
+import { parse } from './validation';
 
 /**
  * Caption edits over HTTP (issue 17): list, view, save and restore versions of a job's
@@ -76,20 +77,6 @@ export interface EditVersionResponse {
 }
 
 type EditRoute = (request: EditRequest, ports: EditPorts, job: JobRecord) => Promise<HttpResponse>;
-
-function invalid(what: string, error: z.ZodError): ApiError {
-  const problems = error.issues
-    .slice(0, 5)
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
-  return new ApiError(400, 'INVALID_REQUEST', `The ${what} is not valid (${problems}). Fix it and send it again.`);
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(what, parsed.error);
-  return parsed.data;
-}
 
 const versionParameter = z.coerce.number().int().nonnegative();
 

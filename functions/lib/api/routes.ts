@@ -13,6 +13,7 @@ import {
   type UploadSigner,
 } from './ports';
 import { createUpload, uploadRequestSchema } from './uploads';
+import { parse } from './validation';
 import {
   RESULT_FILES,
   toJobView,
@@ -78,19 +79,6 @@ const listQuerySchema = z.object({
     .default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1).max(2048).optional(),
 });
-
-function invalid(what: string, error: z.ZodError): ApiError {
-  const problems = error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
-  return new ApiError(400, 'INVALID_REQUEST', `The ${what} is not valid (${problems}). Fix it and send it again.`);
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(what, parsed.error);
-  return parsed.data;
-}
 
 async function requireJob(request: ApiRequest, jobs: JobReader): Promise<JobRecord> {
   const jobId = parse(jobIdSchema, request.pathParameters?.id, 'job id in the path');
