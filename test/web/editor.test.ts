@@ -72,7 +72,7 @@ describe('the caption editor', () => {
     await page.close();
   });
 
-  it('renames S1, and the VTT, the SRT, the transcript, the face label and the live track show the name', async () => {
+  it('renames S1, and the VTT, the SRT, the transcript, the face label and the tracks in the player show the name', async () => {
     // Act
     const name = page.getByLabel('Name of S1');
     await name.fill('Dana Cohen');
@@ -93,6 +93,11 @@ describe('the caption editor', () => {
     });
     await expect(page.locator('.face-box.speaking').innerText()).resolves.toBe('Dana Cohen · speaking');
     await expect(fusedCueTexts(page)).resolves.toContain(`<v Dana Cohen>Dana Cohen: ${FUSED_CUE_TEXT}`);
+    await page.getByLabel('Speech only').check();
+    await page.waitForFunction(() => {
+      const track = Array.from(document.querySelector('video')!.textTracks).find((t) => t.label === 'Speech only');
+      return Array.from(track?.cues ?? []).some((cue) => (cue as VTTCue).text.startsWith('<v Dana Cohen>'));
+    });
     expect(pageErrors).toEqual([]);
   });
 

@@ -26,6 +26,8 @@ export interface EditorHost {
   onDraft(draft: CaptionDraft): void;
   label(id: string): string;
   seek(seconds: number): void;
+  /** A version was saved or restored: what the server draws from it (the modality tracks) changed. */
+  onSaved?(): void;
 }
 
 const LAYOUT_FIELDS = [
@@ -318,6 +320,7 @@ export class CaptionEditor {
       this.dirty = false;
       announce(`Saved as version ${saved.version}.`);
       this.redraw();
+      this.host.onSaved?.();
       await this.loadVersions();
     } catch (error) {
       this.message.textContent =
@@ -387,6 +390,7 @@ export class CaptionEditor {
       this.dirty = false;
       announce(`Restored ${describeVersion(version)} as version ${saved.version}.`);
       this.redraw();
+      this.host.onSaved?.();
       await this.loadVersions();
     } catch (error) {
       this.message.textContent = error instanceof Error ? error.message : String(error);

@@ -5,6 +5,7 @@ import { webVttCueTexts } from '../../functions/lib/fuse/captions';
 import type { Api, ResultResponse } from './api';
 import { openCaptionEditor, type CaptionEditor } from './caption-editor';
 import { formatTime, h, render } from './dom';
+import { fillTrack, webVttCues } from './vtt';
 
 type Segment = ResultDocument['segments'][number];
 type Speaker = ResultDocument['speakers'][number];
@@ -99,12 +100,26 @@ export async function resultViewer(links: ResultResponse, api: Api, jobId: strin
     ['audio', 'Speech only', files.audioCaptions?.url],
     ['visual', 'Lip reading only', files.visualCaptions?.url],
   ];
-  for (const [id, label, url] of tracks) {
-    if (!url) continue;
-    const element = h('track', { kind: 'captions', label, srclang: 'en', src: url, 'data-track': id });
-    video.append(element);
-    trackIds.set(element.track, id);
-  }
+  // Each modality's track comes from the export, with the speakers' names of the latest
+  // version; the file fuse wrote stands in when the export has none (its modality's document is gone).
+  const modalityTracks = tracks.flatMap(([id, label, url]) => {
+    if (!url) return [];
+    const track = video.addTextTrack('captions', label, 'en');
+    trackIds.set(track, id);
+    return [{ id, track, url }];
+  });
+  const loadModalityTracks = () =>
+    Promise.all(
+      modalityTracks.map(async ({ id, track, url }) => {
+        const text = await api
+          .exportFile(jobId, { format: 'vtt', track: id })
+          .then((file) => file.blob.text())
+          .catch(async () => (await fetch(url)).text())
+          .catch(() => undefined);
+        if (text !== undefined) fillTrack(track, webVttCues(text));
+      }),
+    );
+  void loadModalityTracks();
   if (files.video) video.append(h('source', { src: files.video.url, type: 'video/mp4' }));
 
   const overlay = h('div', { class: 'face-layer', 'aria-hidden': 'true' });
@@ -180,12 +195,12 @@ export async function resultViewer(links: ResultResponse, api: Api, jobId: strin
     result = applyDraft(original, draft);
     style = speakerStyle(result.speakers);
     applyCaptionColours(result.speakers, style);
-    for (const cue of Array.from(fusedTrack.cues ?? [])) fusedTrack.removeCue(cue);
     const cues = fusedCues(result);
-    webVttCueTexts(cues).forEach((text, index) => {
-      const cue = cues[index];
-      if (cue) fusedTrack.addCue(new VTTCue(cue.start, cue.end, text));
-    });
+    const texts = webVttCueTexts(cues);
+    fillTrack(
+      fusedTrack,
+      cues.map((cue, index) => ({ start: cue.start, end: cue.end, text: texts[index] ?? '' })),
+    );
     render(
       transcript,
       result.segments.map((segment) => transcriptLine(segment, video, style).element),
@@ -209,6 +224,7 @@ export async function resultViewer(links: ResultResponse, api: Api, jobId: strin
       onDraft: showDraft,
       label: (id) => style.label(id),
       seek,
+      onSaved: () => void loadModalityTracks(),
     });
     // The first draw came from inside the editor's constructor, before it could take names.
     render(speakersArea, speakersCard(result, style, editor, originalLabel));

@@ -22,6 +22,7 @@ import {
 } from '../../../functions/lib/contracts/documents';
 import type { JobRecord } from '../../../functions/lib/contracts/job';
 import { buildWeb } from '../../../scripts/build-web';
+import { transcribeJson, type SpokenItem } from '../../unit/fuse/builders';
 import { startLocalApiGateway, type LocalApiGateway } from '../../../scripts/local-api-gateway';
 import {
   conditionalWrites,
@@ -264,6 +265,15 @@ export async function startResultsStack(): Promise<ResultsStack> {
   const files: Array<[string, string | Buffer, string]> = [
     ['result.json', JSON.stringify(result), 'application/json'],
     ['faces.json', JSON.stringify(faces), 'application/json'],
+    // Amazon Transcribe's own output: the speech-only track and its downloads are drawn from it.
+    [
+      'transcribe.json',
+      transcribeJson([
+        ...FUSED_CUE_TEXT.split(' ').map((text, i): SpokenItem => [text, 0.5 + i * 0.4, 0.8 + i * 0.4, 0.9]),
+        [REPLY_TEXT, 3.1, 3.8, 0.9],
+      ]),
+      'application/json',
+    ],
     ['captions.vtt', vtt(fusedCues), 'text/vtt'],
     ['captions.srt', `1\n${stamp(0.5, ',')} --> ${stamp(3, ',')}\n${FUSED_CUE_TEXT}\n`, 'application/x-subrip'],
     ['audio.vtt', vtt([[0.5, 3.0, 'bin blue at f two now']]), 'text/vtt'],
