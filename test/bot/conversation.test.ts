@@ -141,8 +141,13 @@ describeWithGrid.each([
     });
     const recordings = await stack.scan<Recording>('RECORDINGS_TABLE');
     expect(recordings.filter((row) => row.contributorHash === hash && row.status === 'stored')).toHaveLength(4);
-    // Every callback was answered.
-    expect(stack.telegram.callsOf('answerCallbackQuery').length).toBeGreaterThanOrEqual(9);
+    // Every button press of this conversation was answered, once.
+    const answered = stack.telegram
+      .callsOf('answerCallbackQuery')
+      .map((call) => String(call.params.callback_query_id))
+      .filter((id) => user.callbackQueryIds.includes(id));
+    expect(user.callbackQueryIds.length).toBeGreaterThanOrEqual(9);
+    expect(answered.sort()).toEqual([...user.callbackQueryIds].sort());
   });
 });
 
