@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { contributorHash } from '../../functions/lib/bot/identity';
 import { MESSAGES } from '../../functions/lib/bot/i18n';
 import type { Contributor, Recording } from '../../functions/lib/bot/model';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridClip, gridAvailable } from '../support/paths';
 import {
   ADMIN_ID,
   FakeUser,
@@ -14,7 +14,7 @@ import {
 } from './support/bot-harness';
 
 const CLIP = gridClip('swiz3n.mpg');
-const itWithGrid = hasGrid ? it : it.skip;
+const itWithGrid = gridAvailable() ? it : it.skip;
 
 let stack: BotStack;
 

@@ -3,10 +3,10 @@ import { HeadObjectCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-
 import { contributorHash } from '../../functions/lib/bot/identity';
 import { MESSAGES } from '../../functions/lib/bot/i18n';
 import type { Contributor, Language, Recording, Sentence } from '../../functions/lib/bot/model';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridClip, gridAvailable } from '../support/paths';
 import { FakeUser, HASH_SALT, UPLOADS_BUCKET, startBotStack, type BotStack } from './support/bot-harness';
 
-const describeWithGrid = hasGrid ? describe : describe.skip;
+const describeWithGrid = gridAvailable() ? describe : describe.skip;
 
 let stack: BotStack;
 

@@ -18,7 +18,7 @@ import { targetForStack } from '../../scripts/gorggle-cli/target';
 import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
 import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notifications';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
-import { GRID_DIR, hasGrid, REPO_ROOT } from '../support/paths';
+import { GRID_DIR, gridAvailable, REPO_ROOT } from '../support/paths';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import {
   gridReferences,
@@ -34,7 +34,7 @@ const FUNCTIONS_DIR = path.join(REPO_ROOT, 'dist', 'functions');
 
 requireBuilt(await localStackArtefacts());
 // The GRID clips live beside the repository, not in it.
-const ready = hasGrid;
+const ready = gridAvailable();
 if (!ready) console.warn('test/integration skipped: needs ../shared/fixtures/grid.');
 
 const SECONDS = 1000;
