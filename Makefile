@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 STAMPS := .gorggle/stamps
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup build lint test bench clean
+.PHONY: setup build lint shellcheck test bench clean
 
 setup: $(STAMPS)/debian $(NPM_STAMP)
 
@@ -25,10 +25,15 @@ build: setup
 	tsx scripts/build.ts
 	tsx scripts/build-web.ts
 
-lint: setup
+lint: setup shellcheck
 	tsc --noEmit -p tsconfig.json
 	eslint --max-warnings 0 .
 	prettier --check .
+
+# Every tracked shell script, found by its .sh name or its shebang (sh, bash or dash).
+shellcheck: $(STAMPS)/debian
+	git ls-files -z --cached --others --exclude-standard | xargs -0 awk 'FNR == 1 { if (FILENAME ~ /\.sh$$/ || $$0 ~ /^#!.*[\/ ](ba|da)?sh([ \t]|$$)/) print FILENAME; nextfile }' \
+		| xargs -r shellcheck --external-sources
 
 test: build lint native models
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
