@@ -35,6 +35,23 @@ const MODALITY_OF: Record<string, string> = {
  */
 async function runPipeline(timeOutFirst: readonly string[]) {
   const calls: Array<{ name: string; input: unknown }> = [];
+  const execution = await runOnLocalEngine(async (resource, input): Promise<TaskOutcome> => {
+    const name = functionOf(resource);
+    calls.push({ name, input });
+    if (timeOutFirst.includes(name) && calls.filter((call) => call.name === name).length === 1) {
+      return { ok: false, error: timedOut(30) };
+    }
+    if (name === 'extract') return { ok: true, payload: { hasAudio: true, hasVideo: true } };
+    if (name === 'fuse') return { ok: true, payload: { status: 'COMPLETED' } };
+    const modality = MODALITY_OF[name];
+    if (modality) return { ok: true, payload: succeededBranch(modality) };
+    return { ok: true, payload: null };
+  });
+  return { execution, calls };
+}
+
+/** One execution of the rendered definition, its Lambda tasks answered by `invokeTask`, waits and retries immediate. */
+async function runOnLocalEngine(invokeTask: (resource: string, input: unknown) => Promise<TaskOutcome>) {
   const engine = new SfnEngine({
     stateMachine: {
       name: 'gorggle-pipeline',
@@ -44,18 +61,7 @@ async function runPipeline(timeOutFirst: readonly string[]) {
     },
     waitMs: 0,
     retryIntervalScale: 0,
-    invokeTask: async (resource, input): Promise<TaskOutcome> => {
-      const name = functionOf(resource);
-      calls.push({ name, input });
-      if (timeOutFirst.includes(name) && calls.filter((call) => call.name === name).length === 1) {
-        return { ok: false, error: timedOut(30) };
-      }
-      if (name === 'extract') return { ok: true, payload: { hasAudio: true, hasVideo: true } };
-      if (name === 'fuse') return { ok: true, payload: { status: 'COMPLETED' } };
-      const modality = MODALITY_OF[name];
-      if (modality) return { ok: true, payload: succeededBranch(modality) };
-      return { ok: true, payload: null };
-    },
+    invokeTask,
   });
   const { executionArn } = engine.startExecution({
     stateMachineArn: engine.stateMachine.arn,
@@ -64,7 +70,7 @@ async function runPipeline(timeOutFirst: readonly string[]) {
   });
   await engine.settled(executionArn);
   await engine.close();
-  return { execution: engine.describeExecution({ executionArn }), calls };
+  return engine.describeExecution({ executionArn });
 }
 
 describe('the pipeline on the local engine, when a task runs past its function timeout', () => {
@@ -123,51 +129,33 @@ const runningBranch = (modality: string) => ({ ...succeededBranch(modality), sta
  * with a terminal error only when the Task under test is RecordFailure, so that it runs.
  */
 async function runWithTaskAlwaysTimingOut(target: TaskOfDefinition) {
-  const definition = renderStateMachine({ functionArn, taskTimeoutSeconds: () => 45 });
   const calls: Array<{ key: string; input: unknown }> = [];
   const targetKey = taskKey(target.function, target.action);
-  const engine = new SfnEngine({
-    stateMachine: {
-      name: 'gorggle-pipeline',
-      arn: 'arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline',
-      roleArn: 'arn:aws:iam::000000000000:role/gorggle-pipeline',
-      definition: definition as never,
-    },
-    waitMs: 0,
-    retryIntervalScale: 0,
-    invokeTask: async (resource, input): Promise<TaskOutcome> => {
-      const name = functionOf(resource);
-      const action = (input as { action?: unknown }).action;
-      const key = taskKey(name, action);
-      calls.push({ key, input });
-      if (key === targetKey) return { ok: false, error: timedOut(30) };
-      if (name === 'extract') {
-        return target.state === 'RecordFailure'
-          ? {
-              ok: false,
-              error: { errorType: 'UnsupportedMediaError', errorMessage: 'The file is not a video.', trace: [] },
-            }
-          : { ok: true, payload: { hasAudio: true, hasVideo: true } };
-      }
-      if (name === 'fuse') return { ok: true, payload: { status: 'COMPLETED' } };
-      const modality = MODALITY_OF[name];
-      if (modality) {
-        // A start whose check is under test says "running", so that the check runs.
-        const checkUnderTest = action === 'start' && targetKey === taskKey(name, 'check');
-        return { ok: true, payload: checkUnderTest ? runningBranch(modality) : succeededBranch(modality) };
-      }
-      return { ok: true, payload: null };
-    },
+  const execution = await runOnLocalEngine(async (resource, input): Promise<TaskOutcome> => {
+    const name = functionOf(resource);
+    const action = (input as { action?: unknown }).action;
+    const key = taskKey(name, action);
+    calls.push({ key, input });
+    if (key === targetKey) return { ok: false, error: timedOut(30) };
+    if (name === 'extract') {
+      return target.state === 'RecordFailure'
+        ? {
+            ok: false,
+            error: { errorType: 'UnsupportedMediaError', errorMessage: 'The file is not a video.', trace: [] },
+          }
+        : { ok: true, payload: { hasAudio: true, hasVideo: true } };
+    }
+    if (name === 'fuse') return { ok: true, payload: { status: 'COMPLETED' } };
+    const modality = MODALITY_OF[name];
+    if (modality) {
+      // A start whose check is under test says "running", so that the check runs.
+      const checkUnderTest = action === 'start' && targetKey === taskKey(name, 'check');
+      return { ok: true, payload: checkUnderTest ? runningBranch(modality) : succeededBranch(modality) };
+    }
+    return { ok: true, payload: null };
   });
-  const { executionArn } = engine.startExecution({
-    stateMachineArn: engine.stateMachine.arn,
-    name: 'job-1',
-    input: JSON.stringify({ jobId: 'job-1' }),
-  });
-  await engine.settled(executionArn);
-  await engine.close();
   const callsOf = (key: string) => calls.filter((call) => call.key === key);
-  return { execution: engine.describeExecution({ executionArn }), calls: callsOf(targetKey), callsOf };
+  return { execution, calls: callsOf(targetKey), callsOf };
 }
 
 const PIPELINE_TASKS = tasksOf(renderStateMachine({ functionArn, taskTimeoutSeconds: () => 45 }));
