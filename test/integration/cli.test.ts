@@ -7,12 +7,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GorggleClient } from '../../scripts/gorggle-cli/gorggle-client';
-import { targetForStack } from '../../scripts/gorggle-cli/target';
-import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
+import type { GorggleClient } from '../../scripts/gorggle-cli/gorggle-client';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import { gridAvailable, gridClip, REPO_ROOT } from '../support/paths';
 import { gridReferences, makeTextFile } from './support/media';
+import { startTestStack, type TestStack } from './support/stack';
 
 requireBuilt(await localStackArtefacts());
 const ready = gridAvailable();
@@ -46,7 +45,6 @@ function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv = {}): 
 const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
 
 (ready ? describe : describe.skip)('make local ONCE=1 and the gorggle CLI', () => {
-  let stack: LocalStack;
   let client: GorggleClient;
   let dataDir: string;
   let workDir: string;
@@ -55,19 +53,14 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
   const makeLocal = (...args: string[]) =>
     runCommand(TSX, [MAKE_LOCAL, ...args], { GORGGLE_API_PORT: '0', GORGGLE_MODEL_DIR: '' });
 
+  let testStack: TestStack | undefined;
+
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'gorggle-cli-stack-'));
-    workDir = mkdtempSync(path.join(tmpdir(), 'gorggle-cli-media-'));
-    stack = await startLocalStack({ ports: 'random', dataDir });
-    client = new GorggleClient(targetForStack(stack));
+    testStack = await startTestStack('gorggle-cli');
+    ({ client, dataDir, workDir } = testStack);
   }, 120 * SECONDS);
 
-  afterAll(async () => {
-    client?.close();
-    await stack?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(workDir, { recursive: true, force: true });
-  }, 30 * SECONDS);
+  afterAll(() => testStack?.stop(), 30 * SECONDS);
 
   it(
     'make local ONCE=1 sends the video to the stack already running, exits 0, and gorggle show prints the job',
