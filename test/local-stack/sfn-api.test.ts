@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
@@ -123,7 +124,7 @@ describe('local Step Functions API', () => {
   }
 
   async function finished(executionArn: string, client = sfn) {
-    let execution: Awaited<ReturnType<typeof client.send<DescribeExecutionCommand>>> | undefined;
+    let execution: DescribeExecutionCommandOutput | undefined;
     await waitFor(async () => {
       execution = await client.send(new DescribeExecutionCommand({ executionArn }));
       return execution.status !== 'RUNNING';
