@@ -33,7 +33,7 @@ function runCommand(file: string, args: string[], env: NodeJS.ProcessEnv = {}): 
     execFile(
       file,
       args,
-      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 280 * SECONDS, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 420 * SECONDS, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
         else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
@@ -58,7 +58,7 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
   beforeAll(async () => {
     testStack = await startTestStack('gorggle-cli');
     ({ client, dataDir, workDir } = testStack);
-  }, 120 * SECONDS);
+  }, 240 * SECONDS);
 
   afterAll(() => testStack?.stop(), 30 * SECONDS);
 
@@ -88,7 +88,7 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
       expect(job?.summary?.transcript).toMatch(/\w+/);
       for (const word of job!.summary!.transcript!.split(/\s+/)) expect(shown.stdout).toContain(word);
     },
-    300 * SECONDS,
+    450 * SECONDS,
   );
 
   it(
@@ -114,7 +114,7 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
         stderr: expect.stringContaining(`There is no job ${'f'.repeat(32)}`),
       });
     },
-    300 * SECONDS,
+    450 * SECONDS,
   );
 
   it(
@@ -147,7 +147,7 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
       ]);
       expect(evaluation.corpus).toEqual(evaluation.clips[0]!.wer);
     },
-    300 * SECONDS,
+    450 * SECONDS,
   );
 
   it(
@@ -171,6 +171,6 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
         rmSync(ownDataDir, { recursive: true, force: true });
       }
     },
-    300 * SECONDS,
+    450 * SECONDS,
   );
 });

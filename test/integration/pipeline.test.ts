@@ -40,7 +40,7 @@ if (!ready) console.warn('test/integration skipped: needs ../shared/fixtures/gri
 
 const SECONDS = 1000;
 /** Generous: a definite state, not a speed, is what the bad-input test checks. */
-const DEFINITE_STATE_DEADLINE_MS = 280 * SECONDS;
+const DEFINITE_STATE_DEADLINE_MS = 420 * SECONDS;
 /** What the generated test model reads for a GRID clip whose speaker is lit like bbaf2n. */
 const TEST_MODEL_SENTENCE = BRIGHT_TEXT;
 
@@ -81,7 +81,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
   beforeAll(async () => {
     testStack = await startTestStack('gorggle-integration');
     ({ stack, client, workDir } = testStack);
-  }, 120 * SECONDS);
+  }, 240 * SECONDS);
 
   afterAll(() => testStack?.stop(), 30 * SECONDS);
 
@@ -161,7 +161,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
     // An empty upload inside the filters, after them: once its (rejected) job row is there,
     // S3 has announced everything before it, so nothing more can come of the first two.
     const sentinel = await client.upload(makeEmptyFile(workDir, 'sentinel.mp4'), { key: 'uploads/sentinel.mp4' });
-    const sentinelJob = await client.waitForJob(sentinel.jobId, { timeoutMs: 60 * SECONDS });
+    const sentinelJob = await client.waitForJob(sentinel.jobId, { timeoutMs: 180 * SECONDS });
     await stack.uploadEvents.idle();
 
     // Assess
@@ -180,7 +180,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       // Act: all at once, as a burst of uploads would arrive.
       const processed = await Promise.all(
         clips.map(({ file, reference }) =>
-          processVideo(client, path.join(GRID_DIR, file), { reference, timeoutMs: 280 * SECONDS }),
+          processVideo(client, path.join(GRID_DIR, file), { reference, timeoutMs: 540 * SECONDS }),
         ),
       );
 
@@ -219,7 +219,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         expect(run.result?.metrics.wer?.audio).toEqual(expect.any(Number));
       }
     },
-    300 * SECONDS,
+    600 * SECONDS,
   );
 
   it(
@@ -291,7 +291,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
 
       expect(await runningExecutions()).toEqual([]);
     },
-    300 * SECONDS,
+    450 * SECONDS,
   );
 
   it(
@@ -310,7 +310,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         },
         { region: stack.config.region, filters: stack.facts.uploadFilters },
       );
-      const finished = await client.waitForJob(uploaded.jobId, { timeoutMs: 150 * SECONDS });
+      const finished = await client.waitForJob(uploaded.jobId, { timeoutMs: 300 * SECONDS });
       const rowBefore = await client.getJob(uploaded.jobId);
 
       // Act: S3 and SQS deliver at least once; the same event twice more, after the job ended.
@@ -329,7 +329,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       expect(jobs.map((job) => job.jobId)).toEqual([uploaded.jobId]);
       expect(deriveJobId(uploaded.bucket, uploaded.key, uploaded.etag)).toBe(uploaded.jobId);
     },
-    200 * SECONDS,
+    330 * SECONDS,
   );
 
   // Keep last: the lip-reading server stays down afterwards.
@@ -351,7 +351,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       // Act
       const run = await processVideo(client, clip, {
         reference: 'set white in z three now',
-        timeoutMs: 150 * SECONDS,
+        timeoutMs: 300 * SECONDS,
         onUpdate: killWhenLipReadingRuns,
       });
 
@@ -371,6 +371,6 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       expect(run.result?.segments.length).toBeGreaterThan(0);
       expect(await runningExecutions()).toEqual([]);
     },
-    180 * SECONDS,
+    330 * SECONDS,
   );
 });
