@@ -3,6 +3,7 @@
  * runner, the Transcribe and Rekognition emulators and the lip-reading server — and stops it
  * again. `await startLocalStack({ ports: 'random' })` gives endpoints and `stop()`.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,6 +41,8 @@ export interface LocalStack {
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
+  /** Lets the web page at these origins (the local gateway's) call S3 from a browser; none by default. */
+  allowPageOrigins(origins: readonly string[]): Promise<void>;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
@@ -66,6 +69,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   /** Closers in start order; stop runs them in reverse. */
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const endpoints: LocalEndpoints = {};
+  // The lip-reading server's shared secret: SSM holds it on AWS, this stack makes its own.
+  const avhubertSecret = randomBytes(32).toString('base64url');
 
   const stopAll = async () => {
     for (const { name, close } of [...closers].reverse()) {
@@ -94,7 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
-      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints }),
+      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints, avhubertSecret }),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
     if (missing.length) {
@@ -149,7 +154,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.dynamodb = dynamodb.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
-    const lipReadingServer = await startLipReading(config, s3.url, endpoints, closers, logFor, stackLog);
+    const lipReadingServer = await startLipReading(
+      config,
+      s3.url,
+      avhubertSecret,
+      endpoints,
+      closers,
+      logFor,
+      stackLog,
+    );
 
     const definition = renderStateMachine({
       functionArn: names.functionArn,
@@ -203,6 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
+      allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),
@@ -283,6 +297,7 @@ async function startEmulators(
 async function startLipReading(
   config: LocalStackConfig,
   s3Endpoint: string,
+  secret: string,
   endpoints: LocalEndpoints,
   closers: Closers,
   logFor: (component: string) => ComponentLog,
@@ -303,6 +318,8 @@ async function startLipReading(
     modelDir,
     s3Endpoint,
     region: config.region,
+    processedBucket: resourceNames(config).processedBucket,
+    secret,
     tmpDir,
     log: logFor('avhubert'),
   });

@@ -4,7 +4,7 @@
  * for the file (random ports, its own data folder); the lip-reading server is killed by the
  * last test, so that one stays last.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { parse as parseHcl } from '@cdktf/hcl2json';
@@ -16,6 +16,7 @@ import { processVideo, type ProcessedVideo } from '../../scripts/gorggle-cli/pro
 import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
 import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notifications';
 import type { LocalStack } from '../../scripts/local-stack/stack';
+import { contains, makeFiveHourClip, makeHlsPolyglot, makeSecretWav } from '../support/hostile-media';
 import { GRID_DIR, gridAvailable, REPO_ROOT } from '../support/paths';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import { BRIGHT_TEXT } from '../../ec2-avhubert/test/model-packages';
@@ -46,6 +47,12 @@ const TEST_MODEL_SENTENCE = BRIGHT_TEXT;
 
 const wordsOf = (run: ProcessedVideo) => run.result?.segments.flatMap((segment) => segment.words) ?? [];
 
+/** Keys the local stack replaces: no EC2 instance to wake, no SSM to read the secret from. */
+const LOCAL_STAND_INS: Record<string, string> = {
+  AVHUBERT_INSTANCE_TAG: 'AVHUBERT_ENDPOINT',
+  AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET',
+};
+
 /** What @cdktf/hcl2json gives for a .tf file: each block type maps to arrays of blocks. */
 interface HclFile {
   locals?: object[];
@@ -67,6 +74,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
   let stack: LocalStack;
   let client: GorggleClient;
   let workDir: string;
+  let dataDir: string;
 
   const readJson = async (key: string) => JSON.parse((await client.readProcessed(key)).toString('utf8')) as unknown;
   const runningExecutions = async () =>
@@ -80,7 +88,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
 
   beforeAll(async () => {
     testStack = await startTestStack('gorggle-integration');
-    ({ stack, client, workDir } = testStack);
+    ({ stack, client, workDir, dataDir } = testStack);
   }, 240 * SECONDS);
 
   afterAll(() => testStack?.stop(), 30 * SECONDS);
@@ -116,7 +124,13 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         name,
         functionEnvironment(
           name,
-          { config: stack.config, names: stack.names, facts: stack.facts, endpoints: stack.endpoints },
+          {
+            config: stack.config,
+            names: stack.names,
+            facts: stack.facts,
+            endpoints: stack.endpoints,
+            avhubertSecret: 'the-local-stack-makes-a-random-one-per-start',
+          },
           { taskRoot: '/var/task' },
         ),
       ]),
@@ -134,7 +148,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       const terraformKeys = Object.keys({
         ...locals.common_function_environment,
         ...(locals.function_environment?.[name] ?? {}),
-      }).map((key) => (key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key));
+      }).map((key) => LOCAL_STAND_INS[key] ?? key);
       expect(Object.keys(environments[name] ?? {})).toEqual(expect.arrayContaining(terraformKeys));
     }
     // Assess: event filters, every prefix with every extension in both cases
@@ -228,12 +242,15 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       // Prepare: real speech and real faces, so only the missing part can be missing.
       const speech = path.join(GRID_DIR, 'swwp2s.mpg');
       const face = path.join(GRID_DIR, 'bbaf2n.mpg');
+      const secret = await makeSecretWav(workDir);
       const inputs = {
         'zero-byte file': makeEmptyFile(workDir, 'empty clip.MP4'),
         'text file named .mp4': makeTextFile(workDir, 'notes.mp4'),
         'speech without a picture': await makeAudioOnlyClip(workDir, speech),
         'speech over a picture without a face': await makeFacelessClip(workDir, speech),
         'a face without sound': await makeSilentClip(workDir, face),
+        'HLS polyglot named .mp4': await makeHlsPolyglot(workDir, secret.path),
+        'five hours of 16×16 video': await makeFiveHourClip(workDir),
       };
 
       // Act: all at once; each must reach a definite state well within the deadline.
@@ -255,6 +272,14 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       expect(runs['text file named .mp4'].snapshot.job).toMatchObject({
         status: 'FAILED',
         error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/not a video we can read/) },
+      });
+      expect(runs['HLS polyglot named .mp4'].snapshot.job).toMatchObject({
+        status: 'FAILED',
+        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/holds 'mpeg' data, not MP4\/MOV/) },
+      });
+      expect(runs['five hours of 16×16 video'].snapshot.job).toMatchObject({
+        status: 'FAILED',
+        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/^The media lasts 5 h, longer than/) },
       });
 
       // Assess: no picture, so no faces and no lips; the speech is still transcribed.
@@ -288,6 +313,16 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       ).toBe(TEST_MODEL_SENTENCE);
       expect(wordsOf(silent).every((word) => word.source === 'visual')).toBe(true);
       expect(silent.result?.segments.every((segment) => segment.face !== undefined)).toBe(true);
+
+      // Assess: nothing of the file the playlist points at was decoded into any output.
+      const processedDir = path.join(dataDir, 's3', stack.names.processedBucket);
+      const outputs = readdirSync(processedDir, { recursive: true, withFileTypes: true }).filter((entry) =>
+        entry.isFile(),
+      );
+      expect(outputs.length).toBeGreaterThan(0);
+      expect(
+        outputs.filter((entry) => contains(readFileSync(path.join(entry.parentPath, entry.name)), secret.marker)),
+      ).toEqual([]);
 
       expect(await runningExecutions()).toEqual([]);
     },
