@@ -107,6 +107,28 @@ describe('stopping a decode early stops its ffmpeg', () => {
     expect(left).toEqual([]);
   });
 
+  it("decodeVideoFrames: the job's signal kills ffmpeg while the consumer still holds the stream", async () => {
+    // Prepare
+    const controller = new AbortController();
+    const stopped = new JobFailure('shutdown', 'The server is shutting down.');
+    const frames = decodeVideoFrames(longVideo, SIZE, 25, defaultMediaTools(), { signal: controller.signal });
+    const first = await frames.next();
+    seen = ffmpegDescendants();
+
+    // Act: the consumer neither reads on nor returns, so only the signal can stop ffmpeg.
+    controller.abort(stopped);
+    const left = await waitUntilGone(seen);
+    const rest = await (async () => {
+      for await (const frame of frames) void frame;
+    })().catch((error: unknown) => error);
+
+    // Assess
+    expect(first.done).toBe(false);
+    expect(seen).toHaveLength(1);
+    expect(left).toEqual([]);
+    expect(rest).toBe(stopped);
+  });
+
   it('a lip-reading job stopped mid-video (its timeout) fails as timed out and kills its ffmpeg', async () => {
     // Prepare
     const controller = new AbortController();
