@@ -37,10 +37,9 @@ lint: setup shellcheck
 	eslint --max-warnings 0 .
 	prettier --check .
 
-# Every tracked shell script, found by its .sh name or its shebang (sh, bash or dash).
-shellcheck: $(STAMPS)/debian
-	git ls-files -z --cached --others --exclude-standard | xargs -0 awk 'FNR == 1 { if (FILENAME ~ /\.sh$$/ || $$0 ~ /^#!.*[\/ ](ba|da)?sh([ \t]|$$)/) print FILENAME; nextfile }' \
-		| xargs -r shellcheck --external-sources
+# Every shell script, found by its .sh name or its shebang, and the shell templates Terraform renders.
+shellcheck: $(STAMPS)/debian $(NPM_STAMP)
+	tsx scripts/lint/shellcheck.ts
 
 test: build lint native models pyref avhubert-bundle
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
