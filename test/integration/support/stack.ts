@@ -16,7 +16,10 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(name: string): Promise<TestStack> {
+export async function startTestStack(
+  name: string,
+  options: { lipReadingTestModel?: boolean } = {},
+): Promise<TestStack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `${name}-stack-`));
   const workDir = mkdtempSync(path.join(tmpdir(), `${name}-media-`));
   const removeFolders = () => {
@@ -25,7 +28,7 @@ export async function startTestStack(name: string): Promise<TestStack> {
   };
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ ports: 'random', dataDir });
+    stack = await startLocalStack({ ports: 'random', dataDir, ...options });
   } catch (error) {
     removeFolders();
     throw error;
