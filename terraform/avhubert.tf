@@ -109,10 +109,17 @@ data "aws_iam_policy_document" "ec2_assume_role" {
 }
 
 data "aws_iam_policy_document" "avhubert" {
+  # Only the video it lip-reads and the result it writes: nothing else under jobs/.
   statement {
-    sid       = "ReadVideosWriteResults"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "ReadVideos"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["video.mp4"]]
+  }
+
+  statement {
+    sid       = "WriteLipReading"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["lipreading.json"]]
   }
 
   statement {

@@ -77,11 +77,11 @@ locals {
     }
   }
 
-  # COMMON_ENV_KEYS in functions/lib/config.ts.
+  # COMMON_ENV_KEYS in functions/lib/config.ts. Each function logs under its own name
+  # (AWS_LAMBDA_FUNCTION_NAME, see functions/lib/logger.ts).
   common_function_environment = {
-    NODE_OPTIONS            = "--enable-source-maps"
-    POWERTOOLS_SERVICE_NAME = var.name_prefix
-    POWERTOOLS_LOG_LEVEL    = var.log_level
+    NODE_OPTIONS         = "--enable-source-maps"
+    POWERTOOLS_LOG_LEVEL = var.log_level
   }
 
   # Exactly the keys of each functions/<name>/config.ts configSchema (optional ones may be left out).
@@ -91,6 +91,8 @@ locals {
       STATE_MACHINE_ARN  = local.state_machine_arn
       MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
       ALLOWED_EXTENSIONS = join(",", var.allowed_extensions)
+      # A job row lives as long as its files (storage.tf, expire-job-files).
+      JOB_RETENTION_DAYS = tostring(var.processed_retention_days)
     }
     extract = {
       JOBS_TABLE       = aws_dynamodb_table.jobs.name
@@ -104,11 +106,16 @@ locals {
       TRANSCRIBE_LANGUAGE   = var.transcribe_language
       MAX_SPEAKERS          = tostring(var.max_speakers)
       POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
+      # quotas.tf: Transcribe queues jobs over the account's quota with this role.
+      TRANSCRIBE_DATA_ACCESS_ROLE_ARN = aws_iam_role.transcribe_data_access.arn
     }
     "face-detect" = {
       JOBS_TABLE            = aws_dynamodb_table.jobs.name
       PROCESSED_BUCKET      = aws_s3_bucket.this["processed"].id
       POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
+      # quotas.tf: jobs take one of these Rekognition slots before they start detection.
+      LEASES_TABLE                    = aws_dynamodb_table.quota_leases.name
+      REKOGNITION_MAX_CONCURRENT_JOBS = tostring(var.rekognition_max_concurrent_jobs)
     }
     "invoke-lipreading" = {
       JOBS_TABLE                  = aws_dynamodb_table.jobs.name
@@ -131,6 +138,7 @@ locals {
       PROCESSED_BUCKET   = aws_s3_bucket.this["processed"].id
       MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
       ALLOWED_EXTENSIONS = join(",", var.allowed_extensions)
+      JOB_RETENTION_DAYS = tostring(var.processed_retention_days)
     }
     "telegram-bot" = {
       CONTRIBUTORS_TABLE             = aws_dynamodb_table.bot_contributors.name
@@ -173,6 +181,7 @@ locals {
 
   upload_object_arns   = [for prefix in local.upload_prefixes : "${aws_s3_bucket.this["uploads"].arn}/${prefix}*"]
   job_files_arn        = "${aws_s3_bucket.this["processed"].arn}/jobs/*"
+  job_file_arn         = { for file in ["audio.wav", "video.mp4", "transcribe.json", "faces.json", "lipreading.json"] : file => "${aws_s3_bucket.this["processed"].arn}/jobs/*/${file}" }
   function_log_streams = { for name, group in aws_cloudwatch_log_group.function : name => "${group.arn}:*" }
 
   state_machine_name = "${var.name_prefix}-pipeline"
@@ -248,6 +257,10 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.function[each.key].name
   }
 
+  tracing_config {
+    mode = "Active"
+  }
+
   dynamic "vpc_config" {
     for_each = each.value.in_vpc ? [true] : []
 
@@ -257,7 +270,25 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.function]
+  depends_on = [aws_iam_role_policy.function, aws_iam_role_policy.function_tracing]
+}
+
+# Active tracing: Lambda sends each invocation's segments to X-Ray with the function's role.
+data "aws_iam_policy_document" "function_tracing" {
+  # why: X-Ray's write calls take no resource ARNs.
+  statement {
+    sid       = "WriteTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "function_tracing" {
+  for_each = local.lambda_functions
+
+  name   = "${var.name_prefix}-${each.key}-tracing"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.function_tracing.json
 }
 
 # --- Function policies: only what each function's code calls ------------------------------
@@ -269,10 +300,18 @@ data "aws_iam_policy_document" "start_pipeline" {
     resources = [local.function_log_streams["start-pipeline"]]
   }
 
+  # The version the event names (GetObjectVersion), or the object of an unversioned event.
   statement {
     sid       = "HeadUploads"
-    actions   = ["s3:GetObject"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = local.upload_object_arns
+  }
+
+  # why: only with ListBucket does S3 answer a HEAD of a deleted upload 404 instead of 403.
+  statement {
+    sid       = "SeeDeletedUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["uploads"].arn]
   }
 
   statement {
@@ -304,8 +343,15 @@ data "aws_iam_policy_document" "extract" {
 
   statement {
     sid       = "ReadUploads"
-    actions   = ["s3:GetObject"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = local.upload_object_arns
+  }
+
+  # why: only with ListBucket does S3 answer a read of a deleted upload 404 instead of 403.
+  statement {
+    sid       = "SeeDeletedUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["uploads"].arn]
   }
 
   statement {
@@ -316,7 +362,7 @@ data "aws_iam_policy_document" "extract" {
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -334,16 +380,35 @@ data "aws_iam_policy_document" "transcribe" {
     resources = ["arn:${local.partition}:transcribe:${var.region}:${local.account_id}:transcription-job/*"]
   }
 
-  # why: Amazon Transcribe reads audio.wav and writes transcribe.json with the caller's rights.
+  # why: a job Transcribe starts at once reads audio.wav and writes transcribe.json with the
+  # caller's rights; a queued one uses the data access role (quotas.tf).
   statement {
-    sid       = "TranscribeReadsAndWritesJobFiles"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "TranscribeReadsAudio"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["audio.wav"]]
+  }
+
+  statement {
+    sid       = "TranscribeWritesTranscripts"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["transcribe.json"]]
+  }
+
+  statement {
+    sid       = "PassDataAccessRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.transcribe_data_access.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["transcribe.amazonaws.com"]
+    }
   }
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -362,17 +427,29 @@ data "aws_iam_policy_document" "face_detect" {
     resources = ["*"]
   }
 
-  # Rekognition also reads video.mp4 with the caller's rights.
+  # why: Rekognition reads video.mp4 with the caller's rights.
   statement {
-    sid       = "ReadAndWriteJobFiles"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "RekognitionReadsVideo"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["video.mp4"]]
+  }
+
+  statement {
+    sid       = "WriteFaces"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["faces.json"]]
   }
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
+  }
+
+  statement {
+    sid       = "TakeRekognitionSlots"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.quota_leases.arn]
   }
 }
 
@@ -412,7 +489,7 @@ data "aws_iam_policy_document" "invoke_lipreading" {
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -430,9 +507,16 @@ data "aws_iam_policy_document" "fuse" {
     resources = [local.job_files_arn]
   }
 
+  # why: only with ListBucket does S3 answer a read of a missing branch output 404 instead of 403.
+  statement {
+    sid       = "SeeMissingJobFiles"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["processed"].arn]
+  }
+
   statement {
     sid       = "FinishJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -446,7 +530,7 @@ data "aws_iam_policy_document" "record_failure" {
 
   statement {
     sid       = "FailJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -561,21 +645,6 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   topic_arn = aws_sns_topic.alarms[0].arn
   protocol  = "email"
   endpoint  = var.alarm_email
-}
-
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name          = "${var.name_prefix}-executions-failed"
-  alarm_description   = "A pipeline execution failed: see the job row's error and the execution history."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = aws_sns_topic.alarms[*].arn
 }
 
 resource "aws_cloudwatch_metric_alarm" "upload_events_dead_letters" {

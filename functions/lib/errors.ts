@@ -140,6 +140,17 @@ export const TERMINAL_ERROR_NAMES = [
   'NothingUsableError',
 ] as const;
 
+/**
+ * Terminal errors that say the user's file (or its deletion) is the cause, not the pipeline:
+ * they fail the job with a reason, but stay out of the operators' failure alarm.
+ */
+export const INPUT_ERROR_NAMES = [
+  'UploadRejectedError',
+  'UnsupportedMediaError',
+  'SourceObjectMissingError',
+  'NothingUsableError',
+] as const;
+
 /** Every name the state machine may match, plus the States.* built-ins. */
 export const KNOWN_ERROR_NAMES: ReadonlySet<string> = new Set([
   ...THROTTLED_ERROR_NAMES,

@@ -103,6 +103,18 @@ export interface LipReadingHost {
   ensureRunning(): Promise<{ state: 'ready'; endpoint: string } | { state: 'warming'; detail: string }>;
 }
 
+/**
+ * A shared number of slots (Rekognition's concurrent video jobs), each held under a lease
+ * that lapses unless renewed, so a holder that vanishes (a timed-out execution) frees its slot.
+ */
+export interface ConcurrencyGate {
+  /** Takes a slot for `holder`, or renews the one it holds; false while every slot is taken. */
+  acquire(holder: string): Promise<boolean>;
+  /** Extends the holder's lease, taking its slot back if it lapsed: its work is already running. */
+  renew(holder: string): Promise<void>;
+  release(holder: string): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -141,9 +141,9 @@ export class EvaluatedModule {
         case 'data':
           return new Lazy('data', (type) => new Lazy(`data.${type}`, (dataName) => this.instances('data', type, dataName)));
         case 'path':
-          return { module: this.dir, root: this.dir, cwd: process.cwd() };
+          return { module: this.dir, root: this.dir, cwd: process.cwd() } as Value;
         case 'terraform':
-          return { workspace: 'default' };
+          return { workspace: 'default' } as Value;
         default:
           if (this.resources.has(name)) return new Lazy(name, (resourceName) => this.instances('resource', name, resourceName));
           throw new HclError(`unknown reference "${name}"`);

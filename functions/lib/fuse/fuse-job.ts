@@ -11,8 +11,9 @@ import {
 } from '../contracts/documents';
 import type { JobSummary } from '../contracts/job';
 import { MODALITIES, type BranchResult, type FuseInput, type Modality } from '../contracts/pipeline';
-import { NothingUsableError } from '../errors';
+import { NothingUsableError, SourceObjectMissingError } from '../errors';
 import { describeError } from '../errors';
+import { readableError } from '../pipeline/readable-reason';
 import { systemClock, type Clock, type JobRepository, type ObjectStore } from '../ports';
 import { DEFAULT_SOLO_WORD_THRESHOLD, fuseWords, passThrough } from './align';
 import { toSrt, toWebVtt } from './captions';
@@ -66,7 +67,8 @@ async function loadInputs(branches: readonly BranchResult[], store: ObjectStore)
     if (!branch) continue;
     const status: ModalityStatus = { status: branch.status };
     if (branch.reason) status.reason = branch.reason;
-    if (branch.error) status.error = branch.error;
+    // A branch's caught error may be a Lambda error JSON with a stack trace: keep the words.
+    if (branch.error) status.error = readableError(branch.error, modality);
     loaded.modalities[modality] = status;
     if (branch.status !== 'succeeded') continue;
     if (!branch.output) {
@@ -76,6 +78,11 @@ async function loadInputs(branches: readonly BranchResult[], store: ObjectStore)
     try {
       await readDocument(modality, branch.output, store, loaded);
     } catch (error) {
+      if (error instanceof SourceObjectMissingError) {
+        const reason = `its output ${branch.output.key.slice(branch.output.key.lastIndexOf('/') + 1)} is missing (deleted or expired)`;
+        loaded.modalities[modality] = { status: 'failed', reason, error: { name: error.name, message: reason } };
+        continue;
+      }
       if (!(error instanceof UnreadableDocumentError)) throw error;
       loaded.modalities[modality] = {
         status: 'failed',
