@@ -374,9 +374,16 @@ data "aws_iam_policy_document" "transcribe" {
     resources = [local.function_log_streams["transcribe"]]
   }
 
+  # why: StartTranscriptionJob has no resource type (the simulation holds us to it), so "*".
   statement {
-    sid       = "RunTranscriptionJobs"
-    actions   = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob"]
+    sid       = "StartTranscriptionJobs"
+    actions   = ["transcribe:StartTranscriptionJob"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "CheckTranscriptionJobs"
+    actions   = ["transcribe:GetTranscriptionJob"]
     resources = ["arn:${local.partition}:transcribe:${var.region}:${local.account_id}:transcription-job/*"]
   }
 
