@@ -30,7 +30,17 @@ type Node =
   | { kind: 'call'; name: string; args: Node[]; expand: boolean }
   | { kind: 'tuple'; items: Node[] }
   | { kind: 'object'; entries: Array<{ key: Node; value: Node }> }
-  | { kind: 'for'; keyVar?: string; valueVar: string; collection: Node; key?: Node; value: Node; cond?: Node; object: boolean; group: boolean }
+  | {
+      kind: 'for';
+      keyVar?: string;
+      valueVar: string;
+      collection: Node;
+      key?: Node;
+      value: Node;
+      cond?: Node;
+      object: boolean;
+      group: boolean;
+    }
   | { kind: 'conditional'; test: Node; then: Node; else: Node }
   | { kind: 'binary'; op: string; left: Node; right: Node }
   | { kind: 'unary'; op: string; operand: Node };
@@ -44,7 +54,37 @@ type Token =
   | { type: 'op'; value: string }
   | { type: 'eof' };
 
-const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '=>', '...', '[*]', '.*', '?', ':', '.', ',', '[', ']', '(', ')', '{', '}', '=', '!', '-', '+', '*', '/', '%', '<', '>'];
+const OPERATORS = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '=>',
+  '...',
+  '[*]',
+  '.*',
+  '?',
+  ':',
+  '.',
+  ',',
+  '[',
+  ']',
+  '(',
+  ')',
+  '{',
+  '}',
+  '=',
+  '!',
+  '-',
+  '+',
+  '*',
+  '/',
+  '%',
+  '<',
+  '>',
+];
 
 function lex(source: string): Token[] {
   const tokens: Token[] = [];
@@ -93,7 +133,9 @@ function lex(source: string): Token[] {
         let body = rest.slice(0, close.index);
         if (heredoc[1]) {
           const lines = body.split('\n');
-          const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => /^[ \t]*/.exec(line)![0].length));
+          const indent = Math.min(
+            ...lines.filter((line) => line.trim()).map((line) => /^[ \t]*/.exec(line)![0].length),
+          );
           body = lines.map((line) => line.slice(indent)).join('\n');
         }
         tokens.push({ type: 'string', parts: parseTemplate(body) });
@@ -175,7 +217,8 @@ export function parseTemplate(text: string, quoted = false): Array<string | Node
       i += 3;
       continue;
     }
-    if (char === '%' && text[i + 1] === '{') throw new HclError(`template directives (%{...}) are not supported: ${text}`);
+    if (char === '%' && text[i + 1] === '{')
+      throw new HclError(`template directives (%{...}) are not supported: ${text}`);
     if (char === '$' && text[i + 1] === '{') {
       const end = matchingBrace(text, i + 1);
       if (literal) parts.push(literal);
@@ -223,7 +266,8 @@ class Parser {
   }
   private expectOp(value: string): void {
     const token = this.next();
-    if (token.type !== 'op' || token.value !== value) throw new HclError(`expected "${value}", got ${JSON.stringify(token)}`);
+    if (token.type !== 'op' || token.value !== value)
+      throw new HclError(`expected "${value}", got ${JSON.stringify(token)}`);
   }
   private ident(): string {
     const token = this.next();
@@ -233,7 +277,8 @@ class Parser {
 
   parseAll(): Node {
     const node = this.expression();
-    if (this.peek().type !== 'eof') throw new HclError(`unexpected ${JSON.stringify(this.peek())} after the expression`);
+    if (this.peek().type !== 'eof')
+      throw new HclError(`unexpected ${JSON.stringify(this.peek())} after the expression`);
     return node;
   }
 
@@ -275,7 +320,11 @@ class Parser {
         node = { kind: 'attr', target: node, name: this.ident() };
       } else if (this.isOp('.') && this.peek(1).type === 'number') {
         this.next();
-        node = { kind: 'index', target: node, key: { kind: 'literal', value: (this.next() as { value: number }).value } };
+        node = {
+          kind: 'index',
+          target: node,
+          key: { kind: 'literal', value: (this.next() as { value: number }).value },
+        };
       } else if (this.isOp('[*]') || this.isOp('.*')) {
         this.next();
         const each: Array<{ attr?: string; key?: Node }> = [];
@@ -457,7 +506,8 @@ export function toText(value: Value): string {
 function attributeOf(target: Value, name: string): Value {
   if (target instanceof Lazy) return target.get(name);
   if (isObject(target)) {
-    if (!(name in target)) throw new HclError(`the object has no attribute "${name}" (it has ${Object.keys(target).join(', ')})`);
+    if (!(name in target))
+      throw new HclError(`the object has no attribute "${name}" (it has ${Object.keys(target).join(', ')})`);
     return target[name]!;
   }
   throw new HclError(`cannot read .${name} of a ${typeName(target)}`);
@@ -466,7 +516,8 @@ function attributeOf(target: Value, name: string): Value {
 function indexOf(target: Value, key: Value): Value {
   if (Array.isArray(target)) {
     const index = Number(key);
-    if (!Number.isInteger(index) || index < 0 || index >= target.length) throw new HclError(`index ${String(key)} is out of range`);
+    if (!Number.isInteger(index) || index < 0 || index >= target.length)
+      throw new HclError(`index ${String(key)} is out of range`);
     return target[index]!;
   }
   return attributeOf(target, toText(key));
@@ -500,10 +551,12 @@ export function evaluate(node: Node, scope: Scope): Value {
       return indexOf(evaluate(node.target, scope), evaluate(node.key, scope));
     case 'splat': {
       const target = evaluate(node.target, scope);
-      const items = target === null ? [] : Array.isArray(target) ? target : isObject(target) ? Object.values(target) : [target];
+      const items =
+        target === null ? [] : Array.isArray(target) ? target : isObject(target) ? Object.values(target) : [target];
       return items.map((item) =>
         node.each.reduce<Value>(
-          (value, step) => (step.attr !== undefined ? attributeOf(value, step.attr) : indexOf(value, evaluate(step.key!, scope))),
+          (value, step) =>
+            step.attr !== undefined ? attributeOf(value, step.attr) : indexOf(value, evaluate(step.key!, scope)),
           item,
         ),
       );
@@ -536,7 +589,9 @@ export function evaluate(node: Node, scope: Scope): Value {
     case 'tuple':
       return node.items.map((item) => evaluate(item, scope));
     case 'object':
-      return Object.fromEntries(node.entries.map(({ key, value }) => [toText(evaluate(key, scope)), evaluate(value, scope)]));
+      return Object.fromEntries(
+        node.entries.map(({ key, value }) => [toText(evaluate(key, scope)), evaluate(value, scope)]),
+      );
     case 'for': {
       const results: Array<[Value, Value]> = [];
       for (const [key, value] of entries(evaluate(node.collection, scope))) {
@@ -620,7 +675,8 @@ const object = (value: Value): Record<string, Value> => {
   if (isObject(value)) return value;
   throw new HclError(`expected a map, got a ${typeName(value)}`);
 };
-const distinctValues = (values: Value[]) => values.filter((item, index) => values.findIndex((other) => equal(other, item)) === index);
+const distinctValues = (values: Value[]) =>
+  values.filter((item, index) => values.findIndex((other) => equal(other, item)) === index);
 
 /** Mirrors JSON.stringify but sorts object keys, as Terraform's jsonencode does. */
 function jsonEncode(value: Value): string {
@@ -644,7 +700,11 @@ const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
   tolist: (value) => list(value!),
   toset: (value) => distinctValues(list(value!)),
   tomap: (value) => object(value!),
-  join: (separator, ...lists) => lists.flatMap((item) => list(item!)).map(toText).join(toText(separator!)),
+  join: (separator, ...lists) =>
+    lists
+      .flatMap((item) => list(item!))
+      .map(toText)
+      .join(toText(separator!)),
   split: (separator, text) => toText(text!).split(toText(separator!)),
   concat: (...lists) => lists.flatMap((item) => list(item!)),
   distinct: (values) => distinctValues(list(values!)),
@@ -654,7 +714,10 @@ const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
   },
   compact: (values) => list(values!).filter((item) => item !== null && item !== ''),
   setproduct: (...lists) =>
-    lists.reduce<Value[][]>((acc, items) => acc.flatMap((prefix) => list(items!).map((item) => [...prefix, item])), [[]]),
+    lists.reduce<Value[][]>(
+      (acc, items) => acc.flatMap((prefix) => list(items!).map((item) => [...prefix, item])),
+      [[]],
+    ),
   keys: (value) => Object.keys(object(value!)).sort(),
   values: (value) => {
     const map = object(value!);
@@ -726,7 +789,8 @@ const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
     const [start, end] = bounds.length === 1 ? [0, Number(bounds[0])] : [Number(bounds[0]), Number(bounds[1])];
     return Array.from({ length: Math.max(0, end - start) }, (_, index) => start + index);
   },
-  zipmap: (names, values) => Object.fromEntries(list(names!).map((name, index) => [toText(name), list(values!)[index]!])),
+  zipmap: (names, values) =>
+    Object.fromEntries(list(names!).map((name, index) => [toText(name), list(values!)[index]!])),
   sort: (values) => list(values!).map(toText).sort(),
   reverse: (values) => [...list(values!)].reverse(),
   slice: (values, start, end) => list(values!).slice(Number(start), Number(end)),

@@ -9,16 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
-import {
-  HclError,
-  Lazy,
-  childScope,
-  evaluateJson,
-  isObject,
-  toText,
-  type Scope,
-  type Value,
-} from './hcl-expression';
+import { HclError, Lazy, childScope, evaluateJson, isObject, toText, type Scope, type Value } from './hcl-expression';
 
 type Block = Record<string, unknown>;
 
@@ -113,7 +104,8 @@ export class EvaluatedModule {
       }
     }
     this.accountId = inputs.accountId ?? SAMPLE_ACCOUNT_ID;
-    this.region = inputs.region ?? String(inputs.variables?.region ?? this.variableBlocks.get('region')?.default ?? 'us-east-1');
+    this.region =
+      inputs.region ?? String(inputs.variables?.region ?? this.variableBlocks.get('region')?.default ?? 'us-east-1');
   }
 
   static async load(dir: string, inputs: ModuleInputs = {}): Promise<EvaluatedModule> {
@@ -125,7 +117,11 @@ export class EvaluatedModule {
     );
     return new EvaluatedModule(dir, parsed, {
       ...inputs,
-      variables: { ...SAMPLE_REQUIRED_VARIABLES, ...(inputs.region ? { region: inputs.region } : {}), ...inputs.variables },
+      variables: {
+        ...SAMPLE_REQUIRED_VARIABLES,
+        ...(inputs.region ? { region: inputs.region } : {}),
+        ...inputs.variables,
+      },
     });
   }
 
@@ -139,13 +135,17 @@ export class EvaluatedModule {
         case 'local':
           return new Lazy('local', (local) => this.local(local));
         case 'data':
-          return new Lazy('data', (type) => new Lazy(`data.${type}`, (dataName) => this.instances('data', type, dataName)));
+          return new Lazy(
+            'data',
+            (type) => new Lazy(`data.${type}`, (dataName) => this.instances('data', type, dataName)),
+          );
         case 'path':
           return { module: this.dir, root: this.dir, cwd: process.cwd() } as Value;
         case 'terraform':
           return { workspace: 'default' } as Value;
         default:
-          if (this.resources.has(name)) return new Lazy(name, (resourceName) => this.instances('resource', name, resourceName));
+          if (this.resources.has(name))
+            return new Lazy(name, (resourceName) => this.instances('resource', name, resourceName));
           throw new HclError(`unknown reference "${name}"`);
       }
     },
@@ -209,11 +209,16 @@ export class EvaluatedModule {
         ? forEach.map((item) => [toText(item), item])
         : Object.entries(isObject(forEach) ? forEach : {});
       value = Object.fromEntries(
-        keyed.map(([key, item]) => [key, this.instance(mode, type, name, block, { each: { key, value: item } }, `[${JSON.stringify(key)}]`)]),
+        keyed.map(([key, item]) => [
+          key,
+          this.instance(mode, type, name, block, { each: { key, value: item } }, `[${JSON.stringify(key)}]`),
+        ]),
       );
     } else if (block.count !== undefined) {
       const count = Number(this.evaluate(block.count, `${address}.count`));
-      value = Array.from({ length: count }, (_, index) => this.instance(mode, type, name, block, { count: { index } }, `[${index}]`));
+      value = Array.from({ length: count }, (_, index) =>
+        this.instance(mode, type, name, block, { count: { index } }, `[${index}]`),
+      );
     } else {
       value = this.instance(mode, type, name, block, {}, '');
     }
@@ -232,7 +237,9 @@ export class EvaluatedModule {
     const address = `${mode === 'data' ? 'data.' : ''}${type}.${name}${key}`;
     const scope = childScope(this.scope, bindings);
     const argument = (attribute: string): Value | undefined =>
-      attribute in block && !META_ARGUMENTS.has(attribute) ? this.evaluate(block[attribute], `${address}.${attribute}`, scope) : undefined;
+      attribute in block && !META_ARGUMENTS.has(attribute)
+        ? this.evaluate(block[attribute], `${address}.${attribute}`, scope)
+        : undefined;
     const values = new Map<string, Value>();
     return new Lazy(address, (attribute) => {
       if (values.has(attribute)) return values.get(attribute)!;
@@ -258,18 +265,34 @@ export class EvaluatedModule {
   ): Value {
     switch (type) {
       case 'aws_caller_identity':
-        return { account_id: this.accountId, arn: `arn:aws:iam::${this.accountId}:root`, user_id: this.accountId, id: this.accountId }[attribute] ?? placeholder(address, attribute);
+        return (
+          {
+            account_id: this.accountId,
+            arn: `arn:aws:iam::${this.accountId}:root`,
+            user_id: this.accountId,
+            id: this.accountId,
+          }[attribute] ?? placeholder(address, attribute)
+        );
       case 'aws_partition':
-        return { partition: 'aws', dns_suffix: 'amazonaws.com', id: 'aws' }[attribute] ?? placeholder(address, attribute);
+        return (
+          { partition: 'aws', dns_suffix: 'amazonaws.com', id: 'aws' }[attribute] ?? placeholder(address, attribute)
+        );
       case 'aws_region':
         return ['name', 'region', 'id'].includes(attribute) ? this.region : placeholder(address, attribute);
       case 'aws_iam_policy_document':
-        if (attribute === 'json' || attribute === 'minified_json') return JSON.stringify(this.renderPolicyDocument(block, scope, address));
+        if (attribute === 'json' || attribute === 'minified_json')
+          return JSON.stringify(this.renderPolicyDocument(block, scope, address));
         return placeholder(address, attribute);
       case 'aws_ami':
-        return { root_device_name: '/dev/sda1', id: 'ami-0123456789abcdef0', image_id: 'ami-0123456789abcdef0' }[attribute] ?? placeholder(address, attribute);
+        return (
+          { root_device_name: '/dev/sda1', id: 'ami-0123456789abcdef0', image_id: 'ami-0123456789abcdef0' }[
+            attribute
+          ] ?? placeholder(address, attribute)
+        );
       case 'aws_ssm_parameter':
-        return ['value', 'insecure_value'].includes(attribute) ? 'ami-0123456789abcdef0' : placeholder(address, attribute);
+        return ['value', 'insecure_value'].includes(attribute)
+          ? 'ami-0123456789abcdef0'
+          : placeholder(address, attribute);
       default:
         return computedAttribute(type, address, attribute, argument, this);
     }
@@ -280,10 +303,13 @@ export class EvaluatedModule {
   /** data.aws_iam_policy_document.<name> as the provider renders it (JSON structure). */
   renderPolicyDocument(block: Block, scope: Scope, address: string): IamPolicyDocument {
     const statements: IamStatement[] = [];
-    for (const source of asArray(this.evaluate(block.source_policy_documents ?? [], `${address}.source_policy_documents`, scope))) {
+    for (const source of asArray(
+      this.evaluate(block.source_policy_documents ?? [], `${address}.source_policy_documents`, scope),
+    )) {
       statements.push(...(JSON.parse(String(source)) as IamPolicyDocument).Statement);
     }
-    for (const statement of asArray(block.statement)) statements.push(this.renderStatement(asRecord(statement), scope, address));
+    for (const statement of asArray(block.statement))
+      statements.push(this.renderStatement(asRecord(statement), scope, address));
     for (const dynamic of asArray(asRecord(block.dynamic).statement)) {
       const spec = asRecord(dynamic);
       const iterator = typeof spec.iterator === 'string' ? spec.iterator : 'statement';
@@ -293,10 +319,13 @@ export class EvaluatedModule {
         : Object.entries(isObject(forEach) ? forEach : {});
       for (const [key, value] of items) {
         const inner = childScope(scope, { [iterator]: { key, value } });
-        for (const content of asArray(spec.content)) statements.push(this.renderStatement(asRecord(content), inner, address));
+        for (const content of asArray(spec.content))
+          statements.push(this.renderStatement(asRecord(content), inner, address));
       }
     }
-    for (const override of asArray(this.evaluate(block.override_policy_documents ?? [], `${address}.override_policy_documents`, scope))) {
+    for (const override of asArray(
+      this.evaluate(block.override_policy_documents ?? [], `${address}.override_policy_documents`, scope),
+    )) {
       for (const statement of (JSON.parse(String(override)) as IamPolicyDocument).Statement) {
         const index = statement.Sid ? statements.findIndex((existing) => existing.Sid === statement.Sid) : -1;
         if (index >= 0) statements[index] = statement;
@@ -320,7 +349,9 @@ export class EvaluatedModule {
       for (const principal of blocks) {
         const fields = asRecord(principal);
         const type = toText(this.evaluate(fields.type, `${where}.${key}.type`, scope));
-        const identifiers = asArray(this.evaluate(fields.identifiers, `${where}.${key}.identifiers`, scope)).map((item) => toText(item as Value));
+        const identifiers = asArray(this.evaluate(fields.identifiers, `${where}.${key}.identifiers`, scope)).map(
+          (item) => toText(item as Value),
+        );
         (grouped[type] ??= []).push(...identifiers);
       }
       return grouped;
@@ -331,9 +362,14 @@ export class EvaluatedModule {
         const spec = asRecord(dynamic);
         const iterator = typeof spec.iterator === 'string' ? spec.iterator : 'condition';
         const forEach = this.evaluate(spec.for_each, `${where}.dynamic.condition.for_each`, scope);
-        const items: Array<[Value, Value]> = Array.isArray(forEach) ? forEach.map((item, index) => [index, item]) : Object.entries(isObject(forEach) ? forEach : {});
+        const items: Array<[Value, Value]> = Array.isArray(forEach)
+          ? forEach.map((item, index) => [index, item])
+          : Object.entries(isObject(forEach) ? forEach : {});
         return items.flatMap(([key, value]) =>
-          asArray(spec.content).map((content) => ({ condition: asRecord(content), scope: childScope(scope, { [iterator]: { key, value } }) })),
+          asArray(spec.content).map((content) => ({
+            condition: asRecord(content),
+            scope: childScope(scope, { [iterator]: { key, value } }),
+          })),
         );
       }),
     ];
@@ -341,13 +377,18 @@ export class EvaluatedModule {
     for (const { condition, scope: conditionScope } of conditionBlocks) {
       const test = toText(this.evaluate(condition.test, `${where}.condition.test`, conditionScope));
       const variable = toText(this.evaluate(condition.variable, `${where}.condition.variable`, conditionScope));
-      const values = asArray(this.evaluate(condition.values, `${where}.condition.values`, conditionScope)).map((item) => toText(item as Value));
+      const values = asArray(this.evaluate(condition.values, `${where}.condition.values`, conditionScope)).map((item) =>
+        toText(item as Value),
+      );
       ((conditions[test] ??= {})[variable] ??= []).push(...values);
     }
     const principal = principals('principals');
     const rendered: IamStatement = {
       ...(statement.sid !== undefined ? { Sid: toText(this.evaluate(statement.sid, `${where}.sid`, scope)) } : {}),
-      Effect: statement.effect === undefined ? 'Allow' : (toText(this.evaluate(statement.effect, `${where}.effect`, scope)) as 'Allow' | 'Deny'),
+      Effect:
+        statement.effect === undefined
+          ? 'Allow'
+          : (toText(this.evaluate(statement.effect, `${where}.effect`, scope)) as 'Allow' | 'Deny'),
     };
     const action = strings('actions');
     const notAction = strings('not_actions');
@@ -358,7 +399,8 @@ export class EvaluatedModule {
     if (notAction) rendered.NotAction = notAction;
     if (resource) rendered.Resource = resource;
     if (notResource) rendered.NotResource = notResource;
-    if (principal) rendered.Principal = principal['*']?.includes('*') && Object.keys(principal).length === 1 ? '*' : principal;
+    if (principal)
+      rendered.Principal = principal['*']?.includes('*') && Object.keys(principal).length === 1 ? '*' : principal;
     if (notPrincipal) rendered.NotPrincipal = notPrincipal;
     if (Object.keys(conditions).length) rendered.Condition = conditions;
     return rendered;
@@ -371,7 +413,10 @@ export class EvaluatedModule {
       const value = this.instances('resource', type, name);
       if (value instanceof Lazy) return [[`${type}.${name}`, value]];
       if (Array.isArray(value)) return value.map((item, index) => [`${type}.${name}[${index}]`, item as Lazy]);
-      return Object.entries(asRecord(value)).map(([key, item]) => [`${type}.${name}[${JSON.stringify(key)}]`, item as Lazy]);
+      return Object.entries(asRecord(value)).map(([key, item]) => [
+        `${type}.${name}[${JSON.stringify(key)}]`,
+        item as Lazy,
+      ]);
     };
     for (const name of this.names('resource', 'aws_iam_role')) {
       for (const [, role] of instancesOf('aws_iam_role', name)) {
@@ -426,13 +471,26 @@ function computedAttribute(
     return value === undefined || value === null ? undefined : toText(value);
   };
   const named = text('name');
-  const shortId = address.replace(/[^a-z0-9]/gi, '').slice(-17).toLowerCase();
+  const shortId = address
+    .replace(/[^a-z0-9]/gi, '')
+    .slice(-17)
+    .toLowerCase();
   const table: Record<string, () => Record<string, Value>> = {
     aws_s3_bucket: () => {
       const bucket = text('bucket') ?? shortId;
-      return { id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, bucket_domain_name: `${bucket}.s3.amazonaws.com`, bucket_regional_domain_name: `${bucket}.s3.${region}.amazonaws.com` };
+      return {
+        id: bucket,
+        bucket,
+        arn: `arn:aws:s3:::${bucket}`,
+        bucket_domain_name: `${bucket}.s3.amazonaws.com`,
+        bucket_regional_domain_name: `${bucket}.s3.${region}.amazonaws.com`,
+      };
     },
-    aws_dynamodb_table: () => ({ id: named!, name: named!, arn: `arn:aws:dynamodb:${region}:${account}:table/${named}` }),
+    aws_dynamodb_table: () => ({
+      id: named!,
+      name: named!,
+      arn: `arn:aws:dynamodb:${region}:${account}:table/${named}`,
+    }),
     aws_sqs_queue: () => ({
       name: named!,
       arn: `arn:aws:sqs:${region}:${account}:${named}`,
@@ -442,31 +500,93 @@ function computedAttribute(
     aws_lambda_function: () => {
       const name = text('function_name')!;
       const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
-      return { id: name, function_name: name, arn, qualified_arn: `${arn}:$LATEST`, invoke_arn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations` };
+      return {
+        id: name,
+        function_name: name,
+        arn,
+        qualified_arn: `${arn}:$LATEST`,
+        invoke_arn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+      };
     },
-    aws_cloudwatch_log_group: () => ({ id: named!, name: named!, arn: `arn:aws:logs:${region}:${account}:log-group:${named}` }),
-    aws_iam_role: () => ({ id: named!, name: named!, arn: `arn:aws:iam::${account}:role${text('path') ?? '/'}${named}`, unique_id: `AROA${shortId.toUpperCase()}` }),
-    aws_iam_instance_profile: () => ({ id: named!, name: named!, arn: `arn:aws:iam::${account}:instance-profile/${named}` }),
-    aws_sfn_state_machine: () => ({ id: `arn:aws:states:${region}:${account}:stateMachine:${named}`, name: named!, arn: `arn:aws:states:${region}:${account}:stateMachine:${named}` }),
-    aws_sns_topic: () => ({ id: `arn:aws:sns:${region}:${account}:${named}`, name: named!, arn: `arn:aws:sns:${region}:${account}:${named}` }),
+    aws_cloudwatch_log_group: () => ({
+      id: named!,
+      name: named!,
+      arn: `arn:aws:logs:${region}:${account}:log-group:${named}`,
+    }),
+    aws_iam_role: () => ({
+      id: named!,
+      name: named!,
+      arn: `arn:aws:iam::${account}:role${text('path') ?? '/'}${named}`,
+      unique_id: `AROA${shortId.toUpperCase()}`,
+    }),
+    aws_iam_instance_profile: () => ({
+      id: named!,
+      name: named!,
+      arn: `arn:aws:iam::${account}:instance-profile/${named}`,
+    }),
+    aws_sfn_state_machine: () => ({
+      id: `arn:aws:states:${region}:${account}:stateMachine:${named}`,
+      name: named!,
+      arn: `arn:aws:states:${region}:${account}:stateMachine:${named}`,
+    }),
+    aws_sns_topic: () => ({
+      id: `arn:aws:sns:${region}:${account}:${named}`,
+      name: named!,
+      arn: `arn:aws:sns:${region}:${account}:${named}`,
+    }),
     aws_instance: () => {
       const id = `i-0${shortId.padStart(16, '0').slice(-16)}`;
-      return { id, arn: `arn:aws:ec2:${region}:${account}:instance/${id}`, private_ip: '10.0.1.10', private_dns: 'ip-10-0-1-10.ec2.internal' };
+      return {
+        id,
+        arn: `arn:aws:ec2:${region}:${account}:instance/${id}`,
+        private_ip: '10.0.1.10',
+        private_dns: 'ip-10-0-1-10.ec2.internal',
+      };
     },
-    aws_ssm_parameter: () => ({ id: named!, name: named!, arn: `arn:aws:ssm:${region}:${account}:parameter${named?.startsWith('/') ? '' : '/'}${named}` }),
-    aws_cloudwatch_event_rule: () => ({ id: named!, name: named!, arn: `arn:aws:events:${region}:${account}:rule/${named}` }),
+    aws_ssm_parameter: () => ({
+      id: named!,
+      name: named!,
+      arn: `arn:aws:ssm:${region}:${account}:parameter${named?.startsWith('/') ? '' : '/'}${named}`,
+    }),
+    aws_cloudwatch_event_rule: () => ({
+      id: named!,
+      name: named!,
+      arn: `arn:aws:events:${region}:${account}:rule/${named}`,
+    }),
     aws_cognito_user_pool: () => {
       const id = `${region}_${shortId.slice(-9)}`;
-      return { id, arn: `arn:aws:cognito-idp:${region}:${account}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` };
+      return {
+        id,
+        arn: `arn:aws:cognito-idp:${region}:${account}:userpool/${id}`,
+        endpoint: `cognito-idp.${region}.amazonaws.com/${id}`,
+      };
     },
     aws_apigatewayv2_api: () => {
       const id = shortId.slice(-10);
-      return { id, api_endpoint: `https://${id}.execute-api.${region}.amazonaws.com`, execution_arn: `arn:aws:execute-api:${region}:${account}:${id}`, arn: `arn:aws:apigateway:${region}::/apis/${id}` };
+      return {
+        id,
+        api_endpoint: `https://${id}.execute-api.${region}.amazonaws.com`,
+        execution_arn: `arn:aws:execute-api:${region}:${account}:${id}`,
+        arn: `arn:aws:apigateway:${region}::/apis/${id}`,
+      };
     },
-    aws_cloudfront_distribution: () => ({ id: 'E2EXAMPLE', domain_name: 'd111111abcdef8.cloudfront.net', arn: `arn:aws:cloudfront::${account}:distribution/E2EXAMPLE`, hosted_zone_id: 'Z2FDTNDATAQYW2' }),
+    aws_cloudfront_distribution: () => ({
+      id: 'E2EXAMPLE',
+      domain_name: 'd111111abcdef8.cloudfront.net',
+      arn: `arn:aws:cloudfront::${account}:distribution/E2EXAMPLE`,
+      hosted_zone_id: 'Z2FDTNDATAQYW2',
+    }),
     aws_kms_key: () => ({ id: shortId, key_id: shortId, arn: `arn:aws:kms:${region}:${account}:key/${shortId}` }),
-    aws_security_group: () => ({ id: `sg-0${shortId.slice(-16)}`, arn: `arn:aws:ec2:${region}:${account}:security-group/sg-0${shortId.slice(-16)}` }),
-    aws_launch_template: () => ({ id: `lt-0${shortId.slice(-16)}`, latest_version: 1, default_version: 1, arn: `arn:aws:ec2:${region}:${account}:launch-template/lt-0${shortId.slice(-16)}` }),
+    aws_security_group: () => ({
+      id: `sg-0${shortId.slice(-16)}`,
+      arn: `arn:aws:ec2:${region}:${account}:security-group/sg-0${shortId.slice(-16)}`,
+    }),
+    aws_launch_template: () => ({
+      id: `lt-0${shortId.slice(-16)}`,
+      latest_version: 1,
+      default_version: 1,
+      arn: `arn:aws:ec2:${region}:${account}:launch-template/lt-0${shortId.slice(-16)}`,
+    }),
     aws_s3_object: () => ({ id: text('key') ?? shortId, version_id: 'version-1', etag: 'etag-1' }),
   };
   const known = table[type]?.();

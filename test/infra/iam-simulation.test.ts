@@ -10,7 +10,14 @@ import { readStateMachineTemplate, stateMachineFunctions } from '../../scripts/r
 import { Lazy } from '../../scripts/terraform/hcl-expression';
 import { EvaluatedModule, type RoleFacts } from '../../scripts/terraform/module';
 import { REPO_ROOT } from '../support/paths';
-import { callKey, iamActionsFor, sdkCallsInSource, sdkCallsOfFunction, sdkCallsOfLipReadingServer, type SdkCall } from './support/code-facts';
+import {
+  callKey,
+  iamActionsFor,
+  sdkCallsInSource,
+  sdkCallsOfFunction,
+  sdkCallsOfLipReadingServer,
+  type SdkCall,
+} from './support/code-facts';
 import { ALLOWED_MANAGED_POLICIES } from './support/iam-reasons';
 import {
   SampleArns,
@@ -57,8 +64,18 @@ describe('reading SDK calls from source', () => {
     const calls = sdkCallsInSource(source, 'example.ts');
 
     // Assess
-    expect(calls.map(callKey)).toEqual(['s3.GetObject', 's3.HeadObject', 'rekognition.GetFaceDetection', 'storage.Upload']);
-    expect(calls.flatMap(iamActionsFor)).toEqual(['s3:GetObject', 's3:GetObject', 'rekognition:GetFaceDetection', 's3:PutObject']);
+    expect(calls.map(callKey)).toEqual([
+      's3.GetObject',
+      's3.HeadObject',
+      'rekognition.GetFaceDetection',
+      'storage.Upload',
+    ]);
+    expect(calls.flatMap(iamActionsFor)).toEqual([
+      's3:GetObject',
+      's3:GetObject',
+      'rekognition:GetFaceDetection',
+      's3:PutObject',
+    ]);
   });
 });
 
@@ -118,7 +135,10 @@ describe('every role, simulated against the policies Terraform renders', () => {
     const invoked = stateMachineFunctions(readStateMachineTemplate());
 
     // Act
-    const outcome = await simulateRole(roleOfResource('state_machine'), serviceRoleRequests(arns, invoked).state_machine!);
+    const outcome = await simulateRole(
+      roleOfResource('state_machine'),
+      serviceRoleRequests(arns, invoked).state_machine!,
+    );
 
     // Assess
     expect(invoked.length).toBeGreaterThan(0);
@@ -127,7 +147,10 @@ describe('every role, simulated against the policies Terraform renders', () => {
 
   it("Transcribe's data access role reads the audio and writes the transcript, nothing more", async () => {
     // Act
-    const outcome = await simulateRole(roleOfResource('transcribe_data_access'), serviceRoleRequests(arns, []).transcribe_data_access!);
+    const outcome = await simulateRole(
+      roleOfResource('transcribe_data_access'),
+      serviceRoleRequests(arns, []).transcribe_data_access!,
+    );
 
     // Assess
     expect(problemsOf(outcome)).toEqual([]);
@@ -149,7 +172,11 @@ describe('every role, simulated against the policies Terraform renders', () => {
     expect(calls.length).toBeGreaterThan(0);
     expect([...undescribed, ...stale, ...problemsOf(outcome)]).toEqual([]);
     expect(strayWrite.denied).toHaveLength(1);
-    expect(role.managedPolicyArns.map((arn) => arn.split('/').pop()).filter((name) => !ALLOWED_MANAGED_POLICIES.has(name ?? ''))).toEqual([]);
+    expect(
+      role.managedPolicyArns
+        .map((arn) => arn.split('/').pop())
+        .filter((name) => !ALLOWED_MANAGED_POLICIES.has(name ?? '')),
+    ).toEqual([]);
   });
 
   it('checks every role the module creates', () => {
@@ -181,7 +208,11 @@ describe('every role, simulated against the policies Terraform renders', () => {
       const outcome = await simulateRole(role, [missingUpload()]);
 
       // Assess
-      expect(outcome.denied).toEqual([expect.stringMatching(/^s3:ListBucket on arn:aws:s3:::.*uploads.* \(a HEAD of a deleted upload\) is ImplicitlyDenied$/)]);
+      expect(outcome.denied).toEqual([
+        expect.stringMatching(
+          /^s3:ListBucket on arn:aws:s3:::.*uploads.* \(a HEAD of a deleted upload\) is ImplicitlyDenied$/,
+        ),
+      ]);
     });
 
     it('reports a grant that no request uses', async () => {
@@ -195,10 +226,16 @@ describe('every role, simulated against the policies Terraform renders', () => {
       });
 
       // Act
-      const outcome = await simulateRole(role, [...roleRequests(arns)['record-failure']!.calls['dynamodb.UpdateItem'] as IamRequest[]]);
+      const outcome = await simulateRole(role, [
+        ...(roleRequests(arns)['record-failure']!.calls['dynamodb.UpdateItem'] as IamRequest[]),
+      ]);
 
       // Assess
-      expect(outcome.unused).toEqual(expect.arrayContaining(['Oops (aws_iam_role_policy.function["record-failure"]) grants dynamodb:GetItem, which no request uses']));
+      expect(outcome.unused).toEqual(
+        expect.arrayContaining([
+          'Oops (aws_iam_role_policy.function["record-failure"]) grants dynamodb:GetItem, which no request uses',
+        ]),
+      );
     });
 
     it('reports an SDK command nobody described, and a description of a command the code lost', () => {
@@ -209,7 +246,9 @@ describe('every role, simulated against the policies Terraform renders', () => {
       );
 
       // Assess
-      expect(result.undescribed).toEqual([expect.stringMatching(/sends s3\.DeleteObject \(functions\/lib\/adapters\/example\.ts\)/)]);
+      expect(result.undescribed).toEqual([
+        expect.stringMatching(/sends s3\.DeleteObject \(functions\/lib\/adapters\/example\.ts\)/),
+      ]);
       expect(result.stale).toEqual(['iam-requests.ts describes dynamodb.Query, which its code no longer sends']);
     });
   });

@@ -28,7 +28,10 @@ export function encodeCursor(lastKey: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(lastKey)).toString('base64url');
 }
 
-export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S = recentCursorSchema as unknown as S): z.infer<S> {
+export function decodeCursor<S extends z.ZodType>(
+  cursor: string,
+  schema: S = recentCursorSchema as unknown as S,
+): z.infer<S> {
   try {
     return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch (error) {

@@ -41,11 +41,15 @@ export class DynamoDbJobRepository implements JobRepository {
       if (!isConditionFailure(error)) throw error;
       // The job moved on (or ended) before this, possibly late, delivery: keep its status, and
       // only fill in the execution if nothing recorded it yet.
-      await this.update(jobId, 'SET executionArn = :arn', { ':arn': executionArn }, {}, 'attribute_not_exists(executionArn)').catch(
-        (second: unknown) => {
-          if (!isConditionFailure(second)) throw second;
-        },
-      );
+      await this.update(
+        jobId,
+        'SET executionArn = :arn',
+        { ':arn': executionArn },
+        {},
+        'attribute_not_exists(executionArn)',
+      ).catch((second: unknown) => {
+        if (!isConditionFailure(second)) throw second;
+      });
     }
   }
 

@@ -15,7 +15,8 @@ import type { ObjectHead, ObjectStore, VersionedRef } from '../ports';
  * is a delete marker answers 405.
  */
 export const isNotFound = (error: unknown) =>
-  error instanceof Error && ['NotFound', 'NoSuchKey', 'NoSuchBucket', 'NoSuchVersion', 'MethodNotAllowed'].includes(error.name);
+  error instanceof Error &&
+  ['NotFound', 'NoSuchKey', 'NoSuchBucket', 'NoSuchVersion', 'MethodNotAllowed'].includes(error.name);
 
 const versionOf = (ref: VersionedRef) => (ref.versionId ? { VersionId: ref.versionId } : {});
 

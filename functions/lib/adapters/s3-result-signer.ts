@@ -25,7 +25,9 @@ export class S3UrlSigner implements UploadSigner, DownloadSigner {
   }
 
   async listKeys(prefix: S3Ref): Promise<string[]> {
-    const page = await this.s3.send(new ListObjectsV2Command({ Bucket: prefix.bucket, Prefix: prefix.key, MaxKeys: 1000 }));
+    const page = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: prefix.bucket, Prefix: prefix.key, MaxKeys: 1000 }),
+    );
     return (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
   }
 

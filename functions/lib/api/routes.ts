@@ -211,8 +211,12 @@ const routes: Record<RouteKey, Route> = {
           'and this one was deleted or has expired). Upload the video again to process it anew.',
       );
     }
-    const names = (Object.keys(RESULT_FILES) as ResultFile[]).filter((name) => existing.has(`${prefix}${RESULT_FILES[name].file}`));
-    const entries = await Promise.all(names.map(async (name) => [name, await resultLink(job, name, ports.downloads, options)] as const));
+    const names = (Object.keys(RESULT_FILES) as ResultFile[]).filter((name) =>
+      existing.has(`${prefix}${RESULT_FILES[name].file}`),
+    );
+    const entries = await Promise.all(
+      names.map(async (name) => [name, await resultLink(job, name, ports.downloads, options)] as const),
+    );
     const body: ResultResponse = {
       jobId: job.jobId,
       status: job.status,

@@ -74,7 +74,9 @@ export function faceDetectBranch(options: FaceDetectBranchOptions): BranchProvid
     async check(job, state): Promise<BranchOutcome> {
       if (!state.handle) {
         if (!job.media.video) {
-          throw new FaceDetectionFailedError('The face detection branch has no video to detect faces in; start it again.');
+          throw new FaceDetectionFailedError(
+            'The face detection branch has no video to detect faces in; start it again.',
+          );
         }
         return startWhenSlotFree(job);
       }

@@ -58,7 +58,9 @@ export function readableError(error: { name: string; message?: string }, step = 
   if (name === 'States.Timeout') {
     // Step Functions says "State 'ExtractMedia' has timed out after 915 seconds."
     const timedOut = /State '([^']+)' has timed out after (\d+) seconds/.exec(message);
-    const what = timedOut ? `The step ${timedOut[1]} took longer than its ${timedOut[2]} s limit` : `${stepName} took longer than its time limit`;
+    const what = timedOut
+      ? `The step ${timedOut[1]} took longer than its ${timedOut[2]} s limit`
+      : `${stepName} took longer than its time limit`;
     return { name, message: `${what} and was stopped. Upload a shorter video, or try again later.` };
   }
   if ((FUNCTION_TIMEOUT_ERROR_NAMES as readonly string[]).includes(name)) {

@@ -56,13 +56,17 @@ const blameOf = (error: ErrorInfo): Blame =>
  * nothing). Takes the state machine's Catch, or EventBridge's status change of an execution
  * that timed out or was aborted, so every job ends in a definite state.
  */
-export async function recordFailure(input: RecordFailureInput, ports: RecordFailurePorts): Promise<RecordFailureOutcome> {
+export async function recordFailure(
+  input: RecordFailureInput,
+  ports: RecordFailurePorts,
+): Promise<RecordFailureOutcome> {
   let jobId: string;
   let error: ErrorInfo | undefined;
   if ('detail' in input) {
     jobId = input.detail.name;
     error = describeStoppedExecution(input.detail);
-    if (!error) return { jobId, outcome: 'ignored', reason: `execution ended ${input.detail.status}; the pipeline recorded it` };
+    if (!error)
+      return { jobId, outcome: 'ignored', reason: `execution ended ${input.detail.status}; the pipeline recorded it` };
   } else {
     jobId = input.jobId;
     error = describeFailure(input.failure);

@@ -135,7 +135,7 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
   const contribution = arns.object('uploads', 'contributions/c0ffee/rec-1.mp4');
   const presentUploads = [
     request('s3:GetObject', upload, 'an upload from an unversioned event'),
-    request('s3:GetObject', contribution, "a bot contribution"),
+    request('s3:GetObject', contribution, 'a bot contribution'),
     request('s3:GetObjectVersion', upload, 'the version the upload event names (R11)'),
     request('s3:GetObjectVersion', contribution, 'the version the contribution event names'),
     request('s3:ListBucket', arns.bucket('uploads'), `a deleted upload: ${MISSING_KEY}`),
@@ -148,14 +148,20 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
         's3.GetObject': { never: 'S3ObjectStore holds reads; start-pipeline only heads the upload' },
         's3.PutObject': { never: 'S3ObjectStore holds writes; start-pipeline writes no object' },
         'dynamodb.PutItem': [request('dynamodb:PutItem', arns.table('jobs'), 'creates the job row, conditionally')],
-        'dynamodb.GetItem': [request('dynamodb:GetItem', arns.table('jobs'), 'reads the row back after a duplicate event')],
+        'dynamodb.GetItem': [
+          request('dynamodb:GetItem', arns.table('jobs'), 'reads the row back after a duplicate event'),
+        ],
         'dynamodb.UpdateItem': [request('dynamodb:UpdateItem', arns.table('jobs'), 'records the execution on the row')],
         'sfn.StartExecution': [request('states:StartExecution', arns.stateMachine(), 'starts the pipeline')],
       },
       onBehalf: [
         ...runtimeRequests(arns, 'start-pipeline'),
         ...['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) =>
-          request(action, arns.queue('upload_events'), 'the SQS event source mapping polls the upload queue with the function role'),
+          request(
+            action,
+            arns.queue('upload_events'),
+            'the SQS event source mapping polls the upload queue with the function role',
+          ),
         ),
       ],
     },
@@ -174,9 +180,14 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
       calls: {
         'transcribe.StartTranscriptionJob': [
           request('transcribe:StartTranscriptionJob', '*', 'starts the job (the action has no resource type)'),
-          request('iam:PassRole', arns.role('transcribe_data_access'), 'hands Transcribe the role it reads queued media with', {
-            'iam:PassedToService': 'transcribe.amazonaws.com',
-          }),
+          request(
+            'iam:PassRole',
+            arns.role('transcribe_data_access'),
+            'hands Transcribe the role it reads queued media with',
+            {
+              'iam:PassedToService': 'transcribe.amazonaws.com',
+            },
+          ),
         ],
         'transcribe.GetTranscriptionJob': [
           request(
@@ -189,8 +200,16 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
       },
       onBehalf: [
         ...runtimeRequests(arns, 'transcribe'),
-        request('s3:GetObject', arns.jobFile('audio.wav'), "Transcribe reads the audio of a job it starts at once with the caller's rights"),
-        request('s3:PutObject', arns.jobFile('transcribe.json'), "Transcribe writes OutputKey with the caller's rights"),
+        request(
+          's3:GetObject',
+          arns.jobFile('audio.wav'),
+          "Transcribe reads the audio of a job it starts at once with the caller's rights",
+        ),
+        request(
+          's3:PutObject',
+          arns.jobFile('transcribe.json'),
+          "Transcribe writes OutputKey with the caller's rights",
+        ),
       ],
     },
     'face-detect': {
@@ -227,7 +246,9 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           'ec2:DeleteNetworkInterface',
           'ec2:AssignPrivateIpAddresses',
           'ec2:UnassignPrivateIpAddresses',
-        ].map((action) => request(action, '*', 'Lambda manages the network interfaces of a function in a VPC with its role')),
+        ].map((action) =>
+          request(action, '*', 'Lambda manages the network interfaces of a function in a VPC with its role'),
+        ),
       ],
     },
     fuse: {
@@ -258,12 +279,20 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           request('dynamodb:Query', `${arns.table('jobs')}/index/by-owner`, "a user's list of their own jobs"),
         ],
         's3.ListObjectsV2': [
-          request('s3:ListBucket', arns.bucket('processed'), "lists one job's files", { 's3:prefix': `jobs/${arns.jobId}/` }),
+          request('s3:ListBucket', arns.bucket('processed'), "lists one job's files", {
+            's3:prefix': `jobs/${arns.jobId}/`,
+          }),
         ],
         's3.GetObject': [
-          request('s3:GetObject', arns.jobFile('result.json'), 'the browser fetches a result link signed with this role'),
+          request(
+            's3:GetObject',
+            arns.jobFile('result.json'),
+            'the browser fetches a result link signed with this role',
+          ),
         ],
-        'sfn.GetExecutionHistory': [request('states:GetExecutionHistory', arns.execution(), "summarises a job's execution")],
+        'sfn.GetExecutionHistory': [
+          request('states:GetExecutionHistory', arns.execution(), "summarises a job's execution"),
+        ],
       },
       onBehalf: [
         ...runtimeRequests(arns, 'api'),
@@ -288,13 +317,19 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
         ],
         'dynamodb.Scan': botTables
           .filter((table) => table !== 'bot_updates')
-          .map((table) => request('dynamodb:Scan', arns.table(table), '/stats, /export and sentence choice read the whole table')),
+          .map((table) =>
+            request('dynamodb:Scan', arns.table(table), '/stats, /export and sentence choice read the whole table'),
+          ),
         'dynamodb.DeleteItem': [
-          request('dynamodb:DeleteItem', arns.table('bot_contributors'), '/clear_test_data and forgetting a contributor'),
+          request(
+            'dynamodb:DeleteItem',
+            arns.table('bot_contributors'),
+            '/clear_test_data and forgetting a contributor',
+          ),
           request('dynamodb:DeleteItem', arns.table('bot_sentences'), '/clear_test_data'),
           request('dynamodb:DeleteItem', arns.table('bot_recordings'), '/clear_test_data'),
         ],
-        's3.DeleteObject': [request('s3:DeleteObject', contribution, "/clear_test_data removes test recordings")],
+        's3.DeleteObject': [request('s3:DeleteObject', contribution, '/clear_test_data removes test recordings')],
         'storage.Upload': [request('s3:PutObject', contribution, 'streams a recording to contributions/')],
         'ssm.GetParameters': (['bot-token', 'webhook-secret', 'contributor-salt'] as const).map((name) =>
           request('ssm:GetParameters', arns.parameter(name), 'reads the bot secrets'),
@@ -314,7 +349,9 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           request('s3:GetObject', arns.jobFile('faces.json'), 'scores the face ratio'),
           request('s3:ListBucket', arns.bucket('processed'), `a job without result: ${MISSING_KEY}`),
         ],
-        'ssm.GetParameters': [request('ssm:GetParameters', arns.parameter('bot-token'), 'sends the verdict as the bot')],
+        'ssm.GetParameters': [
+          request('ssm:GetParameters', arns.parameter('bot-token'), 'sends the verdict as the bot'),
+        ],
       },
       onBehalf: runtimeRequests(arns, 'contribution-feedback'),
     },
@@ -322,7 +359,10 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
 }
 
 /** Roles that run no code of ours: what AWS does with them, named by their aws_iam_role resource. */
-export function serviceRoleRequests(arns: SampleArns, invokedFunctions: readonly string[]): Record<string, IamRequest[]> {
+export function serviceRoleRequests(
+  arns: SampleArns,
+  invokedFunctions: readonly string[],
+): Record<string, IamRequest[]> {
   const modelPrefix = arns.variable('avhubert_model_prefix');
   return {
     state_machine: [

@@ -91,13 +91,15 @@ export async function simulateRole(role: RoleFacts, requests: readonly IamReques
       outcome.denied.push(`${label} is ${response.overallResult}`);
       continue;
     }
-    const analyses = response.resultType === 'single' ? [response.result.analysis] : response.results.map((result) => result.analysis);
+    const analyses =
+      response.resultType === 'single' ? [response.result.analysis] : response.results.map((result) => result.analysis);
     for (const analysis of analyses) {
       for (const allow of analysis?.identityAnalysis?.allowStatements ?? []) {
         const use = allow.explain.identifier ? uses.get(allow.explain.identifier) : undefined;
         if (!use) continue;
         for (const action of allow.explain.actions ?? []) if (action.matches) use.actions.set(action.action, true);
-        for (const resource of allow.explain.resources ?? []) if (resource.matches) use.resources.set(resource.resource, true);
+        for (const resource of allow.explain.resources ?? [])
+          if (resource.matches) use.resources.set(resource.resource, true);
       }
     }
   }
@@ -127,7 +129,9 @@ export function requestsOfCalls(
   for (const [key, files] of present) {
     const described = calls[key] ?? defaults[key];
     if (!described) {
-      undescribed.push(`its code sends ${key} (${files.join(', ')}), but test/infra/support/iam-requests.ts does not say on which resources`);
+      undescribed.push(
+        `its code sends ${key} (${files.join(', ')}), but test/infra/support/iam-requests.ts does not say on which resources`,
+      );
     } else if (Array.isArray(described)) {
       requests.push(...described);
     }
