@@ -57,19 +57,13 @@ export class StageRecordingJobs implements JobRepository {
     this.stageUpdates.push({ jobId, stage, record });
   }
 
-  async createIfAbsent(): Promise<boolean> {
-    throw new Error('extract never creates jobs');
-  }
-  async get(): Promise<JobRecord | undefined> {
-    throw new Error('extract never reads jobs');
-  }
   async setExecution(): Promise<void> {
     throw new Error('extract never sets executions');
   }
   async finish(): Promise<void> {
     throw new Error('extract never finishes jobs');
   }
-  async fail(): Promise<void> {
+  async fail(): Promise<boolean> {
     throw new Error('extract never fails jobs; RecordFailure does');
   }
 }

@@ -74,24 +74,27 @@ describe('FfmpegMediaToolkit', () => {
     ['1080p landscape', 1920, 1080, 1280, 720],
     ['1080p portrait', 1080, 1920, 720, 1280],
     ['small and odd-sized', 321, 241, 320, 240],
-  ])('downscales a %s video to at most 720p, keeping its aspect ratio', async (_name, width, height, outWidth, outHeight) => {
-    // Prepare: a few frames of a test pattern at that size.
-    const source = path.join(scratch, `source-${width}x${height}.mp4`);
-    execFileSync(FFMPEG, [
-      ...['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=25:duration=0.2`],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', source],
-    ]);
-    const toolkit = new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 60_000 });
-    const output = path.join(scratch, 'video.mp4');
+  ])(
+    'downscales a %s video to at most 720p, keeping its aspect ratio',
+    async (_name, width, height, outWidth, outHeight) => {
+      // Prepare: a few frames of a test pattern at that size.
+      const source = path.join(scratch, `source-${width}x${height}.mp4`);
+      execFileSync(FFMPEG, [
+        ...['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=25:duration=0.2`],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', source],
+      ]);
+      const toolkit = new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 60_000 });
+      const output = path.join(scratch, 'video.mp4');
 
-    // Act
-    await toolkit.transcodeVideo(source, output, { video: 0 });
+      // Act
+      await toolkit.transcodeVideo(source, output, { video: 0 });
 
-    // Assess
-    const probe = JSON.parse(await toolkit.probe(output)) as { streams: Array<{ width: number; height: number }> };
-    expect(probe.streams[0]).toMatchObject({ width: outWidth, height: outHeight });
-    expect(Math.min(outWidth, outHeight)).toBeLessThanOrEqual(MAX_VIDEO_SHORT_SIDE);
-  });
+      // Assess
+      const probe = JSON.parse(await toolkit.probe(output)) as { streams: Array<{ width: number; height: number }> };
+      expect(probe.streams[0]).toMatchObject({ width: outWidth, height: outHeight });
+      expect(Math.min(outWidth, outHeight)).toBeLessThanOrEqual(MAX_VIDEO_SHORT_SIDE);
+    },
+  );
 
   it('fails rather than pretend when a poster is asked for past the last frame', async () => {
     // Prepare
