@@ -20,7 +20,9 @@ import {
 } from './config';
 import { startDynamoDb } from './dynamodb';
 import type * as EmulatorsModule from './emulators';
-import { clientEnvironment, functionEnvironment, type LocalEndpoints } from './lambda/environment';
+import { ExecutionEventBus, executionEventRules, statusChangeEvent } from './events/execution-events';
+import { LocalRoles, loadLocalModule, sessionTokenFor } from './iam-roles';
+import { clientEnvironment, functionEnvironment, type EnvironmentContext, type LocalEndpoints } from './lambda/environment';
 import { LambdaFunctionError, LambdaRunner, type FunctionDefinition } from './lambda/runner';
 import { acquireStackLock } from './lock';
 import { createComponentLog, type ComponentLog } from './logs';
@@ -40,6 +42,8 @@ export interface LocalStack {
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
+  /** Execution status changes on their way to the rules' targets (RecordFailure, contribution-feedback). */
+  executionEvents: ExecutionEventBus;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
@@ -87,14 +91,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     stackLog.info('starting', { pid: process.pid, dataDir: config.dataDir, ports: config.ports });
     const facts = await loadTerraformFacts(config.terraformDir);
+    const module = await loadLocalModule(config);
+    const roles = new LocalRoles(module);
     const functionByArn = new Map(Object.keys(facts.functions).map((name) => [names.functionArn(name), name]));
+    const environment: EnvironmentContext = {
+      config,
+      names,
+      facts,
+      endpoints,
+      module,
+      roleOf: (fn) => roles.roleOfFunction(fn),
+    };
 
     const lambda = new LambdaRunner({
       functionsDir: config.functionsDir,
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
-      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints }),
+      lookup: (name) => functionDefinition(name, environment),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
     if (missing.length) {
@@ -124,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       directory: path.join(config.dataDir, 's3'),
       buckets: [names.uploadsBucket, names.processedBucket, names.artifactsBucket],
       region: config.region,
+      roles,
       notifications: {
         bucket: names.uploadsBucket,
         filters: facts.uploadFilters,
@@ -149,9 +164,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.dynamodb = dynamodb.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
-    const lipReadingServer = await startLipReading(config, s3.url, endpoints, closers, logFor, stackLog);
+    const avhubertRole = roles.roleOfResource('avhubert');
+    const lipReadingServer = await startLipReading(
+      config,
+      s3.url,
+      endpoints,
+      closers,
+      logFor,
+      stackLog,
+      avhubertRole ? sessionTokenFor(avhubertRole) : undefined,
+    );
+
+    const eventsLog = logFor('events');
+    const executionEvents = new ExecutionEventBus(
+      executionEventRules(module),
+      async (fn, event) => {
+        const result = await lambda.invoke(fn, event);
+        if (!result.ok) throw new LambdaFunctionError(result.error);
+      },
+      eventsLog,
+    );
 
     const definition = renderStateMachine({
+      ...(config.executionTimeoutSeconds ? { settings: { execution_timeout_seconds: config.executionTimeoutSeconds } } : {}),
       functionArn: names.functionArn,
       taskTimeoutSeconds: (name) => {
         const fn = facts.functions[name];
@@ -171,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,
+      onExecutionEnded: (execution) => executionEvents.publish(statusChangeEvent(execution)),
       invokeTask: async (resource, input, signal) => {
         const name = functionByArn.get(resource);
         if (!name) {
@@ -203,6 +239,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
+      executionEvents,
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),
@@ -287,6 +324,7 @@ async function startLipReading(
   closers: Closers,
   logFor: (component: string) => ComponentLog,
   stackLog: ComponentLog,
+  sessionToken?: string,
 ): Promise<RunningAvhubert | undefined> {
   if (!config.avhubert) return undefined;
   const modelDir = process.env.GORGGLE_MODEL_DIR || config.modelDir || TEST_MODEL_DIR;
@@ -304,6 +342,7 @@ async function startLipReading(
     s3Endpoint,
     region: config.region,
     tmpDir,
+    ...(sessionToken ? { sessionToken } : {}),
     log: logFor('avhubert'),
   });
   closers.push({ name: 'lip-reading server', close: () => avhubert.close() });
