@@ -44,6 +44,8 @@ export interface LocalStack {
   uploadEvents: UploadEventQueue;
   /** Execution status changes on their way to the rules' targets (RecordFailure, contribution-feedback). */
   executionEvents: ExecutionEventBus;
+  /** What each function's environment is made from (lambda/environment.ts). */
+  environment: EnvironmentContext;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
@@ -240,6 +242,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sfn: engine,
       uploadEvents,
       executionEvents,
+      environment,
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),

@@ -114,14 +114,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
     // Act
     const stackFunctions = Object.keys(stack.facts.functions).sort();
     const environments = Object.fromEntries(
-      stackFunctions.map((name) => [
-        name,
-        functionEnvironment(
-          name,
-          { config: stack.config, names: stack.names, facts: stack.facts, endpoints: stack.endpoints },
-          { taskRoot: '/var/task' },
-        ),
-      ]),
+      stackFunctions.map((name) => [name, functionEnvironment(name, stack.environment, { taskRoot: '/var/task' })]),
     );
 
     // Assess: function names
@@ -322,7 +315,10 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       const key = 'uploads/deleted-before-processing/bbaf2n.mpg';
       const uploaded = await client.upload(path.join(GRID_DIR, 'bbaf2n.mpg'), { key: 'elsewhere/bbaf2n.mpg' });
       const record = await toS3NotificationRecord(
-        { eventName: 'ObjectCreated:Put', s3: { bucket: { name: uploaded.bucket }, object: { key, size: uploaded.size, eTag: uploaded.etag } } },
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: uploaded.bucket }, object: { key, size: uploaded.size, eTag: uploaded.etag } },
+        },
         { region: stack.config.region, filters: stack.facts.uploadFilters },
       );
       const jobId = deriveJobId(uploaded.bucket, key, uploaded.etag);
@@ -335,7 +331,10 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       // Assess
       expect(snapshot.job).toMatchObject({
         status: 'FAILED',
-        error: { name: 'SourceObjectMissingError', message: 'bbaf2n.mpg was deleted before processing began. Upload the file again.' },
+        error: {
+          name: 'SourceObjectMissingError',
+          message: 'bbaf2n.mpg was deleted before processing began. Upload the file again.',
+        },
       });
       expect(snapshot.job?.executionArn).toBeUndefined();
       expect(viaApi.status).toBe(200);
@@ -345,7 +344,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
   );
 
   it(
-    "answers a job whose result file is missing with a reason, not a 500, and links the files it still has",
+    'answers a job whose result file is missing with a reason, not a 500, and links the files it still has',
     async () => {
       // Prepare: a finished job of this run, whose result.json then went away.
       const done = (await client.listJobs(100)).find((job) => job.status === 'COMPLETED' && job.kind === 'upload');
@@ -363,7 +362,10 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       expect(before.status).toBe(200);
       expect(Object.keys(before.body.files)).toEqual(expect.arrayContaining(['result', 'captions', 'video']));
       expect(after.status).toBe(410);
-      expect(after.body.error).toMatchObject({ code: 'RESULT_GONE', message: expect.stringMatching(/no longer stored.*Upload the video again/) });
+      expect(after.body.error).toMatchObject({
+        code: 'RESULT_GONE',
+        message: expect.stringMatching(/no longer stored.*Upload the video again/),
+      });
       expect(job.body.status).toBe('COMPLETED');
     },
     60 * SECONDS,

@@ -69,7 +69,10 @@ const EXECUTION_TIMEOUT_SECONDS = 8;
       expect(execution.status).toBe('TIMED_OUT');
       expect(job).toMatchObject({
         status: 'FAILED',
-        error: { name: 'ExecutionTimedOut', message: expect.stringMatching(/ran longer than its time limit.*shorter video/) },
+        error: {
+          name: 'ExecutionTimedOut',
+          message: expect.stringMatching(/ran longer than its time limit.*shorter video/),
+        },
       });
     },
     120 * SECONDS,
@@ -97,7 +100,9 @@ const EXECUTION_TIMEOUT_SECONDS = 8;
         status: 'FAILED',
         error: {
           name: 'ExecutionAborted',
-          message: expect.stringMatching(/stopped before it finished.*: stopped by the integration test\. Upload the video again/),
+          message: expect.stringMatching(
+            /stopped before it finished.*: stopped by the integration test\. Upload the video again/,
+          ),
         },
       });
     },

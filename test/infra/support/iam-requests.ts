@@ -219,11 +219,15 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
         's3.PutObject': [request('s3:PutObject', arns.jobFile('faces.json'), 'writes the face tracks')],
         's3.GetObject': { never: 'S3ObjectStore holds reads; face-detect only writes faces.json' },
         's3.HeadObject': { never: 'S3ObjectStore holds heads; face-detect only writes faces.json' },
-        'dynamodb.GetItem': [request('dynamodb:GetItem', arns.table('quota_leases'), 'reads the Rekognition slots')],
-        'dynamodb.PutItem': [request('dynamodb:PutItem', arns.table('quota_leases'), 'takes or renews a slot')],
+        'dynamodb.GetItem': [
+          request('dynamodb:GetItem', arns.table('quota_leases'), 'finds lapsed leases when the gate is full'),
+        ],
+        'dynamodb.PutItem': [
+          request('dynamodb:PutItem', arns.table('quota_leases'), "creates the gate's item on first use"),
+        ],
         'dynamodb.UpdateItem': [
           ...jobRowUpdate(arns),
-          request('dynamodb:UpdateItem', arns.table('quota_leases'), 'releases its slot'),
+          request('dynamodb:UpdateItem', arns.table('quota_leases'), 'takes, renews and releases a slot'),
         ],
       },
       onBehalf: [

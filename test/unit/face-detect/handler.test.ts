@@ -69,14 +69,12 @@ function writtenFacesDocument() {
   return facesDocumentSchema.parse(JSON.parse(put.Body as string));
 }
 
-/** The Rekognition gate's item with these jobs holding live leases. */
-const gateHeldBy = (...holders: string[]) => ({
-  Item: marshall({
-    gate: 'rekognition-video',
-    version: 3,
-    holders: Object.fromEntries(holders.map((holder) => [holder, Date.now() + 60_000])),
-  }),
-});
+/** DynamoDB's answer to a conditional write whose condition did not hold (here: every slot taken). */
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    $metadata: {},
+  });
 
 beforeEach(() => {
   rekognition.reset();
@@ -102,7 +100,10 @@ describe('face-detect start', () => {
       FaceAttributes: 'DEFAULT',
       ClientRequestToken: JOB_ID,
     });
-    expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'gorggle-quota-leases' });
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'gorggle-quota-leases',
+      ConditionExpression: 'attribute_exists(holders.#holder) OR size(holders) < :slots',
+    });
     expect(state).toMatchObject({ modality: 'faces', status: 'running', handle: REKOGNITION_JOB, attempts: 0 });
     expect(stageUpdates(dynamodb)).toEqual([
       {
@@ -115,7 +116,13 @@ describe('face-detect start', () => {
 
   it('waits in its polling loop, starting nothing, while every Rekognition slot is taken', async () => {
     // Prepare
-    dynamodb.on(GetItemCommand, { TableName: 'gorggle-quota-leases' }).resolves(gateHeldBy('other-1', 'other-2'));
+    dynamodb
+      .on(UpdateItemCommand, { TableName: 'gorggle-quota-leases' })
+      .rejects(conditionFailed())
+      .on(GetItemCommand, { TableName: 'gorggle-quota-leases' })
+      .resolves({
+        Item: marshall({ gate: 'rekognition-video', holders: { a: Date.now() + 60_000, b: Date.now() + 60_000 } }),
+      });
 
     // Act
     const state = await invoke(sampleEvent('face-detect', 'start.json'));
@@ -139,7 +146,7 @@ describe('face-detect start', () => {
     expect(state).toMatchObject({ status: 'running', facts: { waitingForRekognitionSlot: true } });
     expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: 'gorggle-quota-leases',
-      UpdateExpression: 'REMOVE holders.#holder SET version = version + :one',
+      UpdateExpression: 'REMOVE holders.#holder',
     });
   });
 
@@ -147,7 +154,6 @@ describe('face-detect start', () => {
     // Prepare: the start found no slot; one holder has finished since.
     const waiting = { ...sampleEvent('face-detect', 'check.json') } as unknown as { state: Record<string, unknown> };
     delete waiting.state.handle;
-    dynamodb.on(GetItemCommand, { TableName: 'gorggle-quota-leases' }).resolves(gateHeldBy('other-1'));
     rekognition.on(StartFaceDetectionCommand).resolves({ JobId: REKOGNITION_JOB });
 
     // Act
