@@ -22,7 +22,12 @@ import { startDynamoDb } from './dynamodb';
 import type * as EmulatorsModule from './emulators';
 import { ExecutionEventBus, executionEventRules, statusChangeEvent } from './events/execution-events';
 import { LocalRoles, loadLocalModule, sessionTokenFor } from './iam-roles';
-import { clientEnvironment, functionEnvironment, type EnvironmentContext, type LocalEndpoints } from './lambda/environment';
+import {
+  clientEnvironment,
+  functionEnvironment,
+  type EnvironmentContext,
+  type LocalEndpoints,
+} from './lambda/environment';
 import { LambdaFunctionError, LambdaRunner, type FunctionDefinition } from './lambda/runner';
 import { acquireStackLock } from './lock';
 import { createComponentLog, type ComponentLog } from './logs';
@@ -188,7 +193,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
 
     const definition = renderStateMachine({
-      ...(config.executionTimeoutSeconds ? { settings: { execution_timeout_seconds: config.executionTimeoutSeconds } } : {}),
+      ...(config.executionTimeoutSeconds
+        ? { settings: { execution_timeout_seconds: config.executionTimeoutSeconds } }
+        : {}),
       functionArn: names.functionArn,
       taskTimeoutSeconds: (name) => {
         const fn = facts.functions[name];

@@ -90,7 +90,7 @@ function lex(source: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < source.length) {
-    const char = source[i]!;
+    const char = source.charAt(i);
     if (/\s/.test(char)) {
       i++;
       continue;
@@ -105,13 +105,13 @@ function lex(source: string): Token[] {
       continue;
     }
     if (/[0-9]/.test(char)) {
-      const match = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(source.slice(i))!;
+      const match = /^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(source.slice(i)) ?? ['0'];
       tokens.push({ type: 'number', value: Number(match[0]) });
       i += match[0].length;
       continue;
     }
     if (/[\p{L}_]/u.test(char)) {
-      const match = /^[\p{L}_][\p{L}\p{N}_-]*/u.exec(source.slice(i))!;
+      const match = /^[\p{L}_][\p{L}\p{N}_-]*/u.exec(source.slice(i)) ?? [char];
       tokens.push({ type: 'ident', value: match[0] });
       i += match[0].length;
       continue;
@@ -134,7 +134,7 @@ function lex(source: string): Token[] {
         if (heredoc[1]) {
           const lines = body.split('\n');
           const indent = Math.min(
-            ...lines.filter((line) => line.trim()).map((line) => /^[ \t]*/.exec(line)![0].length),
+            ...lines.filter((line) => line.trim()).map((line) => line.length - line.trimStart().length),
           );
           body = lines.map((line) => line.slice(indent)).join('\n');
         }
@@ -158,7 +158,7 @@ function readQuoted(source: string, start: number): { parts: Array<string | Node
   let i = start;
   let depth = 0;
   while (i < source.length) {
-    const char = source[i]!;
+    const char = source.charAt(i);
     if (depth === 0 && char === '"') break;
     if (char === '\\') {
       raw += source.slice(i, i + 2);
@@ -200,7 +200,7 @@ export function parseTemplate(text: string, quoted = false): Array<string | Node
   let literal = '';
   let i = 0;
   while (i < text.length) {
-    const char = text[i]!;
+    const char = text.charAt(i);
     if (quoted && char === '\\') {
       const next = text[i + 1] ?? '';
       if (next === 'u') {
@@ -237,7 +237,7 @@ export function parseTemplate(text: string, quoted = false): Array<string | Node
 function matchingBrace(text: string, open: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
-    const char = text[i]!;
+    const char = text.charAt(i);
     if (char === '"') {
       i = readQuoted(text, i + 1).end - 1;
       continue;
@@ -298,7 +298,7 @@ class Parser {
     let left = this.binary(level + 1);
     for (;;) {
       const token = this.peek();
-      if (token.type !== 'op' || !Parser.LEVELS[level]!.includes(token.value)) return left;
+      if (token.type !== 'op' || !(Parser.LEVELS[level] ?? []).includes(token.value)) return left;
       this.next();
       left = { kind: 'binary', op: token.value, left, right: this.binary(level + 1) };
     }
@@ -484,7 +484,7 @@ export interface Scope {
 }
 
 export function childScope(parent: Scope, bindings: Record<string, Value>): Scope {
-  return { lookup: (name) => (name in bindings ? bindings[name]! : parent.lookup(name)) };
+  return { lookup: (name) => (name in bindings ? (bindings[name] ?? null) : parent.lookup(name)) };
 }
 
 export const isObject = (value: Value): value is { [key: string]: Value } =>
@@ -508,7 +508,7 @@ function attributeOf(target: Value, name: string): Value {
   if (isObject(target)) {
     if (!(name in target))
       throw new HclError(`the object has no attribute "${name}" (it has ${Object.keys(target).join(', ')})`);
-    return target[name]!;
+    return target[name] ?? null;
   }
   throw new HclError(`cannot read .${name} of a ${typeName(target)}`);
 }
@@ -518,7 +518,7 @@ function indexOf(target: Value, key: Value): Value {
     const index = Number(key);
     if (!Number.isInteger(index) || index < 0 || index >= target.length)
       throw new HclError(`index ${String(key)} is out of range`);
-    return target[index]!;
+    return target[index] ?? null;
   }
   return attributeOf(target, toText(key));
 }
@@ -528,7 +528,7 @@ function entries(collection: Value): Array<[Value, Value]> {
   if (isObject(collection)) {
     return Object.keys(collection)
       .sort()
-      .map((key) => [key, collection[key]!]);
+      .map((key) => [key, collection[key] ?? null]);
   }
   throw new HclError(`cannot iterate over a ${typeName(collection)}`);
 }
@@ -540,7 +540,8 @@ export function evaluate(node: Node, scope: Scope): Value {
     case 'literal':
       return node.value;
     case 'template': {
-      if (node.parts.length === 1 && typeof node.parts[0] !== 'string') return evaluate(node.parts[0]!, scope);
+      const [only] = node.parts;
+      if (node.parts.length === 1 && only !== undefined && typeof only !== 'string') return evaluate(only, scope);
       return node.parts.map((part) => (typeof part === 'string' ? part : toText(evaluate(part, scope)))).join('');
     }
     case 'variable':
@@ -556,7 +557,9 @@ export function evaluate(node: Node, scope: Scope): Value {
       return items.map((item) =>
         node.each.reduce<Value>(
           (value, step) =>
-            step.attr !== undefined ? attributeOf(value, step.attr) : indexOf(value, evaluate(step.key!, scope)),
+            step.attr !== undefined
+              ? attributeOf(value, step.attr)
+              : indexOf(value, step.key ? evaluate(step.key, scope) : null),
           item,
         ),
       );
@@ -574,7 +577,7 @@ export function evaluate(node: Node, scope: Scope): Value {
       }
       if (node.name === 'can') {
         try {
-          evaluate(node.args[0]!, scope);
+          if (node.args[0]) evaluate(node.args[0], scope);
           return true;
         } catch {
           return false;
@@ -685,130 +688,131 @@ function jsonEncode(value: Value): string {
   if (isObject(value)) {
     return `{${Object.keys(value)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${jsonEncode(value[key]!)}`)
+      .map((key) => `${JSON.stringify(key)}:${jsonEncode(value[key] ?? null)}`)
       .join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
-  jsonencode: (value) => jsonEncode(value!),
-  jsondecode: (text) => JSON.parse(toText(text!)) as Value,
-  tostring: (value) => (value === null ? null : toText(value!)),
-  tonumber: (value) => (value === null ? null : Number(value)),
-  tobool: (value) => (value === null ? null : value === true || value === 'true'),
-  tolist: (value) => list(value!),
-  toset: (value) => distinctValues(list(value!)),
-  tomap: (value) => object(value!),
-  join: (separator, ...lists) =>
+  jsonencode: (value: Value = null) => jsonEncode(value),
+  jsondecode: (text: Value = null) => JSON.parse(toText(text)) as Value,
+  tostring: (value: Value = null) => (value === null ? null : toText(value)),
+  tonumber: (value: Value = null) => (value === null ? null : Number(value)),
+  tobool: (value: Value = null) => (value === null ? null : value === true || value === 'true'),
+  tolist: (value: Value = null) => list(value),
+  toset: (value: Value = null) => distinctValues(list(value)),
+  tomap: (value: Value = null) => object(value),
+  join: (separator: Value = null, ...lists) =>
     lists
-      .flatMap((item) => list(item!))
+      .flatMap((item) => list(item))
       .map(toText)
-      .join(toText(separator!)),
-  split: (separator, text) => toText(text!).split(toText(separator!)),
-  concat: (...lists) => lists.flatMap((item) => list(item!)),
-  distinct: (values) => distinctValues(list(values!)),
-  flatten: (values) => {
+      .join(toText(separator)),
+  split: (separator: Value = null, text: Value = null) => toText(text).split(toText(separator)),
+  concat: (...lists) => lists.flatMap((item) => list(item)),
+  distinct: (values: Value = null) => distinctValues(list(values)),
+  flatten: (values: Value = null) => {
     const flat = (items: Value[]): Value[] => items.flatMap((item) => (Array.isArray(item) ? flat(item) : [item]));
-    return flat(list(values!));
+    return flat(list(values));
   },
-  compact: (values) => list(values!).filter((item) => item !== null && item !== ''),
+  compact: (values: Value = null) => list(values).filter((item) => item !== null && item !== ''),
   setproduct: (...lists) =>
     lists.reduce<Value[][]>(
-      (acc, items) => acc.flatMap((prefix) => list(items!).map((item) => [...prefix, item])),
+      (acc, items) => acc.flatMap((prefix) => list(items).map((item) => [...prefix, item])),
       [[]],
     ),
-  keys: (value) => Object.keys(object(value!)).sort(),
-  values: (value) => {
-    const map = object(value!);
+  keys: (value: Value = null) => Object.keys(object(value)).sort(),
+  values: (value: Value = null) => {
+    const map = object(value);
     return Object.keys(map)
       .sort()
-      .map((key) => map[key]!);
+      .map((key) => map[key] ?? null);
   },
-  length: (value) => (typeof value === 'string' ? [...value].length : list(value!).length),
-  merge: (...maps) => Object.assign({}, ...maps.filter((map) => map !== null).map((map) => object(map!))) as Value,
-  lookup: (map, key, fallback) => {
-    const found = object(map!)[toText(key!)];
+  length: (value: Value = null) => (typeof value === 'string' ? [...value].length : list(value).length),
+  merge: (...maps) => Object.assign({}, ...maps.filter((map) => map !== null).map((map) => object(map))) as Value,
+  lookup: (map: Value = null, key: Value = null, fallback: Value = null) => {
+    const found = object(map)[toText(key)];
     if (found !== undefined) return found;
     if (fallback !== undefined) return fallback;
-    throw new HclError(`lookup: no key ${toText(key!)}`);
+    throw new HclError(`lookup: no key ${toText(key)}`);
   },
-  contains: (values, item) => list(values!).some((candidate) => equal(candidate, item!)),
-  element: (values, index) => {
-    const items = list(values!);
-    return items[Number(index) % items.length]!;
+  contains: (values: Value = null, item: Value = null) => list(values).some((candidate) => equal(candidate, item)),
+  element: (values: Value = null, index: Value = null) => {
+    const items = list(values);
+    return items[Number(index) % items.length] ?? null;
   },
-  index: (values, item) => list(values!).findIndex((candidate) => equal(candidate, item!)),
-  one: (values) => {
-    const items = values === null ? [] : list(values!);
+  index: (values: Value = null, item: Value = null) => list(values).findIndex((candidate) => equal(candidate, item)),
+  one: (values: Value = null) => {
+    const items = values === null ? [] : list(values);
     if (items.length > 1) throw new HclError('one() got more than one element');
     return items[0] ?? null;
   },
   coalesce: (...values) => values.find((value) => value !== null && value !== '') ?? null,
-  coalescelist: (...lists) => lists.find((value) => list(value!).length > 0) ?? [],
-  lower: (text) => toText(text!).toLowerCase(),
-  upper: (text) => toText(text!).toUpperCase(),
-  trimprefix: (text, prefix) => {
-    const value = toText(text!);
-    const start = toText(prefix!);
+  coalescelist: (...lists) => lists.find((value) => list(value).length > 0) ?? [],
+  lower: (text: Value = null) => toText(text).toLowerCase(),
+  upper: (text: Value = null) => toText(text).toUpperCase(),
+  trimprefix: (text: Value = null, prefix: Value = null) => {
+    const value = toText(text);
+    const start = toText(prefix);
     return value.startsWith(start) ? value.slice(start.length) : value;
   },
-  trimsuffix: (text, suffix) => {
-    const value = toText(text!);
-    const end = toText(suffix!);
+  trimsuffix: (text: Value = null, suffix: Value = null) => {
+    const value = toText(text);
+    const end = toText(suffix);
     return end && value.endsWith(end) ? value.slice(0, -end.length) : value;
   },
-  trimspace: (text) => toText(text!).trim(),
-  startswith: (text, prefix) => toText(text!).startsWith(toText(prefix!)),
-  endswith: (text, suffix) => toText(text!).endsWith(toText(suffix!)),
-  replace: (text, search, replacement) => {
-    const pattern = toText(search!);
+  trimspace: (text: Value = null) => toText(text).trim(),
+  startswith: (text: Value = null, prefix: Value = null) => toText(text).startsWith(toText(prefix)),
+  endswith: (text: Value = null, suffix: Value = null) => toText(text).endsWith(toText(suffix)),
+  replace: (text: Value = null, search: Value = null, replacement: Value = null) => {
+    const pattern = toText(search);
     const regex = /^\/(.*)\/$/s.exec(pattern);
     return regex
-      ? toText(text!).replace(new RegExp(regex[1]!, 'g'), toText(replacement!).replace(/\$\{(\d+)\}/g, '$$$1'))
-      : toText(text!).split(pattern).join(toText(replacement!));
+      ? toText(text).replace(new RegExp(regex[1] ?? '', 'g'), toText(replacement).replace(/\$\{(\d+)\}/g, '$$$1'))
+      : toText(text).split(pattern).join(toText(replacement));
   },
-  substr: (text, offset, length) => {
-    const chars = [...toText(text!)];
+  substr: (text: Value = null, offset: Value = null, length: Value = null) => {
+    const chars = [...toText(text)];
     const start = Number(offset);
     const count = Number(length);
     return chars.slice(start, count < 0 ? undefined : start + count).join('');
   },
-  format: (spec, ...args) => {
+  format: (spec: Value = null, ...args) => {
     let index = 0;
-    return toText(spec!).replace(/%[sdv%]/g, (directive) => (directive === '%%' ? '%' : toText(args[index++]!)));
+    return toText(spec).replace(/%[sdv%]/g, (directive) => (directive === '%%' ? '%' : toText(args[index++] ?? null)));
   },
   min: (...numbers) => Math.min(...numbers.map(Number)),
   max: (...numbers) => Math.max(...numbers.map(Number)),
-  floor: (number) => Math.floor(Number(number)),
-  ceil: (number) => Math.ceil(Number(number)),
-  abs: (number) => Math.abs(Number(number)),
-  alltrue: (values) => list(values!).every((value) => value === true || value === 'true'),
-  anytrue: (values) => list(values!).some((value) => value === true || value === 'true'),
+  floor: (number: Value = null) => Math.floor(Number(number)),
+  ceil: (number: Value = null) => Math.ceil(Number(number)),
+  abs: (number: Value = null) => Math.abs(Number(number)),
+  alltrue: (values: Value = null) => list(values).every((value) => value === true || value === 'true'),
+  anytrue: (values: Value = null) => list(values).some((value) => value === true || value === 'true'),
   range: (...bounds) => {
     const [start, end] = bounds.length === 1 ? [0, Number(bounds[0])] : [Number(bounds[0]), Number(bounds[1])];
     return Array.from({ length: Math.max(0, end - start) }, (_, index) => start + index);
   },
-  zipmap: (names, values) =>
-    Object.fromEntries(list(names!).map((name, index) => [toText(name), list(values!)[index]!])),
-  sort: (values) => list(values!).map(toText).sort(),
-  reverse: (values) => [...list(values!)].reverse(),
-  slice: (values, start, end) => list(values!).slice(Number(start), Number(end)),
-  sum: (values) => list(values!).reduce<number>((total, value) => total + Number(value), 0),
-  regex: (pattern, text) => {
-    const match = new RegExp(toText(pattern!)).exec(toText(text!));
-    if (!match) throw new HclError(`regex: no match of ${toText(pattern!)}`);
+  zipmap: (names: Value = null, values: Value = null) =>
+    Object.fromEntries(list(names).map((name, index) => [toText(name), list(values)[index] ?? null])),
+  sort: (values: Value = null) => list(values).map(toText).sort(),
+  reverse: (values: Value = null) => [...list(values)].reverse(),
+  slice: (values: Value = null, start: Value = null, end: Value = null) =>
+    list(values).slice(Number(start), Number(end)),
+  sum: (values: Value = null) => list(values).reduce<number>((total, value) => total + Number(value), 0),
+  regex: (pattern: Value = null, text: Value = null) => {
+    const match = new RegExp(toText(pattern)).exec(toText(text));
+    if (!match) throw new HclError(`regex: no match of ${toText(pattern)}`);
     return match[0];
   },
   // Contents of files are not read: a stable stand-in keeps expressions that hash them valid.
-  filebase64sha256: (file) => `sha256-of-${toText(file!)}`,
-  filesha256: (file) => `sha256-of-${toText(file!)}`,
-  file: (file) => `contents-of-${toText(file!)}`,
-  templatefile: (file) => `rendered-${toText(file!)}`,
-  base64encode: (text) => Buffer.from(toText(text!)).toString('base64'),
-  sha256: (text) => `sha256-of-${toText(text!)}`,
-  md5: (text) => `md5-of-${toText(text!)}`,
+  filebase64sha256: (file: Value = null) => `sha256-of-${toText(file)}`,
+  filesha256: (file: Value = null) => `sha256-of-${toText(file)}`,
+  file: (file: Value = null) => `contents-of-${toText(file)}`,
+  templatefile: (file: Value = null) => `rendered-${toText(file)}`,
+  base64encode: (text: Value = null) => Buffer.from(toText(text)).toString('base64'),
+  sha256: (text: Value = null) => `sha256-of-${toText(text)}`,
+  md5: (text: Value = null) => `md5-of-${toText(text)}`,
   timestamp: () => '2026-01-01T00:00:00Z',
-  sensitive: (value) => value!,
-  nonsensitive: (value) => value!,
+  sensitive: (value: Value = null) => value,
+  nonsensitive: (value: Value = null) => value,
 };

@@ -90,15 +90,16 @@ export class EvaluatedModule {
     for (const file of files) {
       for (const [type, byName] of Object.entries(file.resource ?? {})) {
         const map = this.resources.get(type) ?? new Map<string, Block>();
-        for (const [name, blocks] of Object.entries(byName)) map.set(name, blocks[0]!);
+        for (const [name, blocks] of Object.entries(byName)) if (blocks[0]) map.set(name, blocks[0]);
         this.resources.set(type, map);
       }
       for (const [type, byName] of Object.entries(file.data ?? {})) {
         const map = this.dataSources.get(type) ?? new Map<string, Block>();
-        for (const [name, blocks] of Object.entries(byName)) map.set(name, blocks[0]!);
+        for (const [name, blocks] of Object.entries(byName)) if (blocks[0]) map.set(name, blocks[0]);
         this.dataSources.set(type, map);
       }
-      for (const [name, blocks] of Object.entries(file.variable ?? {})) this.variableBlocks.set(name, blocks[0]!);
+      for (const [name, blocks] of Object.entries(file.variable ?? {}))
+        if (blocks[0]) this.variableBlocks.set(name, blocks[0]);
       for (const locals of file.locals ?? []) {
         for (const [name, expression] of Object.entries(locals)) this.localExpressions.set(name, expression);
       }
@@ -153,7 +154,7 @@ export class EvaluatedModule {
 
   variable(name: string): Value {
     const inputs = this.inputs.variables ?? {};
-    if (name in inputs) return inputs[name]!;
+    if (name in inputs) return inputs[name] ?? null;
     const block = this.variableBlocks.get(name);
     if (!block) throw new HclError(`var.${name} is not declared`);
     if (!('default' in block)) throw new HclError(`var.${name} has no default; pass it in ModuleInputs.variables`);
@@ -161,7 +162,8 @@ export class EvaluatedModule {
   }
 
   local(name: string): Value {
-    if (this.localValues.has(name)) return this.localValues.get(name)!;
+    const known = this.localValues.get(name);
+    if (known !== undefined) return known;
     if (!this.localExpressions.has(name)) throw new HclError(`local.${name} is not defined`);
     if (this.localsInProgress.has(name)) throw new HclError(`local.${name} refers to itself`);
     this.localsInProgress.add(name);
@@ -242,7 +244,8 @@ export class EvaluatedModule {
         : undefined;
     const values = new Map<string, Value>();
     return new Lazy(address, (attribute) => {
-      if (values.has(attribute)) return values.get(attribute)!;
+      const known = values.get(attribute);
+      if (known !== undefined) return known;
       const given = argument(attribute);
       const value =
         given !== undefined
@@ -470,7 +473,7 @@ function computedAttribute(
     const value = argument(name);
     return value === undefined || value === null ? undefined : toText(value);
   };
-  const named = text('name');
+  const named = text('name') ?? address;
   const shortId = address
     .replace(/[^a-z0-9]/gi, '')
     .slice(-17)
@@ -487,18 +490,18 @@ function computedAttribute(
       };
     },
     aws_dynamodb_table: () => ({
-      id: named!,
-      name: named!,
+      id: named,
+      name: named,
       arn: `arn:aws:dynamodb:${region}:${account}:table/${named}`,
     }),
     aws_sqs_queue: () => ({
-      name: named!,
+      name: named,
       arn: `arn:aws:sqs:${region}:${account}:${named}`,
       id: `https://sqs.${region}.amazonaws.com/${account}/${named}`,
       url: `https://sqs.${region}.amazonaws.com/${account}/${named}`,
     }),
     aws_lambda_function: () => {
-      const name = text('function_name')!;
+      const name = text('function_name') ?? address;
       const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
       return {
         id: name,
@@ -509,29 +512,29 @@ function computedAttribute(
       };
     },
     aws_cloudwatch_log_group: () => ({
-      id: named!,
-      name: named!,
+      id: named,
+      name: named,
       arn: `arn:aws:logs:${region}:${account}:log-group:${named}`,
     }),
     aws_iam_role: () => ({
-      id: named!,
-      name: named!,
+      id: named,
+      name: named,
       arn: `arn:aws:iam::${account}:role${text('path') ?? '/'}${named}`,
       unique_id: `AROA${shortId.toUpperCase()}`,
     }),
     aws_iam_instance_profile: () => ({
-      id: named!,
-      name: named!,
+      id: named,
+      name: named,
       arn: `arn:aws:iam::${account}:instance-profile/${named}`,
     }),
     aws_sfn_state_machine: () => ({
       id: `arn:aws:states:${region}:${account}:stateMachine:${named}`,
-      name: named!,
+      name: named,
       arn: `arn:aws:states:${region}:${account}:stateMachine:${named}`,
     }),
     aws_sns_topic: () => ({
       id: `arn:aws:sns:${region}:${account}:${named}`,
-      name: named!,
+      name: named,
       arn: `arn:aws:sns:${region}:${account}:${named}`,
     }),
     aws_instance: () => {
@@ -544,13 +547,13 @@ function computedAttribute(
       };
     },
     aws_ssm_parameter: () => ({
-      id: named!,
-      name: named!,
-      arn: `arn:aws:ssm:${region}:${account}:parameter${named?.startsWith('/') ? '' : '/'}${named}`,
+      id: named,
+      name: named,
+      arn: `arn:aws:ssm:${region}:${account}:parameter${named.startsWith('/') ? '' : '/'}${named}`,
     }),
     aws_cloudwatch_event_rule: () => ({
-      id: named!,
-      name: named!,
+      id: named,
+      name: named,
       arn: `arn:aws:events:${region}:${account}:rule/${named}`,
     }),
     aws_cognito_user_pool: () => {
@@ -590,7 +593,7 @@ function computedAttribute(
     aws_s3_object: () => ({ id: text('key') ?? shortId, version_id: 'version-1', etag: 'etag-1' }),
   };
   const known = table[type]?.();
-  if (known && attribute in known) return known[attribute]!;
+  if (known && attribute in known) return known[attribute] ?? null;
   if (attribute === 'name' && named !== undefined) return named;
   if (attribute === 'id') return named ?? placeholder(address, attribute);
   if (attribute === 'arn') {

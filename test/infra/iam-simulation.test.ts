@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { listFunctions } from '../../scripts/build/functions';
 import { readStateMachineTemplate, stateMachineFunctions } from '../../scripts/render-statemachine';
-import { Lazy } from '../../scripts/terraform/hcl-expression';
+import type { Lazy } from '../../scripts/terraform/hcl-expression';
 import { EvaluatedModule, type RoleFacts } from '../../scripts/terraform/module';
 import { REPO_ROOT } from '../support/paths';
 import {

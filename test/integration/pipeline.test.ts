@@ -304,7 +304,14 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
     const result = await stack.lambda.invoke('api', event);
     if (!result.ok) throw new Error(`the api function failed: ${result.error.errorMessage}`);
     const response = result.payload as { statusCode: number; body: string };
-    return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, any> };
+    return {
+      status: response.statusCode,
+      body: JSON.parse(response.body) as {
+        error: { code: string; message: string };
+        files: Record<string, unknown>;
+        status: string;
+      },
+    };
   };
 
   it(

@@ -46,12 +46,12 @@ export function faceDetectBranch(options: FaceDetectBranchOptions): BranchProvid
   const { gate } = options;
 
   /** Starts detection when a slot is free; otherwise the branch keeps waiting in its polling loop. */
-  async function startWhenSlotFree(job: AnalysedInput): Promise<BranchOutcome> {
+  async function startWhenSlotFree(job: AnalysedInput, video: S3Ref): Promise<BranchOutcome> {
     const waiting: BranchOutcome = { status: 'running', facts: { waitingForRekognitionSlot: true } };
     if (gate && !(await gate.acquire(job.jobId))) return waiting;
     try {
       const handle = await options.detector.start({
-        video: job.media.video!,
+        video,
         clientRequestToken: faceDetectionToken(job.jobId),
       });
       return { status: 'running', handle, facts: { waitingForRekognitionSlot: false } };
@@ -68,7 +68,7 @@ export function faceDetectBranch(options: FaceDetectBranchOptions): BranchProvid
 
     async start(job): Promise<BranchOutcome> {
       if (!job.media.hasVideo || !job.media.video) return { status: 'skipped', reason: 'no video stream' };
-      return startWhenSlotFree(job);
+      return startWhenSlotFree(job, job.media.video);
     },
 
     async check(job, state): Promise<BranchOutcome> {
@@ -78,7 +78,7 @@ export function faceDetectBranch(options: FaceDetectBranchOptions): BranchProvid
             'The face detection branch has no video to detect faces in; start it again.',
           );
         }
-        return startWhenSlotFree(job);
+        return startWhenSlotFree(job, job.media.video);
       }
       await gate?.renew(job.jobId);
       const first = await options.detector.getPage(state.handle);

@@ -4,7 +4,7 @@
  * Lambda targets (RecordFailure for TIMED_OUT and ABORTED, contribution-feedback for all ends).
  */
 import { randomUUID } from 'node:crypto';
-import { Lazy, type Value } from '../../terraform/hcl-expression';
+import type { Lazy, Value } from '../../terraform/hcl-expression';
 import type { EvaluatedModule } from '../../terraform/module';
 
 export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
@@ -56,7 +56,10 @@ export function executionEventRules(module: EvaluatedModule): ExecutionEventRule
     const rule = module.instances('resource', 'aws_cloudwatch_event_rule', name) as Lazy;
     const pattern = JSON.parse(String(rule.get('event_pattern'))) as Record<string, unknown>;
     const detail = (pattern.detail ?? {}) as Record<string, unknown>;
-    if (!asStrings(pattern.source).includes('aws.states') || !asStrings(pattern['detail-type']).includes(EXECUTION_STATUS_CHANGE)) {
+    if (
+      !asStrings(pattern.source).includes('aws.states') ||
+      !asStrings(pattern['detail-type']).includes(EXECUTION_STATUS_CHANGE)
+    ) {
       return [];
     }
     const ruleName = String(rule.get('name'));
@@ -65,7 +68,7 @@ export function executionEventRules(module: EvaluatedModule): ExecutionEventRule
         name: ruleName,
         stateMachineArns: asStrings(detail.stateMachineArn),
         statuses: asStrings(detail.status),
-        functions: targets.filter((target) => target.rule === ruleName && target.fn).map((target) => target.fn!),
+        functions: targets.flatMap((target) => (target.rule === ruleName && target.fn ? [target.fn] : [])),
       },
     ];
   });
@@ -125,7 +128,10 @@ export class ExecutionEventBus {
   constructor(
     private readonly rules: readonly ExecutionEventRule[],
     private readonly invoke: (fn: string, event: ExecutionStatusChangeEvent) => Promise<void>,
-    private readonly log: { info(message: string, fields?: Record<string, unknown>): void; error(message: string, fields?: Record<string, unknown>): void },
+    private readonly log: {
+      info(message: string, fields?: Record<string, unknown>): void;
+      error(message: string, fields?: Record<string, unknown>): void;
+    },
   ) {}
 
   publish(event: ExecutionStatusChangeEvent): void {
@@ -146,11 +152,21 @@ export class ExecutionEventBus {
     for (let attempt = 1; attempt <= DELIVERY_TRIES; attempt++) {
       try {
         await this.invoke(fn, event);
-        this.log.info('execution event delivered', { rule, function: fn, execution: event.detail.name, status: event.detail.status });
+        this.log.info('execution event delivered', {
+          rule,
+          function: fn,
+          execution: event.detail.name,
+          status: event.detail.status,
+        });
         return;
       } catch (error) {
         if (attempt === DELIVERY_TRIES) {
-          this.log.error('execution event dropped after retries', { rule, function: fn, execution: event.detail.name, error: String(error) });
+          this.log.error('execution event dropped after retries', {
+            rule,
+            function: fn,
+            execution: event.detail.name,
+            error: String(error),
+          });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));

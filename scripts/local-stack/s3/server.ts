@@ -88,7 +88,9 @@ export function missingKeyAccess(
   return async (context, next) => {
     if (context.method !== 'GET' && context.method !== 'HEAD') return next();
     const tokenInQuery = context.query['X-Amz-Security-Token'];
-    const role = roleOf(context.get('x-amz-security-token') || (typeof tokenInQuery === 'string' ? tokenInQuery : undefined));
+    const role = roleOf(
+      context.get('x-amz-security-token') || (typeof tokenInQuery === 'string' ? tokenInQuery : undefined),
+    );
     const [, bucket = '', ...keyParts] = context.path.split('/');
     const key = keyParts.map(decodeURIComponent).join('/');
     if (!role || !bucket || !key) return next();

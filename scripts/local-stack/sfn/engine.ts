@@ -547,7 +547,10 @@ export class SfnEngine {
     try {
       this.options.onExecutionEnded?.(ended);
     } catch (error) {
-      this.options.log?.error('could not announce the end of an execution', { executionArn: execution.executionArn, error });
+      this.options.log?.error('could not announce the end of an execution', {
+        executionArn: execution.executionArn,
+        error,
+      });
     }
   }
 

@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Ref } from '../../../functions/lib/contracts/common';
-import type { JobRecord, StageRecord } from '../../../functions/lib/contracts/job';
+import type { StageRecord } from '../../../functions/lib/contracts/job';
 import type { Stage } from '../../../functions/lib/contracts/pipeline';
 import { SourceObjectMissingError } from '../../../functions/lib/errors';
 import type { JobRepository, ObjectHead, ObjectStore } from '../../../functions/lib/ports';

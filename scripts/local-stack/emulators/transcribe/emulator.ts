@@ -261,7 +261,9 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
         'If you include JobExecutionSettings, include both AllowDeferredExecution and DataAccessRoleArn.',
       );
     }
-    const unfinished = [...jobs.values()].filter((job) => job.status === 'QUEUED' || job.status === 'IN_PROGRESS').length;
+    const unfinished = [...jobs.values()].filter(
+      (job) => job.status === 'QUEUED' || job.status === 'IN_PROGRESS',
+    ).length;
     if (!execution?.AllowDeferredExecution && unfinished >= (options.jobQuota ?? DEFAULT_TRANSCRIBE_JOB_QUOTA)) {
       throw new AwsServiceError(
         'LimitExceededException',
