@@ -6,7 +6,8 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../functions/lib/config';
 import { resourceNames } from '../../scripts/local-stack/config';
-import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
+import { LocalRoles, loadLocalModule, roleOfSessionToken } from '../../scripts/local-stack/iam-roles';
+import { functionEnvironment, type EnvironmentContext } from '../../scripts/local-stack/lambda/environment';
 import { StackAlreadyRunningError } from '../../scripts/local-stack/lock';
 import { functionsBuilt, startLocalStack } from '../../scripts/local-stack/stack';
 import { loadTerraformFacts, type TerraformFacts } from '../../scripts/local-stack/terraform-facts';
@@ -26,17 +27,26 @@ describe('local function environments', () => {
     avhubert: 'http://127.0.0.1:4',
   };
 
+  let context: EnvironmentContext;
+
   beforeAll(async () => {
     facts = await loadTerraformFacts(TERRAFORM_DIR);
+    const module = await loadLocalModule({ ...config, terraformDir: TERRAFORM_DIR });
+    const roles = new LocalRoles(module);
+    context = {
+      config,
+      names: resourceNames(config),
+      facts,
+      endpoints,
+      module,
+      roleOf: (fn) => roles.roleOfFunction(fn),
+    };
   });
 
   it("sets every key Terraform sets, with local values each function's config schema accepts", async () => {
-    // Prepare
-    const names = resourceNames(config);
-
     for (const name of Object.keys(facts.functions)) {
       // Act
-      const env = functionEnvironment(name, { config, names, facts, endpoints }, { taskRoot: '/tmp/task' });
+      const env = functionEnvironment(name, context, { taskRoot: '/tmp/task' });
       const { configSchema } = (await import(`../../functions/${name}/config`)) as {
         configSchema: Parameters<typeof loadConfig>[0];
       };
@@ -54,17 +64,18 @@ describe('local function environments', () => {
         AWS_LAMBDA_FUNCTION_NAME: `gorggle-${name}`,
         LAMBDA_TASK_ROOT: '/tmp/task',
       });
+      // Its session token names its role, so the local S3 answers it as AWS answers that role.
+      expect(roleOfSessionToken(env.AWS_SESSION_TOKEN)).toBe(`gorggle-${name}`);
     }
-    const lipReading = functionEnvironment(
-      'invoke-lipreading',
-      { config, names, facts, endpoints },
-      { taskRoot: '/t' },
+    expect(functionEnvironment('transcribe', context, { taskRoot: '/t' }).TRANSCRIBE_DATA_ACCESS_ROLE_ARN).toBe(
+      'arn:aws:iam::000000000000:role/gorggle-transcribe-data-access',
     );
+    const lipReading = functionEnvironment('invoke-lipreading', context, { taskRoot: '/t' });
     expect(lipReading).toMatchObject({ AVHUBERT_ENDPOINT: endpoints.avhubert, POLL_INTERVAL_SECONDS: '1' });
     expect(lipReading.AVHUBERT_INSTANCE_TAG).toBeUndefined();
-    const start = functionEnvironment('start-pipeline', { config, names, facts, endpoints }, { taskRoot: '/t' });
+    const start = functionEnvironment('start-pipeline', context, { taskRoot: '/t' });
     expect(start.STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline');
-    expect(functionEnvironment('extract', { config, names, facts, endpoints }, { taskRoot: '/t' })).toMatchObject({
+    expect(functionEnvironment('extract', context, { taskRoot: '/t' })).toMatchObject({
       JOBS_TABLE: 'gorggle-jobs',
       PROCESSED_BUCKET: 'gorggle-processed-000000000000-us-east-1',
       FFMPEG_TIMEOUT_SECONDS: String(facts.functions.extract!.timeoutSeconds - 60),
