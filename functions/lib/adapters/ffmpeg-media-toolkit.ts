@@ -24,7 +24,7 @@ export const MAX_VIDEO_SHORT_SIDE = 720;
  * Downscales so the short side is at most MAX_VIDEO_SHORT_SIDE, keeping the aspect ratio and
  * even dimensions (x264 needs them for yuv420p); smaller videos keep their size.
  */
-const DOWNSCALE =
+export const DOWNSCALE_FILTER =
   `scale=w='if(gte(iw,ih),-2,min(${MAX_VIDEO_SHORT_SIDE},trunc(iw/2)*2))'` +
   `:h='if(gte(iw,ih),min(${MAX_VIDEO_SHORT_SIDE},trunc(ih/2)*2),-2)'`;
 
@@ -55,7 +55,7 @@ export class FfmpegMediaToolkit implements MediaToolkit {
       ['-map', `0:${streams.video}`],
       streams.audio === undefined ? ['-an'] : ['-map', `0:${streams.audio}`, '-c:a', 'aac', '-b:a', '128k'],
       // Downscale before anything else, then make the frame rate constant.
-      ['-vf', `${DOWNSCALE},fps=${VIDEO_FPS},format=yuv420p`],
+      ['-vf', `${DOWNSCALE_FILTER},fps=${VIDEO_FPS},format=yuv420p`],
       ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p'],
       ['-sn', '-dn', '-movflags', '+faststart', '-f', 'mp4'],
     ]);

@@ -97,7 +97,7 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
  * answers exactly like one that does not exist, so ids cannot be probed; so does a job past
  * its expiry, which DynamoDB's TTL removes a little later.
  */
-async function requireJob(request: ApiRequest, ports: ApiPorts, options: ApiOptions): Promise<JobRecord> {
+export async function requireJob(request: ApiRequest, ports: ApiPorts, options: ApiOptions): Promise<JobRecord> {
   const jobId = parse(jobIdSchema, request.pathParameters?.id, 'job id in the path');
   const job = await ports.jobs.get(jobId);
   const expired = job?.expiresAt !== undefined && job.expiresAt * 1000 <= ports.now().getTime();
