@@ -3,6 +3,7 @@
  * runner, the Transcribe and Rekognition emulators and the lip-reading server — and stops it
  * again. `await startLocalStack({ ports: 'random' })` gives endpoints and `stop()`.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -51,6 +52,8 @@ export interface LocalStack {
   executionEvents: ExecutionEventBus;
   /** What each function's environment is made from (lambda/environment.ts). */
   environment: EnvironmentContext;
+  /** Lets the web page at these origins (the local gateway's) call S3 from a browser; none by default. */
+  allowPageOrigins(origins: readonly string[]): Promise<void>;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
@@ -77,6 +80,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   /** Closers in start order; stop runs them in reverse. */
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const endpoints: LocalEndpoints = {};
+  // The lip-reading server's shared secret: SSM holds it on AWS, this stack makes its own.
+  const avhubertSecret = randomBytes(32).toString('base64url');
 
   const stopAll = async () => {
     for (const { name, close } of [...closers].reverse()) {
@@ -106,6 +111,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       names,
       facts,
       endpoints,
+      avhubertSecret,
       module,
       roleOf: (fn) => roles.roleOfFunction(fn),
     };
@@ -175,6 +181,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const lipReadingServer = await startLipReading(
       config,
       s3.url,
+      avhubertSecret,
       endpoints,
       closers,
       logFor,
@@ -250,6 +257,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       uploadEvents,
       executionEvents,
       environment,
+      allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),
@@ -330,6 +338,7 @@ async function startEmulators(
 async function startLipReading(
   config: LocalStackConfig,
   s3Endpoint: string,
+  secret: string,
   endpoints: LocalEndpoints,
   closers: Closers,
   logFor: (component: string) => ComponentLog,
@@ -351,6 +360,8 @@ async function startLipReading(
     modelDir,
     s3Endpoint,
     region: config.region,
+    processedBucket: resourceNames(config).processedBucket,
+    secret,
     tmpDir,
     ...(sessionToken ? { sessionToken } : {}),
     log: logFor('avhubert'),

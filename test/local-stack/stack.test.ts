@@ -14,6 +14,8 @@ import { loadTerraformFacts, type TerraformFacts } from '../../scripts/local-sta
 import { REPO_ROOT } from '../support/paths';
 import { requireBuilt } from '../support/built-artifacts';
 
+const LOCAL_TEST_SECRET = 'the-local-stack-makes-a-random-one-per-start';
+
 const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
 const DIST_DIR = path.join(REPO_ROOT, 'dist', 'functions');
 
@@ -38,6 +40,7 @@ describe('local function environments', () => {
       names: resourceNames(config),
       facts,
       endpoints,
+      avhubertSecret: LOCAL_TEST_SECRET,
       module,
       roleOf: (fn) => roles.roleOfFunction(fn),
     };
@@ -52,9 +55,11 @@ describe('local function environments', () => {
       };
 
       // Assess
-      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) =>
-        key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key,
-      );
+      const replaced: Record<string, string> = {
+        AVHUBERT_INSTANCE_TAG: 'AVHUBERT_ENDPOINT',
+        AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET',
+      };
+      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) => replaced[key] ?? key);
       expect(Object.keys(env)).toEqual(expect.arrayContaining(expectedKeys));
       expect(() => loadConfig(configSchema, env)).not.toThrow();
       expect(env).toMatchObject({
@@ -73,6 +78,9 @@ describe('local function environments', () => {
     const lipReading = functionEnvironment('invoke-lipreading', context, { taskRoot: '/t' });
     expect(lipReading).toMatchObject({ AVHUBERT_ENDPOINT: endpoints.avhubert, POLL_INTERVAL_SECONDS: '1' });
     expect(lipReading.AVHUBERT_INSTANCE_TAG).toBeUndefined();
+    // No SSM locally: the stack's own secret stands in for the parameter.
+    expect(lipReading.AVHUBERT_SECRET).toBe(LOCAL_TEST_SECRET);
+    expect(lipReading.AVHUBERT_SECRET_PARAMETER).toBeUndefined();
     const start = functionEnvironment('start-pipeline', context, { taskRoot: '/t' });
     expect(start.STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline');
     expect(functionEnvironment('extract', context, { taskRoot: '/t' })).toMatchObject({

@@ -23,7 +23,7 @@ import { FakeTelegram } from './fake-telegram';
 
 export const BOT_TOKEN = '123456:TEST-token';
 export const WEBHOOK_SECRET = 'webhook-secret_for-tests';
-export const HASH_SALT = 'salt-for-tests';
+export const HASH_SALT = 'salt-for-tests-at-least-32-bytes-long';
 export const UPLOADS_BUCKET = 'gorggle-uploads-test';
 export const ADMIN_ID = 900001;
 export const VIP_ID = 900002;
