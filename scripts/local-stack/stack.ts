@@ -21,7 +21,7 @@ import {
 } from './config';
 import { startDynamoDb } from './dynamodb';
 import type * as EmulatorsModule from './emulators';
-import { ExecutionEventBus, executionEventRules, statusChangeEvent } from './events/execution-events';
+import { LocalEventBus, eventRules, statusChangeEvent } from './events/event-bus';
 import { LocalRoles, loadLocalModule, sessionTokenFor } from './iam-roles';
 import {
   clientEnvironment,
@@ -48,8 +48,8 @@ export interface LocalStack {
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
-  /** Execution status changes on their way to the rules' targets (RecordFailure, contribution-feedback). */
-  executionEvents: ExecutionEventBus;
+  /** EventBridge: terraform/'s rules deliver events (execution status changes, …) to their Lambda targets. */
+  events: LocalEventBus;
   /** What each function's environment is made from (lambda/environment.ts). */
   environment: EnvironmentContext;
   /** Lets the web page at these origins (the local gateway's) call S3 from a browser; none by default. */
@@ -190,14 +190,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
 
     const eventsLog = logFor('events');
-    const executionEvents = new ExecutionEventBus(
-      executionEventRules(module),
+    const events = new LocalEventBus(
+      eventRules(module),
       async (fn, event) => {
         const result = await lambda.invoke(fn, event);
         if (!result.ok) throw new LambdaFunctionError(result.error);
       },
       eventsLog,
+      { deadLetterFile: path.join(config.dataDir, 'dead-letters', 'events.jsonl') },
     );
+    closers.push({ name: 'events', close: () => events.close() });
 
     const definition = renderStateMachine({
       ...(config.executionTimeoutSeconds
@@ -222,7 +224,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,
-      onExecutionEnded: (execution) => executionEvents.publish(statusChangeEvent(execution)),
+      onExecutionEnded: (execution) => events.put(statusChangeEvent(execution)),
       invokeTask: async (resource, input, signal) => {
         const name = functionByArn.get(resource);
         if (!name) {
@@ -255,7 +257,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
-      executionEvents,
+      events,
       environment,
       allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),

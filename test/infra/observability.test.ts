@@ -8,10 +8,10 @@ import path from 'node:path';
 import { INPUT_ERROR_NAMES } from '../../functions/lib/errors';
 import { JOB_FAILED_LOG_MESSAGE, JOB_FINISHED_LOG_MESSAGE } from '../../functions/lib/pipeline/job-log';
 import {
-  executionEventRules,
-  matches,
+  eventRules,
+  matchesPattern,
   type ExecutionStatusChangeEvent,
-} from '../../scripts/local-stack/events/execution-events';
+} from '../../scripts/local-stack/events/event-bus';
 import type { Lazy, Value } from '../../scripts/terraform/hcl-expression';
 import { EvaluatedModule } from '../../scripts/terraform/module';
 import { REPO_ROOT } from '../support/paths';
@@ -36,15 +36,16 @@ describe('every job ends', () => {
 
   it('sends executions that time out or are aborted, and only those, to RecordFailure', () => {
     // Act
-    const toRecordFailure = executionEventRules(module).filter((rule) => rule.functions.includes('record-failure'));
+    const toRecordFailure = eventRules(module).filter((rule) =>
+      rule.targets.some((target) => target.function === 'record-failure'),
+    );
 
     // Assess
     expect(toRecordFailure).toHaveLength(1);
     const [rule] = toRecordFailure;
-    expect(['TIMED_OUT', 'ABORTED', 'FAILED', 'SUCCEEDED'].filter((status) => matches(rule!, event(status)))).toEqual([
-      'TIMED_OUT',
-      'ABORTED',
-    ]);
+    expect(
+      ['TIMED_OUT', 'ABORTED', 'FAILED', 'SUCCEEDED'].filter((status) => matchesPattern(rule!.pattern, event(status))),
+    ).toEqual(['TIMED_OUT', 'ABORTED']);
   });
 
   it('keeps events it could not deliver, for RecordFailure and contribution-feedback alike', () => {
