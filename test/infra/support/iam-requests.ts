@@ -82,6 +82,9 @@ export class SampleArns {
   parameter(name: string): string {
     return this.attribute('aws_ssm_parameter', 'telegram', name, 'arn');
   }
+  lipReadingSecret(): string {
+    return this.attribute('aws_ssm_parameter', 'avhubert_secret', undefined, 'arn');
+  }
   region(): string {
     return this.module.region;
   }
@@ -239,6 +242,9 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
       calls: {
         'ec2.DescribeInstances': [request('ec2:DescribeInstances', '*', 'finds the lip-reading server by its tag')],
         'ec2.StartInstances': [request('ec2:StartInstances', arns.instance(), 'wakes the lip-reading server')],
+        'ssm.GetParameters': [
+          request('ssm:GetParameters', arns.lipReadingSecret(), "reads the server's shared secret (aws/ssm key)"),
+        ],
         'dynamodb.UpdateItem': jobRowUpdate(arns),
       },
       onBehalf: [
@@ -406,5 +412,8 @@ export function serverCallRequests(arns: SampleArns): Partial<Record<CallKey, Ca
     's3.GetObject': [request('s3:GetObject', arns.jobFile('video.mp4'), 'downloads the video it lip-reads')],
     's3.PutObject': [request('s3:PutObject', arns.jobFile('lipreading.json'), 'writes lipreading.json beside it')],
     's3.HeadObject': { never: 'S3ObjectStore holds heads; the server downloads and writes' },
+    'ssm.GetParameter': [
+      request('ssm:GetParameter', arns.lipReadingSecret(), 'reads its shared secret once at start (aws/ssm key)'),
+    ],
   };
 }

@@ -88,9 +88,10 @@ describe('FfmpegMediaToolkit', () => {
   ])(
     'downscales a %s video to at most 720p, keeping its aspect ratio',
     async (_name, width, height, outWidth, outHeight) => {
-      // Prepare: a few frames of a test pattern at that size.
+      // Prepare: a few frames of a test pattern at that size, made by Debian's ffmpeg (the
+      // static one has no lavfi sources).
       const source = path.join(scratch, `source-${width}x${height}.mp4`);
-      execFileSync(FFMPEG, [
+      execFileSync('ffmpeg', [
         ...['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=25:duration=0.2`],
         ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', source],
       ]);
