@@ -153,7 +153,7 @@ resource "aws_cloudwatch_metric_alarm" "executions_stopped" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   alarm_name          = "${var.name_prefix}-${each.key}-errors"
   alarm_description   = "The ${each.key} function failed ${var.lambda_error_alarm_threshold} or more times in 5 minutes: read its log group."
@@ -170,7 +170,7 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "function_throttles" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   alarm_name          = "${var.name_prefix}-${each.key}-throttles"
   alarm_description   = "Lambda throttled the ${each.key} function: the account's concurrency is exhausted."
@@ -240,19 +240,22 @@ resource "aws_cloudwatch_metric_alarm" "degraded_rate" {
   }
 }
 
-# Detailed monitoring reports CPU every minute while the instance runs: 50 or more samples in
-# an hour means it ran that hour.
+# The group reports its in-service instances every minute (enabled_metrics in avhubert.tf): a
+# minimum of one over an hour means an instance ran all of that hour. The group, not an
+# instance id: each launch is a new instance.
 resource "aws_cloudwatch_metric_alarm" "gpu_running_hours" {
+  count = local.lipreading_enabled ? 1 : 0
+
   alarm_name          = "${var.name_prefix}-gpu-running-hours"
-  alarm_description   = "The lip-reading GPU instance has run ${var.gpu_running_hours_alarm} hours in a row; it should stop itself when idle. Check its idle shutdown."
-  namespace           = "AWS/EC2"
-  metric_name         = "CPUUtilization"
-  dimensions          = { InstanceId = aws_instance.avhubert.id }
-  statistic           = "SampleCount"
+  alarm_description   = "The lip-reading GPU group has kept an instance in service ${var.gpu_running_hours_alarm} hours in a row; stop-idle-gpu should scale it to zero when no job needs it. Check that function's log group and the group's activity history."
+  namespace           = "AWS/AutoScaling"
+  metric_name         = "GroupInServiceInstances"
+  dimensions          = { AutoScalingGroupName = aws_autoscaling_group.avhubert[0].name }
+  statistic           = "Minimum"
   period              = 3600
   evaluation_periods  = var.gpu_running_hours_alarm
   datapoints_to_alarm = var.gpu_running_hours_alarm
-  threshold           = 50
+  threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
@@ -276,7 +279,7 @@ resource "aws_cloudwatch_metric_alarm" "event_dead_letters" {
 # --- Dashboard ----------------------------------------------------------------------------------
 
 locals {
-  dashboard_functions = [for name in keys(local.lambda_functions) : aws_lambda_function.this[name].function_name]
+  dashboard_functions = [for name in keys(local.deployed_functions) : aws_lambda_function.this[name].function_name]
   dashboard_metric_widget = {
     type   = "metric"
     width  = 12
@@ -287,7 +290,7 @@ locals {
 resource "aws_cloudwatch_dashboard" "pipeline" {
   dashboard_name = "${var.name_prefix}-pipeline"
   dashboard_body = jsonencode({
-    widgets = [
+    widgets = concat([
       merge(local.dashboard_metric_widget, {
         properties = {
           title  = "Executions"
@@ -354,15 +357,6 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
       }),
       merge(local.dashboard_metric_widget, {
         properties = {
-          title   = "Lip-reading GPU instance CPU"
-          region  = var.region
-          stat    = "Average"
-          period  = 300
-          metrics = [["AWS/EC2", "CPUUtilization", "InstanceId", aws_instance.avhubert.id]]
-        }
-      }),
-      merge(local.dashboard_metric_widget, {
-        properties = {
           title  = "Dead letters"
           region = var.region
           stat   = "Maximum"
@@ -373,6 +367,19 @@ resource "aws_cloudwatch_dashboard" "pipeline" {
           ]
         }
       }),
-    ]
+      ], local.lipreading_enabled ? [
+      merge(local.dashboard_metric_widget, {
+        properties = {
+          title  = "Lip-reading GPU group"
+          region = var.region
+          stat   = "Maximum"
+          period = 300
+          metrics = [
+            ["AWS/AutoScaling", "GroupDesiredCapacity", "AutoScalingGroupName", local.avhubert_group_name],
+            ["AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", local.avhubert_group_name],
+          ]
+        }
+      }),
+    ] : [])
   })
 }

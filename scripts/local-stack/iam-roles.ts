@@ -17,14 +17,21 @@ export function roleOfSessionToken(token: string | undefined): string | undefine
   return token?.startsWith(TOKEN_PREFIX) ? token.slice(TOKEN_PREFIX.length) : undefined;
 }
 
-/** terraform/ evaluated with the local stack's names, account and region. */
+/**
+ * terraform/ evaluated with the local stack's names, account and region, and lip reading on,
+ * so that every function the build makes (stop-idle-gpu included) has its role.
+ */
 export function loadLocalModule(
   config: Pick<LocalStackConfig, 'terraformDir' | 'namePrefix' | 'region' | 'accountId' | 'pollIntervalSeconds'>,
 ): Promise<EvaluatedModule> {
   return EvaluatedModule.load(config.terraformDir, {
     accountId: config.accountId,
     region: config.region,
-    variables: { name_prefix: config.namePrefix, poll_interval_seconds: config.pollIntervalSeconds },
+    variables: {
+      name_prefix: config.namePrefix,
+      poll_interval_seconds: config.pollIntervalSeconds,
+      enable_lipreading: true,
+    },
   });
 }
 

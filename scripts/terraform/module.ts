@@ -55,13 +55,6 @@ export interface ModuleInputs {
   region?: string;
 }
 
-/** Placeholder values for the variables the module requires without defaults. */
-export const SAMPLE_REQUIRED_VARIABLES: Readonly<Record<string, Value>> = {
-  vpc_id: 'vpc-0123456789abcdef0',
-  avhubert_subnet_id: 'subnet-0123456789abcdef0',
-  lambda_subnet_ids: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
-};
-
 export const SAMPLE_ACCOUNT_ID = '123456789012';
 
 const asArray = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
@@ -119,7 +112,6 @@ export class EvaluatedModule {
     return new EvaluatedModule(dir, parsed, {
       ...inputs,
       variables: {
-        ...SAMPLE_REQUIRED_VARIABLES,
         ...(inputs.region ? { region: inputs.region } : {}),
         ...inputs.variables,
       },
@@ -537,15 +529,6 @@ function computedAttribute(
       name: named,
       arn: `arn:aws:sns:${region}:${account}:${named}`,
     }),
-    aws_instance: () => {
-      const id = `i-0${shortId.padStart(16, '0').slice(-16)}`;
-      return {
-        id,
-        arn: `arn:aws:ec2:${region}:${account}:instance/${id}`,
-        private_ip: '10.0.1.10',
-        private_dns: 'ip-10-0-1-10.ec2.internal',
-      };
-    },
     aws_ssm_parameter: () => ({
       id: named,
       name: named,

@@ -22,7 +22,8 @@ const each = (type: string, name: string) => module.instances('resource', type, 
 const functions = () => Object.keys(module.local('lambda_functions') as Record<string, Value>);
 
 beforeAll(async () => {
-  module = await EvaluatedModule.load(path.join(REPO_ROOT, 'terraform'));
+  // Lip reading on: the GPU group and its stopper exist, with their alarms.
+  module = await EvaluatedModule.load(path.join(REPO_ROOT, 'terraform'), { variables: { enable_lipreading: true } });
 });
 
 describe('every job ends', () => {
@@ -99,14 +100,47 @@ describe('alarms count what the code logs', () => {
         .sort(),
     ).toEqual([...functionNames].sort());
     expect(byMetric('Throttles')).toHaveLength(functionNames.length);
-    for (const metric of ['5xx', 'ExecutionsTimedOut', 'ExecutionsAborted', 'JobsFailedByPipeline', 'CPUUtilization']) {
+    for (const metric of [
+      '5xx',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+      'JobsFailedByPipeline',
+      'GroupInServiceInstances',
+    ]) {
       expect({ metric, alarms: byMetric(metric).length }).toEqual({ metric, alarms: 1 });
     }
+    // GPU hours are counted on the group: every launch is a new instance.
+    expect(byMetric('GroupInServiceInstances')[0]?.dimensions).toEqual({
+      AutoScalingGroupName: (module.instances('resource', 'aws_autoscaling_group', 'avhubert') as Lazy[])[0]?.get(
+        'name',
+      ),
+    });
+    expect(
+      (module.instances('resource', 'aws_autoscaling_group', 'avhubert') as Lazy[])[0]?.get('enabled_metrics'),
+    ).toContain('GroupInServiceInstances');
     expect(resource('aws_cloudwatch_metric_alarm', 'degraded_rate').get('metric_query')).toEqual(
       expect.arrayContaining([expect.objectContaining({ expression: expect.stringContaining('degraded / finished') })]),
     );
     // The old alarm on every failed execution, bad files included, is gone.
     expect(byMetric('ExecutionsFailed')).toEqual([]);
+  });
+
+  it('without lip reading, watches no GPU and no stopper', async () => {
+    // Prepare
+    const off = await EvaluatedModule.load(path.join(REPO_ROOT, 'terraform'));
+
+    // Act
+    const gpuAlarms = off.instances('resource', 'aws_cloudwatch_metric_alarm', 'gpu_running_hours') as Lazy[];
+    const watched = Object.keys(off.instances('resource', 'aws_cloudwatch_metric_alarm', 'function_errors') as object);
+    const dashboard = String(
+      (off.instances('resource', 'aws_cloudwatch_dashboard', 'pipeline') as Lazy).get('dashboard_body'),
+    );
+
+    // Assess
+    expect(gpuAlarms).toEqual([]);
+    expect(watched).not.toContain('stop-idle-gpu');
+    expect(watched).toContain('invoke-lipreading');
+    expect(dashboard).not.toContain('AWS/AutoScaling');
   });
 
   it('draws a dashboard over every function', () => {

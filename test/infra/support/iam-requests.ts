@@ -39,6 +39,8 @@ export class SampleArns {
   private attribute(type: string, name: string, key: string | undefined, attribute: string): string {
     let value: Value = this.module.instances('resource', type, name);
     if (key !== undefined) value = (value as Record<string, Value>)[key]!;
+    // A resource made only with a feature on (count = 0 or 1).
+    else if (Array.isArray(value) && value.length === 1) value = value[0]!;
     if (!(value instanceof Lazy)) throw new Error(`${type}.${name}${key ? `["${key}"]` : ''} is not a single instance`);
     return String(value.get(attribute));
   }
@@ -76,11 +78,16 @@ export class SampleArns {
   role(name: string): string {
     return this.attribute('aws_iam_role', name, undefined, 'arn');
   }
-  instance(): string {
-    return this.attribute('aws_instance', 'avhubert', undefined, 'arn');
+  /** The GPU group as AWS names it: the policies match its name, whatever id AWS gives it. */
+  gpuGroup(): string {
+    const name = String(this.module.local('avhubert_group_name'));
+    return `arn:aws:autoscaling:${this.region()}:${this.account()}:autoScalingGroup:6f1c2e0a-8b4d-4c7e-9a51-3d2f0e9b7c14:autoScalingGroupName/${name}`;
   }
   parameter(name: string): string {
     return this.attribute('aws_ssm_parameter', 'telegram', name, 'arn');
+  }
+  modelManifest(): string {
+    return this.object('artifacts', `${this.variable('avhubert_model_prefix')}manifest.json`);
   }
   lipReadingSecret(): string {
     return this.attribute('aws_ssm_parameter', 'avhubert_secret', undefined, 'arn');
@@ -240,11 +247,34 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
     },
     'invoke-lipreading': {
       calls: {
-        'ec2.DescribeInstances': [request('ec2:DescribeInstances', '*', 'finds the lip-reading server by its tag')],
-        'ec2.StartInstances': [request('ec2:StartInstances', arns.instance(), 'wakes the lip-reading server')],
+        'auto-scaling.DescribeAutoScalingGroups': [
+          request('autoscaling:DescribeAutoScalingGroups', '*', 'reads the GPU group, its instance and busy mark'),
+        ],
+        'auto-scaling.DescribeScalingActivities': [
+          request('autoscaling:DescribeScalingActivities', '*', 'reads why a launch failed (quota, capacity)'),
+        ],
+        'auto-scaling.SetDesiredCapacity': [
+          request('autoscaling:SetDesiredCapacity', arns.gpuGroup(), 'scales the idle GPU group to one'),
+        ],
+        'auto-scaling.CreateOrUpdateTags': [
+          request('autoscaling:CreateOrUpdateTags', arns.gpuGroup(), 'marks the group busy on every start and check'),
+        ],
+        'ec2.DescribeInstances': [
+          request('ec2:DescribeInstances', '*', "finds the group's instance's private address"),
+        ],
         'ssm.GetParameters': [
           request('ssm:GetParameters', arns.lipReadingSecret(), "reads the server's shared secret (aws/ssm key)"),
         ],
+        's3.HeadObject': [
+          request(
+            's3:GetObject',
+            arns.modelManifest(),
+            'checks that a model package is uploaded before waking the GPU',
+          ),
+          request('s3:ListBucket', arns.bucket('artifacts'), `no model uploaded yet: ${MISSING_KEY}`),
+        ],
+        's3.GetObject': { never: 'S3ObjectStore holds reads; invoke-lipreading only heads the model manifest' },
+        's3.PutObject': { never: 'S3ObjectStore holds writes; invoke-lipreading writes no object' },
         'dynamodb.UpdateItem': jobRowUpdate(arns),
       },
       onBehalf: [
@@ -260,6 +290,26 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           request(action, '*', 'Lambda manages the network interfaces of a function in a VPC with its role'),
         ),
       ],
+    },
+    'stop-idle-gpu': {
+      calls: {
+        'auto-scaling.DescribeAutoScalingGroups': [
+          request('autoscaling:DescribeAutoScalingGroups', '*', 'reads the capacity and the busy mark'),
+        ],
+        'auto-scaling.DescribeScalingActivities': [
+          request('autoscaling:DescribeScalingActivities', '*', 'finds the last successful launch'),
+        ],
+        'auto-scaling.SetDesiredCapacity': [
+          request('autoscaling:SetDesiredCapacity', arns.gpuGroup(), 'scales the idle group to zero'),
+        ],
+        'auto-scaling.CreateOrUpdateTags': {
+          never: 'AutoScalingGpuGroup holds the busy mark; only invoke-lipreading sets it, the stopper reads it',
+        },
+        'ec2.DescribeInstances': {
+          never: 'AutoScalingGpuGroup holds instance lookups; the stopper decides from the group alone',
+        },
+      },
+      onBehalf: runtimeRequests(arns, 'stop-idle-gpu'),
     },
     fuse: {
       calls: {
@@ -397,11 +447,25 @@ export function serviceRoleRequests(
       request('s3:GetObject', arns.jobFile('audio.wav'), 'Transcribe reads the audio of a queued job with this role'),
       request('s3:PutObject', arns.jobFile('transcribe.json'), 'and writes its transcript with it'),
     ],
+    // The role as the launch template's instance uses it, beside the server's own calls.
     avhubert: [
-      request('s3:ListBucket', arns.bucket('artifacts'), 'setup and the server sync the model package (aws s3 sync)', {
-        's3:prefix': modelPrefix,
+      request(
+        's3:GetObject',
+        arns.object('artifacts', 'avhubert/gorggle-avhubert-0123456789abcdef.tar.gz'),
+        "first boot downloads the server bundle (user data's aws s3 cp)",
+      ),
+      request('s3:ListBucket', arns.bucket('artifacts'), 'install checks that a model is uploaded (aws s3 ls)', {
+        's3:prefix': `${modelPrefix}manifest.json`,
       }),
-      request('s3:GetObject', arns.object('artifacts', `${modelPrefix}manifest.json`), 'and download its files'),
+      request(
+        's3:ListBucket',
+        arns.bucket('artifacts'),
+        'install and the server sync the model package (aws s3 sync)',
+        {
+          's3:prefix': modelPrefix,
+        },
+      ),
+      request('s3:GetObject', arns.modelManifest(), 'and download its files'),
     ],
   };
 }
