@@ -31,6 +31,15 @@ locals {
       ephemeral_storage = 512
       in_vpc            = false
     }
+    "active-speaker" = {
+      description = "Scores who is speaking, per face track and frame, with LR-ASD on the CPU; writes speakers.json."
+      # Lambda gives CPU in proportion to memory: about 2.3 vCPUs, which the model uses in parallel.
+      memory_size = 4096
+      timeout     = 900
+      # Holds video.mp4 and audio.wav of one job.
+      ephemeral_storage = 4096
+      in_vpc            = false
+    }
     "invoke-lipreading" = {
       description       = "Wakes the lip-reading GPU server, submits the video and checks the job."
       memory_size       = 256
@@ -133,6 +142,9 @@ locals {
       LEASES_TABLE                    = aws_dynamodb_table.quota_leases.name
       REKOGNITION_MAX_CONCURRENT_JOBS = tostring(var.rekognition_max_concurrent_jobs)
     }
+    "active-speaker" = {
+      PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
+    }
     "invoke-lipreading" = {
       JOBS_TABLE                  = aws_dynamodb_table.jobs.name
       PROCESSED_BUCKET            = aws_s3_bucket.this["processed"].id
@@ -194,6 +206,7 @@ locals {
     extract                 = data.aws_iam_policy_document.extract.json
     transcribe              = data.aws_iam_policy_document.transcribe.json
     "face-detect"           = data.aws_iam_policy_document.face_detect.json
+    "active-speaker"        = data.aws_iam_policy_document.active_speaker.json
     "invoke-lipreading"     = data.aws_iam_policy_document.invoke_lipreading.json
     fuse                    = data.aws_iam_policy_document.fuse.json
     "record-failure"        = data.aws_iam_policy_document.record_failure.json
@@ -205,14 +218,14 @@ locals {
 
   upload_object_arns   = [for prefix in local.upload_prefixes : "${aws_s3_bucket.this["uploads"].arn}/${prefix}*"]
   job_files_arn        = "${aws_s3_bucket.this["processed"].arn}/jobs/*"
-  job_file_arn         = { for file in ["audio.wav", "video.mp4", "transcribe.json", "faces.json", "lipreading.json"] : file => "${aws_s3_bucket.this["processed"].arn}/jobs/*/${file}" }
+  job_file_arn         = { for file in ["audio.wav", "video.mp4", "speech.json", "transcribe.json", "faces.json", "speakers.json", "lipreading.json"] : file => "${aws_s3_bucket.this["processed"].arn}/jobs/*/${file}" }
   function_log_streams = { for name, group in aws_cloudwatch_log_group.function : name => "${group.arn}:*" }
 
   state_machine_name = "${var.name_prefix}-pipeline"
   # Built, not read from the resource: start-pipeline needs it and the state machine needs the functions.
   state_machine_arn = "arn:${local.partition}:states:${var.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
   # The functions the definition invokes; its role may invoke exactly these.
-  state_machine_functions = ["extract", "transcribe", "face-detect", "invoke-lipreading", "fuse", "record-failure"]
+  state_machine_functions = ["extract", "transcribe", "face-detect", "active-speaker", "invoke-lipreading", "fuse", "record-failure"]
   # A task outlives its function a little, so the function's own timeout error is what Step Functions sees.
   task_timeout_margin_seconds = 15
 }
@@ -485,6 +498,26 @@ data "aws_iam_policy_document" "face_detect" {
   }
 }
 
+data "aws_iam_policy_document" "active_speaker" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["active-speaker"]]
+  }
+
+  statement {
+    sid       = "ReadFacesSpeechAndMedia"
+    actions   = ["s3:GetObject"]
+    resources = [for file in ["faces.json", "speech.json", "video.mp4", "audio.wav"] : local.job_file_arn[file]]
+  }
+
+  statement {
+    sid       = "WriteSpeakers"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["speakers.json"]]
+  }
+}
+
 data "aws_iam_policy_document" "invoke_lipreading" {
   statement {
     sid       = "WriteOwnLogs"
@@ -504,6 +537,13 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     sid       = "FindLipReadingServer"
     actions   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "ec2:DescribeInstances"]
     resources = ["*"]
+  }
+
+  # The speech segments bound what the server decodes.
+  statement {
+    sid       = "ReadSpeechSegments"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["speech.json"]]
   }
 
   # By name, not by resource: no function depends on the GPU group existing, so nothing of the

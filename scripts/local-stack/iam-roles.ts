@@ -54,7 +54,9 @@ export class LocalRoles {
 
   /** The role of an aws_iam_role resource, e.g. avhubert. */
   roleOfResource(name: string): string | undefined {
-    const role = this.module.instances('resource', 'aws_iam_role', name);
+    const instances = this.module.instances('resource', 'aws_iam_role', name);
+    // A role made only with a feature on (count) is a list of one.
+    const role = Array.isArray(instances) ? instances[0] : instances;
     return role instanceof Lazy ? String(role.get('name')) : undefined;
   }
 

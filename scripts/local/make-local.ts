@@ -4,7 +4,12 @@
  * Ctrl-C. With --once it stops the stack afterwards and exits 0 for COMPLETED or DEGRADED.
  * When a stack already runs (its lock file), the video goes to that one instead.
  *
- *   tsx scripts/local/make-local.ts [--video path] [--once]
+ *   tsx scripts/local/make-local.ts [--video path] [--once] [--lipread-test-model] [--data-dir dir] [--random-ports]
+ *
+ * Lip reading uses GORGGLE_MODEL_DIR's model package. Without one it is skipped, and says
+ * why; --lipread-test-model (make local LIPREAD_TEST_MODEL=1) serves the generated test
+ * model instead, as a labelled plumbing check whose words never reach the captions.
+ * --data-dir (default .gorggle) and --random-ports let tests run it beside other stacks.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,12 +24,12 @@ import { DEFAULT_DATA_DIR, localTarget, targetForStack, type GorggleTarget } fro
 import { StackAlreadyRunningError } from '../local-stack/lock';
 import { startLocalStack, type LocalStack } from '../local-stack/stack';
 import { DEFAULT_SAMPLE_TEXT, makeSampleClip } from '../make-sample-clip';
+import { awsUploadCommand, describeLipReadingModel } from './messages';
 import { startOptionalApi, type RunningApi } from './optional-api';
 
 export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
 /** The GRID clip `make local` shows when the fixtures are there. */
 export const DEFAULT_GRID_CLIP = 'bbaf2n.mpg';
-const RESULTS_DIR = path.join(DEFAULT_DATA_DIR, 'results');
 
 export interface SampleVideo {
   file: string;
@@ -51,14 +56,14 @@ export async function chooseVideo(video: string | undefined, gridDir = GRID_DIR)
   return { file, reference: DEFAULT_SAMPLE_TEXT, description: `generated sample ${file}` };
 }
 
-async function runVideo(target: GorggleTarget, sample: SampleVideo): Promise<ProcessedVideo> {
+async function runVideo(target: GorggleTarget, sample: SampleVideo, resultsDir: string): Promise<ProcessedVideo> {
   const client = new GorggleClient(target);
   try {
     console.log(`\nProcessing ${sample.description}${sample.reference ? ` (reference: "${sample.reference}")` : ''}`);
     const display = createProgressDisplay(process.stdout);
     const processed = await processVideo(client, sample.file, {
       reference: sample.reference,
-      downloadDir: RESULTS_DIR,
+      downloadDir: resultsDir,
       onUpload: (uploaded) =>
         console.log(`Uploaded to s3://${uploaded.bucket}/${uploaded.key} (job ${uploaded.jobId})`),
       onUpdate: (snapshot) => display.update(snapshot),
@@ -81,15 +86,7 @@ function printStack(stack: LocalStack, api: RunningApi | undefined): void {
     console.log(`  web page     ${api.pageUrl}`);
     console.log(`  results API  ${api.apiUrl} (Authorization: Bearer ${api.token})`);
   }
-  if (!process.env.GORGGLE_MODEL_DIR) {
-    // The generated test model was trained to say one of two GRID sentences; say so before
-    // anyone mistakes its words for lip reading.
-    console.log(
-      '\nLip reading runs the generated TEST model (ec2-avhubert/models/test-model): it only knows two GRID\n' +
-        'sentences, so its words are not real lip reading. Set GORGGLE_MODEL_DIR to an exported AV-HuBERT\n' +
-        'package (ec2-avhubert/README.md) for real results.',
-    );
-  }
+  console.log(`\n${describeLipReadingModel(stack.lipReadingModel)}`);
 }
 
 function printServing(stack: LocalStack): void {
@@ -97,25 +94,33 @@ function printServing(stack: LocalStack): void {
 Serving until Ctrl-C. Meanwhile, from another terminal:
   npx gorggle process <video>     (or: make local VIDEO=<video>)
   npx gorggle jobs
-  aws --endpoint-url ${stack.endpoints.s3} s3 cp <video> s3://${stack.names.uploadsBucket}/uploads/`);
+  ${awsUploadCommand(stack.endpoints.s3, stack.names.uploadsBucket, stack.config.region)}`);
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { video: { type: 'string' }, once: { type: 'boolean', default: false } },
+    options: {
+      video: { type: 'string' },
+      once: { type: 'boolean', default: false },
+      'lipread-test-model': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      'random-ports': { type: 'boolean', default: false },
+    },
   });
   const sample = await chooseVideo(values.video || undefined);
+  const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : DEFAULT_DATA_DIR;
+  const resultsDir = path.join(dataDir, 'results');
 
   // A stack is already serving: hand it the video instead of failing on a busy port.
   let running: GorggleTarget | undefined;
   try {
-    running = localTarget(DEFAULT_DATA_DIR);
+    running = localTarget(dataDir);
   } catch {
     running = undefined;
   }
   if (running) {
     console.log(`A local stack is already running (${running.description}); sending the video to it.`);
-    return exitCodeFor((await runVideo(running, sample)).snapshot);
+    return exitCodeFor((await runVideo(running, sample, resultsDir)).snapshot);
   }
 
   console.log(
@@ -124,7 +129,12 @@ async function main(): Promise<number> {
   const started = performance.now();
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ echoLogs: process.env.GORGGLE_ECHO_LOGS === '1' });
+    stack = await startLocalStack({
+      dataDir,
+      ...(values['random-ports'] ? { ports: 'random' as const } : {}),
+      echoLogs: process.env.GORGGLE_ECHO_LOGS === '1',
+      lipReadingTestModel: values['lipread-test-model'],
+    });
   } catch (error) {
     if (error instanceof StackAlreadyRunningError) {
       console.error(`${error.message} It is still starting; run \`make local VIDEO=...\` again in a moment.`);
@@ -160,7 +170,7 @@ async function main(): Promise<number> {
     api = await startOptionalApi(stack);
     console.log(`Started in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
     printStack(stack, api);
-    const processed = await runVideo(targetForStack(stack), sample);
+    const processed = await runVideo(targetForStack(stack), sample, resultsDir);
     const code = exitCodeFor(processed.snapshot);
     if (values.once) {
       await stop();

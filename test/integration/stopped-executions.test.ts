@@ -13,7 +13,9 @@ import { GorggleClient } from '../../scripts/gorggle-cli/gorggle-client';
 import { targetForStack } from '../../scripts/gorggle-cli/target';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
-import { GRID_DIR, hasGrid } from '../support/paths';
+import { GRID_DIR, gridAvailable } from '../support/paths';
+
+const hasGrid = gridAvailable();
 
 requireBuilt(await localStackArtefacts());
 if (!hasGrid) console.warn('test/integration/stopped-executions skipped: needs ../shared/fixtures/grid.');

@@ -42,12 +42,10 @@ Object.assign(process.env, {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_ENDPOINT_URL_DYNAMODB: String(
-    await dynamodb.client.config.endpoint?.().then((url) => `${url.protocol}//${url.hostname}:${url.port}`),
-  ),
+  AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
   POWERTOOLS_LOG_LEVEL: 'SILENT',
-  JOBS_TABLE: 'jobs',
-  LEASES_TABLE: 'quota_leases',
+  JOBS_TABLE: dynamodb.tables.jobs,
+  LEASES_TABLE: dynamodb.tables.quota_leases,
   PROCESSED_BUCKET: 'processed',
   POLL_INTERVAL_SECONDS: '1',
   REKOGNITION_MAX_CONCURRENT_JOBS: String(GATE_SLOTS),
@@ -157,7 +155,7 @@ describe('a burst of 50 uploads against mocked quotas', () => {
       .on(GetTranscriptionJobCommand)
       .callsFake((input: { TranscriptionJobName: string }) => transcribe.get(input.TranscriptionJobName));
     mockClient(S3Client).on(PutObjectCommand).resolves({});
-    const registry = new DynamoDbJobRegistry(new DynamoDBClient({}), 'jobs');
+    const registry = new DynamoDbJobRegistry(new DynamoDBClient({}), dynamodb.tables.jobs!);
     const fused: BranchResult[][] = [];
 
     const jobs: PipelineInput[] = Array.from({ length: BURST }, (_, index) => ({

@@ -179,8 +179,8 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
       calls: {
         's3.GetObject': presentUploads,
         's3.HeadObject': { never: 'S3ObjectStore holds heads; extract downloads' },
-        's3.PutObject': ['audio.wav', 'video.mp4', 'poster.jpg', 'probe.json'].map((file) =>
-          request('s3:PutObject', arns.jobFile(file), 'writes what the branches read'),
+        's3.PutObject': ['audio.wav', 'video.mp4', 'poster.jpg', 'probe.json', 'speech.json'].map((file) =>
+          request('s3:PutObject', arns.jobFile(file), 'writes what the branches read (speech.json: voice activity)'),
         ),
         'dynamodb.UpdateItem': jobRowUpdate(arns),
       },
@@ -273,7 +273,13 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           ),
           request('s3:ListBucket', arns.bucket('artifacts'), `no model uploaded yet: ${MISSING_KEY}`),
         ],
-        's3.GetObject': { never: 'S3ObjectStore holds reads; invoke-lipreading only heads the model manifest' },
+        's3.GetObject': [
+          request(
+            's3:GetObject',
+            arns.jobFile('speech.json'),
+            'reads the speech segments that bound what the server decodes',
+          ),
+        ],
         's3.PutObject': { never: 'S3ObjectStore holds writes; invoke-lipreading writes no object' },
         'dynamodb.UpdateItem': jobRowUpdate(arns),
       },
@@ -290,6 +296,19 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           request(action, '*', 'Lambda manages the network interfaces of a function in a VPC with its role'),
         ),
       ],
+    },
+    'active-speaker': {
+      calls: {
+        's3.GetObject': [
+          request('s3:GetObject', arns.jobFile('faces.json'), 'reads the face tracks to score'),
+          request('s3:GetObject', arns.jobFile('speech.json'), "reads extract's speech segments"),
+          request('s3:GetObject', arns.jobFile('video.mp4'), 'downloads the video for the face crops'),
+          request('s3:GetObject', arns.jobFile('audio.wav'), 'downloads the audio for the MFCCs'),
+        ],
+        's3.HeadObject': { never: 'S3ObjectStore holds heads; active-speaker reads and writes' },
+        's3.PutObject': [request('s3:PutObject', arns.jobFile('speakers.json'), 'writes who speaks when')],
+      },
+      onBehalf: runtimeRequests(arns, 'active-speaker'),
     },
     'stop-idle-gpu': {
       calls: {
@@ -314,9 +333,10 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
     fuse: {
       calls: {
         's3.GetObject': [
-          ...['transcribe.json', 'faces.json', 'lipreading.json'].map((file) =>
+          ...['transcribe.json', 'faces.json', 'speakers.json', 'lipreading.json'].map((file) =>
             request('s3:GetObject', arns.jobFile(file), 'reads what a branch produced'),
           ),
+          request('s3:GetObject', arns.jobFile('speech.json'), "reads extract's voice activity"),
           request('s3:ListBucket', arns.bucket('processed'), `a branch output that is gone: ${MISSING_KEY}`),
         ],
         's3.HeadObject': { never: 'S3ObjectStore holds heads; fuse reads and writes' },

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => dynamodb?.stop());
 
 describe('job rows', () => {
-  const jobs = () => new DynamoDbJobRegistry(dynamodb.client, 'jobs', clock);
+  const jobs = () => new DynamoDbJobRegistry(dynamodb.client, dynamodb.tables.jobs!, clock);
   const row = (jobId: string, status: JobStatus): JobRecord => ({
     jobId,
     status,
@@ -31,7 +31,10 @@ describe('job rows', () => {
     updatedAt: now.toISOString(),
   });
   const read = async (jobId: string) =>
-    unmarshall((await dynamodb.client.send(new GetItemCommand({ TableName: 'jobs', Key: marshall({ jobId }) }))).Item!);
+    unmarshall(
+      (await dynamodb.client.send(new GetItemCommand({ TableName: dynamodb.tables.jobs, Key: marshall({ jobId }) })))
+        .Item!,
+    );
 
   it('marks a QUEUED job RUNNING when its execution starts', async () => {
     // Prepare
@@ -85,7 +88,7 @@ describe('job rows', () => {
 
 describe('the Rekognition concurrency gate', () => {
   const gate = (slots: number) =>
-    new DynamoDbConcurrencyGate(dynamodb.client, 'quota_leases', {
+    new DynamoDbConcurrencyGate(dynamodb.client, dynamodb.tables.quota_leases!, {
       gate: `gate-${slots}`,
       slots,
       leaseSeconds: 120,
