@@ -30,11 +30,12 @@ describe('local function environments', () => {
   };
 
   let context: EnvironmentContext;
+  let roles: LocalRoles;
 
   beforeAll(async () => {
     facts = await loadTerraformFacts(TERRAFORM_DIR);
     const module = await loadLocalModule({ ...config, terraformDir: TERRAFORM_DIR });
-    const roles = new LocalRoles(module);
+    roles = new LocalRoles(module);
     context = {
       config,
       names: resourceNames(config),
@@ -44,6 +45,10 @@ describe('local function environments', () => {
       module,
       roleOf: (fn) => roles.roleOfFunction(fn),
     };
+  });
+
+  it("gives the local lip-reading server the GPU instance's role, made only with lip reading", () => {
+    expect(roles.roleOfResource('avhubert')).toBe('gorggle-avhubert');
   });
 
   it("sets every key Terraform sets, with local values each function's config schema accepts", async () => {
