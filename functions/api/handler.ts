@@ -9,7 +9,7 @@ import { SfnExecutionHistory, sfnHistoryClient } from '../lib/adapters/sfn-execu
 import { S3EditsStore } from '../lib/adapters/s3-edits-store';
 import { S3JobFiles } from '../lib/adapters/s3-job-files';
 import { authenticate } from '../lib/api/auth';
-import { readersMayEdit } from '../lib/api/edit-access';
+import { ownerOrAdminMayEdit } from '../lib/api/edit-access';
 import { jsonErrors } from '../lib/api/middleware';
 import { handleApiRequest } from '../lib/api/routes';
 import { lazyConfig } from '../lib/config';
@@ -30,7 +30,11 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
   .handler(async (event) => {
     const settings = config();
     const caller = authenticate(event, settings.LOCAL_API_TOKEN);
-    logger.appendKeys({ routeKey: event.routeKey, caller: caller.via });
+    logger.appendKeys({
+      routeKey: event.routeKey,
+      caller: caller.via,
+      ...(event.pathParameters?.id ? { jobId: event.pathParameters.id } : {}),
+    });
     const s3 = new S3UrlSigner(s3Client());
     return handleApiRequest(
       { ...event, caller },
@@ -41,7 +45,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
         executions: new SfnExecutionHistory(sfnHistoryClient()),
         edits: new S3EditsStore(s3Client(), settings.PROCESSED_BUCKET),
         files: new S3JobFiles(s3Client(), settings.PROCESSED_BUCKET),
-        editAccess: readersMayEdit,
+        editAccess: ownerOrAdminMayEdit,
         now: () => new Date(),
       },
       {
@@ -52,6 +56,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
         uploadUrlSeconds: settings.UPLOAD_URL_SECONDS,
         resultUrlSeconds: settings.RESULT_URL_SECONDS,
         maxHistoryEvents: settings.MAX_HISTORY_EVENTS,
+        retentionDays: settings.JOB_RETENTION_DAYS,
       },
     );
   });

@@ -1,8 +1,10 @@
+import { isAdmin } from '../access/ownership';
 import type { EditAccess } from './edit-routes';
 
 /**
- * Who may edit a job's captions. Until jobs record their owner (the AWS-runtime issue), a
- * caller who may read a job may edit it: every route has already looked the job up for the
- * caller. With ownership, this becomes the owner or the admins group.
+ * Who may change a job's captions: its owner, or a member of the admins group. A job with
+ * no owner (an operator's `aws s3 cp`) is edited by admins only, as it is seen by them only.
  */
-export const readersMayEdit: EditAccess = { mayEdit: () => true };
+export const ownerOrAdminMayEdit: EditAccess = {
+  mayEdit: (caller, job) => isAdmin(caller) || (job.owner !== undefined && job.owner === caller.subject),
+};

@@ -73,6 +73,7 @@ const job: JobRecord = {
   status: 'COMPLETED',
   kind: 'upload',
   source: { bucket: 'gorggle-uploads', key: 'uploads/2b1e/bbaf2n.mp4', etag: 'abc', size: 1000 },
+  owner: CALLER,
   stages: {},
   createdAt: '2026-11-21T10:00:00.000Z',
   updatedAt: '2026-11-21T10:01:00.000Z',
@@ -80,8 +81,8 @@ const job: JobRecord = {
 const result = { ...twoPersonResult(), jobId: JOB_ID };
 
 /** The job folder in "S3": result.json and the edits versions given. */
-function jobFolder(versions: EditsDocument[] = []) {
-  dynamodb.on(GetItemCommand).resolves({ Item: marshall({ ...job, listPk: 'JOB' }) });
+function jobFolder(versions: EditsDocument[] = [], owner = CALLER) {
+  dynamodb.on(GetItemCommand).resolves({ Item: marshall({ ...job, owner, listPk: 'JOB' }) });
   s3.on(ListObjectsV2Command).resolves({
     Contents: versions.map((version) => ({
       Key: `jobs/${JOB_ID}/edits/v${version.number}.json`,
@@ -166,6 +167,41 @@ describe('POST /jobs/{id}/edits', () => {
   });
 });
 
+describe('who may edit', () => {
+  /** The sample save as another signed-in user, in the groups given. */
+  function saveAs(subject: string, groups: string[]): Event {
+    const event = sampleEvent('save-edits.json');
+    event.requestContext.authorizer.jwt.claims = { sub: subject, 'cognito:groups': `[${groups.join(' ')}]` };
+    return event;
+  }
+
+  it("lets an admin edit someone else's job, recording the admin as the one who saved", async () => {
+    // Prepare
+    jobFolder([], 'the-uploader');
+    s3.on(PutObjectCommand).resolves({});
+
+    // Act
+    const response = await invoke(saveAs('an-admin', ['admins']));
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(response.body.savedBy).toBe('an-admin');
+  });
+
+  it('answers another user as if the job did not exist, and writes nothing', async () => {
+    // Prepare
+    jobFolder([], 'the-uploader');
+
+    // Act
+    const response = await invoke(saveAs('someone-else', ['editors']));
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(response.body.error.code).toBe('JOB_NOT_FOUND');
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
+
 describe('GET /jobs/{id}/export', () => {
   it('writes the latest version by the layout asked for, and says which version in a header and its name', async () => {
     // Prepare
@@ -232,31 +268,29 @@ it('asks the edit access port before a save or a restore, and answers 403 when i
     editAccess: { mayEdit: () => false },
     now: () => new Date(),
   } as unknown as ApiPorts;
-  const caller = { subject: 'someone-else', via: 'jwt' as const };
+  // The owner, who may read the job, but a port that lets no one edit.
+  const caller = { subject: CALLER, groups: [], via: 'jwt' as const };
 
   // Act
-  const save = handleApiRequest(
-    {
-      routeKey: 'POST /jobs/{id}/edits',
-      caller,
-      pathParameters: { id: JOB_ID },
-      body: { basedOn: 0, speakers: [], segments: [] },
-    },
-    ports,
-    {} as never,
-  );
-  const restore = handleApiRequest(
-    {
-      routeKey: 'POST /jobs/{id}/edits/{version}/restore',
-      caller,
-      pathParameters: { id: JOB_ID, version: '0' },
-      body: { basedOn: 0 },
-    },
-    ports,
-    {} as never,
-  );
+  const refusal = (request: Parameters<typeof handleApiRequest>[0]) =>
+    handleApiRequest(request, ports, {} as never).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  const save = await refusal({
+    routeKey: 'POST /jobs/{id}/edits',
+    caller,
+    pathParameters: { id: JOB_ID },
+    body: { basedOn: 0, speakers: [], segments: [] },
+  });
+  const restore = await refusal({
+    routeKey: 'POST /jobs/{id}/edits/{version}/restore',
+    caller,
+    pathParameters: { id: JOB_ID, version: '0' },
+    body: { basedOn: 0 },
+  });
 
   // Assess
-  await expect(save).rejects.toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
-  await expect(restore).rejects.toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+  expect(save).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
+  expect(restore).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
 });
