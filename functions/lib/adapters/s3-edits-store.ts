@@ -42,6 +42,8 @@ export class S3EditsStore implements EditsStore {
   }
 
   async read(jobId: string, version: number): Promise<EditsDocument | undefined> {
+    // Listed first: a GET of a missing key answers 403 to a role that may list only a prefix.
+    if (!(await this.versions(jobId)).some((info) => info.version === version)) return undefined;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: editsKey(jobId, version) }));
       const text = (await object.Body?.transformToString('utf8')) ?? '';

@@ -83,12 +83,17 @@ const result = { ...twoPersonResult(), jobId: JOB_ID };
 /** The job folder in "S3": result.json and the edits versions given. */
 function jobFolder(versions: EditsDocument[] = [], owner = CALLER) {
   dynamodb.on(GetItemCommand).resolves({ Item: marshall({ ...job, owner, listPk: 'JOB' }) });
-  s3.on(ListObjectsV2Command).resolves({
-    Contents: versions.map((version) => ({
+  const objects = [
+    { Key: `jobs/${JOB_ID}/result.json`, LastModified: new Date('2026-12-05T16:00:00.000Z') },
+    ...versions.map((version) => ({
       Key: `jobs/${JOB_ID}/edits/v${version.number}.json`,
       LastModified: new Date(version.savedAt),
     })),
-  });
+  ];
+  // ListObjectsV2 as S3 answers it: the keys under the prefix asked for.
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
+    Contents: objects.filter((object) => object.Key.startsWith(input.Prefix ?? '')),
+  }));
   s3.on(GetObjectCommand, { Key: `jobs/${JOB_ID}/result.json` }).resolves({
     Body: objectBody(JSON.stringify(result)) as never,
   });
