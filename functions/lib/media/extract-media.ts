@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Ref } from '../contracts/common';
 import { mediaFactsSchema, type MediaFacts, type PipelineInput } from '../contracts/pipeline';
-import { UnsupportedMediaError, describeError } from '../errors';
+import { MediaTooLongError, MediaTooShortError, UnsupportedMediaError, describeError } from '../errors';
 import type { Clock, JobRepository, ObjectStore } from '../ports';
 import { MediaToolError, type MediaToolkit } from './media-toolkit';
 import {
@@ -108,6 +108,9 @@ async function extractInto(
   const report = parseProbeReport(probeText);
   await ports.objects.putText(out('probe.json'), probeText, 'application/json');
 
+  // What the container declares, before any decoding; the decoded length is checked again below.
+  assertWithinLimits(declaredDuration(report), input.limits);
+
   const videoStream = pickVideoStream(report);
   const audioStream = pickAudioStream(report);
   if (!videoStream && !audioStream) {
@@ -132,6 +135,7 @@ async function extractInto(
   }
   const durationSec = Math.max(audioSeconds, videoSeconds);
   assertComplete(durationSec, report);
+  assertWithinLimits(durationSec, input.limits);
 
   const hasAudio = audioSeconds > 0;
   const hasVideo = videoSeconds > 0;
@@ -177,6 +181,22 @@ async function probeSource(media: MediaToolkit, sourcePath: string): Promise<str
 /** How long an output really plays, which a damaged source's header may overstate. */
 async function playableSeconds(media: MediaToolkit, outputPath: string): Promise<number> {
   return declaredDuration(parseProbeReport(await media.probe(outputPath)));
+}
+
+/** An upload's own duration limits (the bot's, for contributions), whatever its sender declared. */
+export function assertWithinLimits(seconds: number, limits: PipelineInput['limits']): void {
+  if (!limits || !(seconds > 0)) return;
+  const shown = `${seconds.toFixed(1)} s`;
+  if (limits.maxDurationSec !== undefined && seconds > limits.maxDurationSec + 0.5) {
+    throw new MediaTooLongError(
+      `The video lasts ${shown}; this upload may last at most ${limits.maxDurationSec} s. Trim it and upload it again.`,
+    );
+  }
+  if (limits.minDurationSec !== undefined && seconds < limits.minDurationSec - 0.25) {
+    throw new MediaTooShortError(
+      `The video lasts ${shown}; this upload must last at least ${limits.minDurationSec} s. Record a longer one.`,
+    );
+  }
 }
 
 /** Truncated uploads decode to much less than the container promises, or to almost nothing. */

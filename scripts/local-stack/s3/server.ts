@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { ComponentLog } from '../logs';
 import type { NotificationFilter } from '../terraform-facts';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
+import { addObjectVersionsListing, type KoaApp } from './object-versions';
 import { LOCAL_S3_CORS_CONFIG } from '../../local-api-gateway';
 
 export interface S3ServerOptions {
@@ -34,7 +35,7 @@ export interface RunningS3 {
 }
 
 /** The part of s3rver 3.7 used here (it ships no types; loaded with require so no ambient declaration is needed). */
-interface S3rverInstance extends EventEmitter {
+interface S3rverInstance extends EventEmitter, KoaApp {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>> };
@@ -68,6 +69,7 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   });
   const internals = server;
   const { log, notifications } = options;
+  addObjectVersionsListing(server);
 
   server.on('event', (event: { Records: S3rverEventRecord[] }) => {
     if (!notifications) return;

@@ -31,8 +31,13 @@ export const GRANTS_BEYOND_CODE: readonly GrantReason[] = [
   },
   {
     action: 's3:ListBucket',
-    functions: ['api'],
-    reason: 'Without it S3 answers a HEAD of a missing result file with 403 instead of 404.',
+    functions: ['api', 'contribution-feedback'],
+    reason: 'Without it S3 answers a HEAD or GET of a missing job file with 403 instead of 404.',
+  },
+  {
+    action: 's3:DeleteObjectVersion',
+    functions: ['telegram-bot', 'contribution-feedback'],
+    reason: 'DeleteObject with a VersionId (withdrawal removes every version) is authorised as s3:DeleteObjectVersion.',
   },
   ...[
     'ec2:CreateNetworkInterface',

@@ -115,9 +115,35 @@ const facesEverywhere: FacesDocument = {
     trackId: 't1',
     box: { left: 0.3, top: 0.2, width: 0.3, height: 0.4 },
     confidence: 0.99,
+    brightness: 60,
   })),
   tracks: [],
 };
+
+/** speech.json and speakers.json as the contract shapes them: speech from 0.3 to 2.2 s, face t1 speaking. */
+const speechDocument = {
+  version: 1,
+  model: { name: 'silero-vad', sha256: 'f'.repeat(64) },
+  sampleRate: 16000,
+  durationSec: 2.5,
+  settings: { threshold: 0.5, minSpeechSec: 0.25, minSilenceSec: 0.1, padSec: 0.03 },
+  segments: [{ start: 0.3, end: 2.2 }],
+  speechSec: 1.9,
+};
+const speakersDocument = {
+  version: 1,
+  model: { name: 'lr-asd', weights: 'finetuning_TalkSet', sha256: 'a'.repeat(64) },
+  fps: 25,
+  tracks: [
+    { trackId: 't1', firstFrame: 0, scores: Array.from({ length: 62 }, (_, frame) => (frame < 8 ? null : 1.5)) },
+  ],
+};
+const cleanTakeFiles = (jobId: string) => ({
+  'result.json': resultDocument(jobId, PROMPT),
+  'faces.json': facesEverywhere,
+  'speech.json': speechDocument,
+  'speakers.json': speakersDocument,
+});
 
 /** GetObject's Body as the SDK hands it over: a stream that can also be read whole. */
 function objectBody(document: object) {
@@ -188,6 +214,7 @@ describe('contribution-feedback handler', () => {
     await telegram.start();
     process.env.JOBS_TABLE = JOBS_TABLE;
     process.env.RECORDINGS_TABLE = RECORDINGS_TABLE;
+    process.env.SENTENCES_TABLE = 'gorggle-sentences';
     process.env.PROCESSED_BUCKET = PROCESSED_BUCKET;
     process.env.TELEGRAM_TOKEN_PARAMETER = TOKEN_PARAMETER;
     process.env.TELEGRAM_API_ROOT = telegram.apiRoot;
@@ -215,7 +242,7 @@ describe('contribution-feedback handler', () => {
     const jobId = event.detail.name;
     const recordingId = 'a1b2c3d4e5f6a1b2c3d4e5f6';
     const tables = useTables([jobRow(jobId, recordingId)], [recordingRow(recordingId)]);
-    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+    useJobFiles(jobId, cleanTakeFiles(jobId));
 
     // Act
     const outcome = await handler(event, context);
@@ -261,7 +288,7 @@ describe('contribution-feedback handler', () => {
     ]);
   });
 
-  it('tells the contributor why a failed contribution could not be used', async () => {
+  it('tells the contributor why a failed contribution could not be used, in words to act on', async () => {
     // Prepare
     const jobId = 'f'.repeat(32);
     const recordingId = 'b1b2c3d4e5f6a1b2c3d4e5f6';
@@ -276,20 +303,24 @@ describe('contribution-feedback handler', () => {
     const outcome = await handler(executionEvent(jobId, 'FAILED'), context);
 
     // Assess
-    expect(outcome).toMatchObject({ outcome: 'reviewed', quality: { verdict: 'failed', jobStatus: 'FAILED', reason } });
+    expect(outcome).toMatchObject({
+      outcome: 'reviewed',
+      quality: { verdict: 'unreadable', jobStatus: 'FAILED', reason: `UnsupportedMediaError: ${reason}` },
+    });
     expect(s3).not.toHaveReceivedAnyCommand();
     expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
       TableName: RECORDINGS_TABLE,
       Key: { recordingId: { S: recordingId } },
       ExpressionAttributeValues: expect.objectContaining({
         ':quality': {
-          M: expect.objectContaining({ verdict: { S: 'failed' }, jobStatus: { S: 'FAILED' }, reason: { S: reason } }),
+          M: expect.objectContaining({ verdict: { S: 'unreadable' }, jobStatus: { S: 'FAILED' } }),
         },
       }),
     });
-    expect(telegram.messagesTo(CHAT_ID).map((message) => message.text)).toEqual([
-      MESSAGES.en.quality_failed.replace('{prompt}', PROMPT).replace('{reason}', reason),
-    ]);
+    const [message] = telegram.messagesTo(CHAT_ID);
+    expect(message!.text).toBe(MESSAGES.en.quality_unreadable.replace('{prompt}', PROMPT));
+    expect(message!.buttons).toEqual([`again:${recordingId}`]);
+    expect(message!.labels).toEqual([MESSAGES.en.recordAgain]);
   });
 
   it('ignores the execution of an ordinary upload: no writes, no message', async () => {
@@ -322,7 +353,7 @@ describe('contribution-feedback handler', () => {
     const jobId = event.detail.name;
     const recordingId = 'c1b2c3d4e5f6a1b2c3d4e5f6';
     const tables = useTables([jobRow(jobId, recordingId)], [recordingRow(recordingId)]);
-    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+    useJobFiles(jobId, cleanTakeFiles(jobId));
 
     // Act
     const first = await handler(event, context);

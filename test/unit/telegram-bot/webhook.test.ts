@@ -1,23 +1,42 @@
 import { jest } from '@jest/globals';
 import type { Update } from 'node-telegram-bot-api';
 import { ContributorChangedError } from '../../../functions/lib/bot/errors';
-import type { UpdateLedger } from '../../../functions/lib/bot/ports';
-import { MAX_UPDATE_ATTEMPTS, handleWebhookRequest, type WebhookDeps } from '../../../functions/lib/bot/webhook';
+import type { LedgerClaim, UpdateLedger } from '../../../functions/lib/bot/ports';
+import {
+  CHAT_WAIT_MS,
+  CHAT_WAIT_STEP_MS,
+  MAX_UPDATE_ATTEMPTS,
+  handleWebhookRequest,
+  type WebhookDeps,
+} from '../../../functions/lib/bot/webhook';
 
-/** The ledger's rules in memory: a failed update may be claimed again, up to the limit. */
+/** The ledger's rules in memory (test/bot/update-ledger.test.ts holds DynamoDB to the same). */
 class MemoryLedger implements UpdateLedger {
   readonly rows = new Map<number, { status: string; attempts: number }>();
+  readonly chats = new Map<number, string>();
 
-  async claim(updateId: number, options: { maxAttempts: number }) {
+  async claim(updateId: number, options: { maxAttempts: number }): Promise<LedgerClaim> {
     const row = this.rows.get(updateId);
-    if (row && !(row.status === 'failed' && row.attempts < options.maxAttempts)) return undefined;
+    if (row?.status === 'processing') return { state: 'in-progress' };
+    if (row && !(row.status === 'failed' && row.attempts < options.maxAttempts)) return { state: 'done' };
     const attempts = (row?.attempts ?? 0) + 1;
     this.rows.set(updateId, { status: 'processing', attempts });
-    return { attempt: attempts };
+    return { state: 'claimed', attempt: attempts };
   }
 
   async settle(updateId: number, status: string) {
     this.rows.get(updateId)!.status = status;
+  }
+
+  async lockChat(chatId: number, holder: string) {
+    const current = this.chats.get(chatId);
+    if (current && current !== holder) return false;
+    this.chats.set(chatId, holder);
+    return true;
+  }
+
+  async unlockChat(chatId: number, holder: string) {
+    if (this.chats.get(chatId) === holder) this.chats.delete(chatId);
   }
 }
 
@@ -30,16 +49,21 @@ const silentLog = { info: () => undefined, warn: () => undefined, error: () => u
 function deps(dispatch: (update: Update) => Promise<void>) {
   const apologies: number[] = [];
   const ledger = new MemoryLedger();
+  const slept: number[] = [];
   const webhook: WebhookDeps = {
     secret: 's3cret',
     ledger,
+    deadlineSec: 28,
+    sleep: async (ms) => {
+      slept.push(ms);
+    },
     dispatch,
     apologise: async (chatId) => {
       apologies.push(chatId);
     },
     log: silentLog,
   };
-  return { webhook, apologies, ledger };
+  return { webhook, apologies, ledger, slept };
 }
 
 const request = (secret?: string) => ({ headers: secret ? { 'X-Telegram-Bot-Api-Secret-Token': secret } : {}, body });
@@ -105,5 +129,60 @@ describe('the webhook', () => {
     // Assess
     expect([first.body, again.body]).toEqual(['ok', 'duplicate']);
     expect(dispatch).toHaveBeenCalledTimes(1);
+  });
+
+  it('asks Telegram to resend an update whose first delivery is still being handled, instead of dropping it', async () => {
+    // Prepare: the first delivery is mid-download
+    const { webhook, ledger } = deps(async () => undefined);
+    ledger.rows.set(7, { status: 'processing', attempts: 1 });
+
+    // Act
+    const resent = await handleWebhookRequest(request('s3cret'), webhook);
+
+    // Assess
+    expect([resent.statusCode, resent.body]).toEqual([429, 'in progress']);
+    expect(ledger.rows.get(7)).toEqual({ status: 'processing', attempts: 1 });
+  });
+
+  it('handles one update of a chat at a time: the next waits for the chat, then goes on', async () => {
+    // Prepare: another update holds chat 55 for three polls
+    const order: string[] = [];
+    const { webhook, ledger, slept } = deps(async () => {
+      order.push('dispatched');
+    });
+    ledger.chats.set(55, 'update:6');
+    let polls = 0;
+    const lockChat = ledger.lockChat.bind(ledger);
+    ledger.lockChat = async (chatId, holder) => {
+      polls += 1;
+      if (polls === 3) ledger.chats.delete(chatId);
+      return lockChat(chatId, holder);
+    };
+
+    // Act
+    const response = await handleWebhookRequest(request('s3cret'), webhook);
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(slept).toEqual([CHAT_WAIT_STEP_MS, CHAT_WAIT_STEP_MS]);
+    expect(order).toEqual(['dispatched']);
+    expect(ledger.chats.has(55)).toBe(false);
+  });
+
+  it('gives up waiting for a busy chat within its time and lets Telegram resend', async () => {
+    // Prepare
+    const dispatch = jest.fn(async () => undefined);
+    const { webhook, ledger, slept } = deps(dispatch);
+    ledger.chats.set(55, 'update:6');
+
+    // Act
+    const response = await handleWebhookRequest(request('s3cret'), webhook);
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(dispatch).not.toHaveBeenCalled();
+    expect(slept.reduce((sum, ms) => sum + ms, 0)).toBe(CHAT_WAIT_MS);
+    expect(ledger.rows.get(7)).toEqual({ status: 'failed', attempts: 1 });
+    expect(ledger.chats.get(55)).toBe('update:6');
   });
 });
