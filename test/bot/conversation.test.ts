@@ -3,7 +3,13 @@ import { HeadObjectCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-
 import { consentText } from '../../functions/lib/bot/consent';
 import { contributorHash } from '../../functions/lib/bot/identity';
 import { MESSAGES } from '../../functions/lib/bot/i18n';
-import type { Contributor, Language, Recording, Sentence } from '../../functions/lib/bot/model';
+import {
+  AGE_RANGES,
+  type Contributor,
+  type Language,
+  type Recording,
+  type Sentence,
+} from '../../functions/lib/bot/model';
 import { gridClip, hasGrid } from '../support/paths';
 import {
   DATA_CONTACT,
@@ -157,6 +163,12 @@ describeWithGrid.each([
     });
     const recordings = await stack.scan<Recording>('RECORDINGS_TABLE');
     expect(recordings.filter((row) => row.contributorHash === hash && row.status === 'stored')).toHaveLength(4);
+    // Every button was labelled in the contributor's language (the language picker names both).
+    const labels = new Set<string>([...Object.values(MESSAGES[language]), 'עברית', 'English', ...AGE_RANGES]);
+    const shown = user.messages().flatMap((message) => message.labels);
+    expect(shown.length).toBeGreaterThan(20);
+    expect(shown.filter((text) => !labels.has(text))).toEqual([]);
+    expect(shown).toEqual(expect.arrayContaining([MESSAGES[language].skip, MESSAGES[language].report]));
     // Every callback was answered.
     expect(stack.telegram.callsOf('answerCallbackQuery').length).toBeGreaterThanOrEqual(9);
   });

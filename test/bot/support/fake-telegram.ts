@@ -72,7 +72,9 @@ export class FakeTelegram {
       this.route(request)
         .then(({ status, body, file }) => {
           if (file) {
-            response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.size });
+            // The real length: `size` is only what getFile (and the sender) declared.
+            const length = statSync(file.path).size;
+            response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': length });
             createReadStream(file.path).pipe(response);
             return;
           }
