@@ -19,6 +19,7 @@ import {
   type ResourceNames,
 } from './config';
 import { startDynamoDb } from './dynamodb';
+import { executionStatusEvent, startEventBridge, type LocalEventBridge, type LocalRule } from './eventbridge';
 import type * as EmulatorsModule from './emulators';
 import { clientEnvironment, functionEnvironment, type LocalEndpoints } from './lambda/environment';
 import { LambdaFunctionError, LambdaRunner, type FunctionDefinition } from './lambda/runner';
@@ -28,18 +29,23 @@ import { startS3 } from './s3/server';
 import { UploadEventQueue } from './s3/upload-event-queue';
 import { SfnEngine } from './sfn/engine';
 import { startSfnServer } from './sfn/server';
+import { startSsm, type RunningSsm } from './ssm';
 import { loadTerraformFacts, resolveVariables, type TerraformFacts } from './terraform-facts';
 
 export interface LocalStack {
   config: LocalStackConfig;
   names: ResourceNames;
   facts: TerraformFacts;
-  endpoints: LocalEndpoints & { s3: string; dynamodb: string; sfn: string };
+  endpoints: LocalEndpoints & { s3: string; dynamodb: string; sfn: string; ssm: string };
   /** Environment for a client process (the CLI, tests) to reach the stack with the plain SDK. */
   clientEnv: Record<string, string>;
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
+  /** SSM Parameter Store: the bot's secrets live here. */
+  ssm: RunningSsm;
+  /** EventBridge's default bus, with terraform's rules. */
+  events: LocalEventBridge;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
@@ -148,6 +154,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push({ name: 'dynamodb', close: () => dynamodb.close() });
     endpoints.dynamodb = dynamodb.url;
 
+    const ssm = await startSsm({
+      host: config.host,
+      port: config.ports.ssm,
+      directory: path.join(config.dataDir, 'ssm'),
+      accountId: config.accountId,
+      region: config.region,
+      log: logFor('ssm'),
+    });
+    closers.push({ name: 'ssm', close: () => ssm.close() });
+    endpoints.ssm = ssm.url;
+
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
     const lipReadingServer = await startLipReading(config, s3.url, endpoints, closers, logFor, stackLog);
 
@@ -159,6 +176,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return fn.timeoutSeconds + facts.taskTimeoutMarginSeconds;
       },
     }) as unknown as StateMachineDefinition;
+    const events = startEventBridge({
+      rules: localRules(facts, names, config),
+      invoke: async (name, event) => (await lambda.invoke(name, event)).ok,
+      retryBaseMs: config.eventRetryBaseMs,
+      log: logFor('eventbridge'),
+    });
+    closers.push({ name: 'eventbridge', close: () => events.close() });
+
     const sfnLog = logFor('sfn');
     const engine = new SfnEngine({
       stateMachine: {
@@ -171,6 +196,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,
+      onStatusChange: (change) =>
+        events.put(executionStatusEvent(change, { account: config.accountId, region: config.region })),
       invokeTask: async (resource, input, signal) => {
         const name = functionByArn.get(resource);
         if (!name) {
@@ -203,6 +230,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
+      ssm,
+      events,
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),
@@ -212,6 +241,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** Terraform's event rules with their references resolved to this stack's names. */
+function localRules(facts: TerraformFacts, names: ResourceNames, config: LocalStackConfig): LocalRule[] {
+  const variables = { ...facts.variableDefaults, name_prefix: config.namePrefix, region: config.region };
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, resolve(inner)]));
+    }
+    if (typeof value !== 'string' || !value.includes('${')) return value;
+    if (value === '${local.state_machine_arn}') return names.stateMachineArn;
+    const resolved = resolveVariables(value, variables);
+    if (resolved.includes('${')) {
+      throw new Error(`An event pattern in terraform/ uses ${value}, which the local EventBridge cannot resolve.`);
+    }
+    return resolved;
+  };
+  return facts.eventRules.map((rule) => ({
+    name: resolveVariables(rule.nameTemplate, variables),
+    pattern: resolve(rule.pattern) as Record<string, unknown>,
+    targets: rule.targets,
+  }));
 }
 
 function functionDefinition(

@@ -186,7 +186,10 @@ async function assess(
   ports: FeedbackPorts,
   options: FeedbackOptions,
 ): Promise<RecordingQuality> {
-  const succeeded = executionStatus === 'SUCCEEDED' && job.status !== 'FAILED';
+  // "Nothing to caption" means every document was written but no words came of them (no
+  // speech-to-text for the language, no lip-reading model): the checks can still be made.
+  const succeeded =
+    (executionStatus === 'SUCCEEDED' && job.status !== 'FAILED') || job.error?.name === 'NothingUsableError';
   const base = {
     jobId: job.jobId,
     jobStatus: job.status === 'FAILED' || succeeded ? job.status : executionStatus,

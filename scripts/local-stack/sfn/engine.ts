@@ -53,10 +53,26 @@ export interface SfnEngineOptions {
   retryIntervalScale?: number;
   /** Executions are mirrored here as <name>.json. */
   persistDir?: string;
+  /** Told when an execution starts and when it ends, as EventBridge is on AWS. */
+  onStatusChange?: (change: ExecutionStatusChange) => void;
   log?: {
     info(message: string, fields?: Record<string, unknown>): void;
     error(message: string, fields?: Record<string, unknown>): void;
   };
+}
+
+/** What EventBridge's "Step Functions Execution Status Change" event carries in its detail. */
+export interface ExecutionStatusChange {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
 }
 
 interface Execution {
@@ -320,6 +336,7 @@ export class SfnEngine {
     this.executions.set(executionArn, execution);
     this.persist(execution);
     this.options.log?.info('execution started', { executionArn });
+    this.announce(execution);
     return execution;
   }
 
@@ -526,6 +543,16 @@ export class SfnEngine {
     execution.runtime = undefined;
     this.persist(execution);
     this.options.log?.info('execution ended', { executionArn: execution.executionArn, status: execution.status });
+    this.announce(execution);
+  }
+
+  private announce(execution: Execution): void {
+    const { runtime: _runtime, history: _history, ...change } = execution;
+    try {
+      this.options.onStatusChange?.(change);
+    } catch (error) {
+      this.options.log?.error('a status change listener failed', { executionArn: execution.executionArn, error });
+    }
   }
 
   // --- helpers ---------------------------------------------------------------------------------

@@ -393,6 +393,31 @@ describe('the verdict on a contribution', () => {
     expect(sent[0]!.keyboard).toBeUndefined();
   });
 
+  it('judges a Hebrew reading whose job found nothing to caption (no Hebrew speech-to-text, no lip-reading model) on what ran', async () => {
+    // Prepare
+    const hebrew = recording({ language: 'he', promptText: 'הכלב רץ אחרי הכדור בחצר.' });
+    const nothingToCaption = job({
+      status: 'FAILED',
+      error: { name: 'NothingUsableError', message: 'no speech was transcribed and no lips could be read' },
+    });
+    const files = cleanTake();
+    delete files['result.json'];
+    const { value, stored, sent } = ports(files, { job: nothingToCaption, recording: hebrew });
+
+    // Act
+    await reviewContribution({ jobId: 'job-1', status: 'FAILED' }, value, options);
+
+    // Assess
+    expect(stored[0]!.verdict).toBe('unverified');
+    expect(checksOf(stored[0])).toMatchObject({
+      face: 'passed',
+      speech: 'passed',
+      face_speaking: 'passed',
+      sentence: 'not_run',
+    });
+    expect(sent[0]!.text).toContain(MESSAGES.he.check_sentence);
+  });
+
   it('scores a Hebrew reading transcribed in Hebrew (he-IL on AWS) against its own text', async () => {
     const text = 'השמש זורחת בבוקר ושוקעת בערב.';
     const { value, stored } = ports(cleanTake({ 'result.json': result('השמש זורחת בבוקר ושוקעת בערב') }), {

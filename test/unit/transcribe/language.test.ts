@@ -30,7 +30,7 @@ describe('transcribe language', () => {
     expect(input.LanguageCode).toBeUndefined();
   });
 
-  it("transcribes an upload in its own language when it names one (a Hebrew recording: he-IL)", async () => {
+  it('transcribes an upload in its own language when it names one (a Hebrew recording: he-IL)', async () => {
     // Prepare
     transcribe.on(StartTranscriptionJobCommand).resolves({});
     const branch = transcribeBranch({
