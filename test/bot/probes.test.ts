@@ -15,7 +15,7 @@ import {
   DynamoDbJobReader,
   DynamoDbRecordingQualityStore,
 } from '../../functions/lib/adapters/contribution-feedback-store';
-import { DynamoDbUpdateLedger } from '../../functions/lib/adapters/dynamodb-bot-store';
+import { DynamoDbSentenceStore, DynamoDbUpdateLedger } from '../../functions/lib/adapters/dynamodb-bot-store';
 import { DynamoDbSentenceCoverage } from '../../functions/lib/adapters/dynamodb-sentence-coverage';
 import { DEFAULT_FEEDBACK_OPTIONS, reviewContribution } from '../../functions/lib/bot/feedback';
 import { MESSAGES } from '../../functions/lib/bot/i18n';
@@ -421,5 +421,59 @@ describe('the update ledger on DynamoDB', () => {
     now = new Date(now.getTime() + 31_000);
     const takenOver = await ledger().lockChat(77, 'update:4', 30);
     expect([a, b, stillA, afterRelease, takenOver]).toEqual([true, false, false, true, true]);
+  });
+});
+
+describe('texts and sentences', () => {
+  (hasGrid ? it : it.skip)(
+    'retires a sentence once it is reported often enough (2 here), so it is not offered again',
+    async () => {
+      // Prepare: a volunteer with sentence A on screen
+      const user = userOf(stack, 830030, 'en');
+      await readyToRecord(user);
+      const sentenceId = (await contributorOf(user))!.prompt!.promptId;
+      const sentences = new DynamoDbSentenceStore(stack.dynamodb, stack.tableNames.SENTENCES_TABLE);
+      const row = async () =>
+        (await stack.scan<Sentence>('SENTENCES_TABLE')).find((sentence) => sentence.sentenceId === sentenceId)!;
+
+      // Act: they report it with the buttons; then another volunteer's report arrives
+      await user.press(user.button('report:'));
+      await user.press(user.button('reason:').replace(/:[a-z]+$/, ':typo'));
+      const afterOne = await row();
+      await sentences.report(sentenceId, 'hard', 2);
+      const afterTwo = await row();
+
+      // Assess
+      expect([afterOne.active, afterOne.reports]).toEqual([true, 1]);
+      expect(afterTwo).toMatchObject({ active: false, reports: 2, retiredReason: 'reported' });
+      expect((await sentences.listActive('en')).map((sentence) => sentence.sentenceId)).not.toContain(sentenceId);
+    },
+  );
+
+  it("apologises in the volunteer's own language when their message could not be handled", async () => {
+    // Prepare: an English volunteer, and a file Telegram will not hand over (a bug on no one's side)
+    const user = userOf(stack, 830032, 'en');
+    await user.text('/start');
+    for (const data of ['lang:en', 'consent:yes', 'adult:yes', 'gender:male', 'age:18-29', 'accent:us'])
+      await user.press(data);
+
+    // Act
+    const response = await user.send({
+      video: { file_id: 'never-registered', file_unique_id: 'never-registered', width: 1, height: 1, duration: 3 },
+    });
+
+    // Assess
+    expect([response.statusCode, response.body]).toEqual([200, 'dropped']);
+    expect(user.lastMessage().text).toBe(MESSAGES.en.failed);
+  });
+
+  it('asks the question again with its buttons when a volunteer types instead of pressing one', async () => {
+    const user = userOf(stack, 830033, 'he');
+    await user.text('/start');
+    await user.press('lang:he');
+    await user.text('כן');
+    const [said, asked] = user.messages().slice(-2);
+    expect(said!.text).toBe(MESSAGES.he.answerWithButtons);
+    expect(asked!.labels).toEqual([MESSAGES.he.consentYes, MESSAGES.he.consentNo]);
   });
 });
