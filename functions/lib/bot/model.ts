@@ -51,6 +51,8 @@ export interface Prompt {
   language: Language;
   /** When the bot showed it (ISO): a video sent before then was not recorded for it. */
   shownAt?: string;
+  /** When it left the screen (answered, skipped) with nothing shown after it yet. */
+  endedAt?: string;
 }
 
 export interface Demographics {

@@ -134,14 +134,16 @@ export class Turn {
   /** Puts `prompt` on screen from now; the one it replaces is remembered for late videos. */
   showPrompt(prompt: Prompt): void {
     this.retirePrompt();
-    this.change({ prompt: { ...prompt, shownAt: this.deps.clock.now().toISOString() } });
+    const { endedAt: _ended, ...shown } = prompt;
+    this.change({ prompt: { ...shown, shownAt: this.deps.clock.now().toISOString() } });
   }
 
-  /** Takes the current prompt off screen (remembered like one that was replaced). */
+  /** Takes the current prompt off screen, remembered (with when it left) for videos sent before. */
   retirePrompt(): void {
     const current = this.contributor.prompt;
     if (!current) return;
-    const earlier = [current, ...(this.contributor.earlierPrompts ?? [])].slice(0, EARLIER_PROMPTS_KEPT);
+    const ended = { ...current, endedAt: this.deps.clock.now().toISOString() };
+    const earlier = [ended, ...(this.contributor.earlierPrompts ?? [])].slice(0, EARLIER_PROMPTS_KEPT);
     this.change({ prompt: undefined, earlierPrompts: earlier });
   }
 

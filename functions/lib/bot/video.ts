@@ -104,14 +104,16 @@ export function incomingVideo(message: Message): IncomingVideo | undefined {
 
 /**
  * The prompt that was on screen when a message was sent (`date`, Unix seconds): the newest
- * one shown at or before then. A reading takes at least a second to record, so a video of
- * a prompt is never sent in the same second the prompt appeared.
+ * one shown at or before then, unless it had left the screen by then. A reading takes at
+ * least a second to record, so a video of a prompt is never sent in the second it appeared.
  */
 export function promptOnScreenAt(contributor: Contributor, date: number): Prompt | undefined {
+  const sentAt = date * 1000;
   const candidates = [contributor.prompt, ...(contributor.earlierPrompts ?? [])].filter(
     (prompt): prompt is Prompt => prompt !== undefined,
   );
-  return candidates.find((prompt) => !prompt.shownAt || Date.parse(prompt.shownAt) <= date * 1000);
+  const prompt = candidates.find((candidate) => !candidate.shownAt || Date.parse(candidate.shownAt) <= sentAt);
+  return prompt?.endedAt && Date.parse(prompt.endedAt) <= sentAt ? undefined : prompt;
 }
 
 /** A video from a contributor: checked, streamed from Telegram to S3, recorded, confirmed. */
@@ -128,7 +130,8 @@ export async function handleVideoMessage(turn: Turn, message: Message): Promise<
 
   const prompt = promptOnScreenAt(turn.contributor, message.date);
   if (!prompt) {
-    turn.say('sentBeforePrompt');
+    // Sent before the sentence now on screen appeared, or while none was on screen.
+    if (turn.contributor.prompt) turn.say('sentBeforePrompt');
     return showCurrentPrompt(turn);
   }
   if (prompt.kind !== 'calibration' && (await capReached(turn))) {

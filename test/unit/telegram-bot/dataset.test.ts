@@ -21,10 +21,13 @@ import {
   REJECTED_VERDICTS,
   REPORT_REASONS,
   UNDISCLOSED,
+  type Contributor,
+  type Prompt,
   type Recording,
   type RecordingQuality,
   type Sentence,
 } from '../../../functions/lib/bot/model';
+import { promptOnScreenAt } from '../../../functions/lib/bot/video';
 import { REPO_ROOT } from '../../support/paths';
 import { newSentence, parseSentenceLines, pickSentence } from '../../../functions/lib/bot/sentences';
 
@@ -299,5 +302,34 @@ describe('the Hebrew wording', () => {
         }
       }
     }
+  });
+});
+
+describe('the prompt on screen when a video was sent', () => {
+  const at = (seconds: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, seconds)).toISOString();
+  const unix = (seconds: number) => Date.UTC(2025, 0, 1, 12, 0, seconds) / 1000;
+  const prompt = (promptId: string, shownAt: number, endedAt?: number): Prompt => ({
+    token: `t-${promptId}`,
+    kind: 'sentence',
+    promptId,
+    text: promptId,
+    language: 'en',
+    shownAt: at(shownAt),
+    ...(endedAt === undefined ? {} : { endedAt: at(endedAt) }),
+  });
+  const contributor = (current: Prompt | undefined, earlier: Prompt[]) =>
+    ({ prompt: current, earlierPrompts: earlier }) as Contributor;
+
+  it('is the newest prompt shown by then, so a late video goes under the sentence it was recorded for', () => {
+    const state = contributor(prompt('B', 20), [prompt('A', 10, 20)]);
+    expect(promptOnScreenAt(state, unix(25))?.promptId).toBe('B');
+    expect(promptOnScreenAt(state, unix(19))?.promptId).toBe('A');
+    expect(promptOnScreenAt(state, unix(5))).toBeUndefined();
+  });
+
+  it('is none after the last sentence left the screen with nothing after it', () => {
+    const state = contributor(undefined, [prompt('A', 10, 20)]);
+    expect(promptOnScreenAt(state, unix(15))?.promptId).toBe('A');
+    expect(promptOnScreenAt(state, unix(21))).toBeUndefined();
   });
 });
