@@ -244,7 +244,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /** Terraform's event rules with their references resolved to this stack's names. */
-function localRules(facts: TerraformFacts, names: ResourceNames, config: LocalStackConfig): LocalRule[] {
+export function localRules(facts: TerraformFacts, names: ResourceNames, config: LocalStackConfig): LocalRule[] {
   const variables = { ...facts.variableDefaults, name_prefix: config.namePrefix, region: config.region };
   const resolve = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(resolve);

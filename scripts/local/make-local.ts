@@ -170,7 +170,7 @@ async function main(): Promise<number> {
   }
 
   console.log(
-    'Starting the local stack (S3, DynamoDB, Step Functions, Lambda, Transcribe, Rekognition, lip reading)...',
+    'Starting the local stack (S3, DynamoDB, Step Functions, Lambda, Transcribe, Rekognition, lip reading, SSM, EventBridge)...',
   );
   const started = performance.now();
   let stack: LocalStack;
