@@ -126,7 +126,8 @@ export async function handleVideoMessage(turn: Turn, message: Message): Promise<
   if (!video) return turn.say('notVideoFile');
   if (!CONSENTED_STEPS.includes(contributor.step)) return turn.say('needOnboarding');
   if (contributor.step === 'finished') return turn.say('capReached', { max: settings.maxRecordingsPerContributor });
-  if (contributor.step === 'calibration' && !contributor.prompt) turn.showPrompt(calibrationPrompt(turn));
+  // A row from before prompts had times: in calibration, any video is the calibration.
+  if (contributor.step === 'calibration' && !contributor.prompt) turn.change({ prompt: calibrationPrompt(turn) });
 
   const prompt = promptOnScreenAt(turn.contributor, message.date);
   if (!prompt) {
