@@ -26,6 +26,8 @@ const SECONDS = 1000;
 const TOKEN = '424242:LOCAL-stack-bot';
 const OLD_WEBHOOK = 'https://bot.example.org/telegram/webhook';
 const ADMIN = 860000;
+/** Longer than the bot's default limit of 30 s (terraform/variables.tf). */
+const LONG_SECONDS = 45;
 
 function ffmpeg(args: string[]): void {
   const result = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { encoding: 'utf8' });
@@ -101,18 +103,18 @@ async function until(
       'aac',
       path.join(mediaDir, 'calibration.mp4'),
     ]);
-    // A video file longer than the bot allows, which declares no duration.
+    // A video file longer than the bot allows (terraform's telegram_max_video_seconds), which declares no duration.
     ffmpeg([
       '-f',
       'lavfi',
       '-i',
-      'color=c=gray:s=32x32:r=5:d=25',
+      `color=c=gray:s=32x32:r=5:d=${LONG_SECONDS}`,
       '-f',
       'lavfi',
       '-i',
       'anullsrc=r=8000:cl=mono',
       '-t',
-      '25',
+      String(LONG_SECONDS),
       '-c:v',
       'libx264',
       '-preset',
@@ -259,13 +261,15 @@ async function until(
       expect(['wrong_sentence', 'incomplete', 'no_speech']).toContain(enReading?.quality?.verdict);
       expect(en.sentenceVerdict.labels).toEqual([en.strings.recordAgain]);
 
-      // English: the 25 s video file, which declared no duration, is held to the bot's 20 s by the pipeline.
+      // English: the 45 s video file, which declared no duration, is held to the bot's limit by the pipeline.
+      const limit = Number(stack.facts.variableDefaults.telegram_max_video_seconds);
+      expect(limit).toBeLessThan(LONG_SECONDS);
       const long = enRecordings.find((row) => row.mediaType === 'document')!;
       const tooLong = await until(
         en.user,
         (message) =>
           message.text ===
-          en.strings.quality_too_long.replace('{prompt}', long.promptText).replace('{limit}', seconds('en', 20)),
+          en.strings.quality_too_long.replace('{prompt}', long.promptText).replace('{limit}', seconds('en', limit)),
         'the too-long verdict',
       );
       expect(tooLong.labels).toEqual([en.strings.recordAgain]);
