@@ -131,7 +131,7 @@ async function until(
     await bot?.stop();
     await stack?.stop();
     await telegram?.stop();
-    if (!process.env.KEEP_BOT_STACK) rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
     rmSync(mediaDir, { recursive: true, force: true });
   }, 60 * SECONDS);
 

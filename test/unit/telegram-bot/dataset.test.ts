@@ -27,6 +27,7 @@ import {
   type RecordingQuality,
   type Sentence,
 } from '../../../functions/lib/bot/model';
+import { countedTakes } from '../../../functions/lib/bot/prompts';
 import { promptOnScreenAt } from '../../../functions/lib/bot/video';
 import { REPO_ROOT } from '../../support/paths';
 import { newSentence, parseSentenceLines, pickSentence } from '../../../functions/lib/bot/sentences';
@@ -331,5 +332,23 @@ describe('the prompt on screen when a video was sent', () => {
     const state = contributor(undefined, [prompt('A', 10, 20)]);
     expect(promptOnScreenAt(state, unix(15))?.promptId).toBe('A');
     expect(promptOnScreenAt(state, unix(21))).toBeUndefined();
+  });
+});
+
+describe('the per-person cap', () => {
+  it('counts stored readings the check did not reject, never calibration videos or unfinished uploads', () => {
+    const quality = (verdict: RecordingQuality['verdict']) => ({
+      quality: { jobId: 'j', jobStatus: 'x', verdict, checkedAt: 'x' },
+    });
+    const takes = [
+      recording(1, 0),
+      recording(1, 1, quality('accepted')),
+      recording(1, 2, quality('unverified')),
+      recording(1, 3, quality('wrong_sentence')),
+      recording(1, 4, quality('no_face')),
+      recording(1, 5, { kind: 'calibration' }),
+      recording(1, 6, { status: 'uploading' }),
+    ];
+    expect(countedTakes(takes)).toBe(3);
   });
 });
