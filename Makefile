@@ -7,13 +7,20 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 STAMPS := .gorggle/stamps
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup build lint test bench clean
+.PHONY: setup build lint test bench clean ffmpeg
 
-setup: $(STAMPS)/debian $(NPM_STAMP)
+setup: $(STAMPS)/debian $(NPM_STAMP) ffmpeg
 
 $(STAMPS)/debian: scripts/setup/debian-packages.txt scripts/setup/install-debian-packages.sh
 	scripts/setup/install-debian-packages.sh
 	@mkdir -p $(STAMPS) && touch $@
+
+# The one static ffmpeg and ffprobe the product runs (pinned source, built once per machine
+# and cached under ~/.cache/gorggle; see the script for why it is not an npm package).
+STATIC_FFMPEG := .gorggle/ffmpeg/ffmpeg
+ffmpeg: $(STATIC_FFMPEG)
+$(STATIC_FFMPEG): scripts/setup/build-ffmpeg.sh | $(STAMPS)/debian
+	scripts/setup/build-ffmpeg.sh
 
 # `npm install`, not `npm ci`: npm 11.19's ci rejects lock files that leave out other
 # platforms' optional packages, which its own install writes.

@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild';
 import { writeDeterministicZip } from './build/deterministic-zip';
 import { pureSdkSchemaKeys } from './build/pure-sdk-schemas';
 import { bundleDir, listFunctions, metafilePath, zipPath, type FunctionSpec } from './build/functions';
+import { checkStaticFfmpeg } from './build/static-ffmpeg';
 
 // Some dependencies still call require() for Node built-ins; give ESM bundles one.
 const REQUIRE_SHIM =
@@ -61,6 +62,9 @@ async function main() {
   const functions = listFunctions();
   const only = process.argv.slice(2);
   const selected = only.length ? functions.filter((fn) => only.includes(fn.name)) : functions;
+  if (selected.some((fn) => fn.extraFiles.length)) {
+    console.log(`static ffmpeg and ffprobe: one build, version ${checkStaticFfmpeg().version}`);
+  }
   const rows = await Promise.all(selected.map(buildFunction));
   console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14));
   for (const row of rows) {

@@ -16,23 +16,10 @@ import path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ROUTE_KEYS } from '../functions/lib/api/routes';
 import type { WebConfig } from '../web/src/config';
+import { guardLocalServer } from './local-stack/http-guard';
 
 /** Where the page calls the API, relative to the page's own origin. */
 export const API_PREFIX = '/api';
-
-/** CORS for the local S3 buckets (s3rver `configureBuckets` configs), so the page can upload and read results. */
-export const LOCAL_S3_CORS_CONFIG = `<CORSConfiguration>
-  <CORSRule>
-    <AllowedOrigin>*</AllowedOrigin>
-    <AllowedMethod>GET</AllowedMethod>
-    <AllowedMethod>HEAD</AllowedMethod>
-    <AllowedMethod>POST</AllowedMethod>
-    <AllowedMethod>PUT</AllowedMethod>
-    <AllowedHeader>*</AllowedHeader>
-    <ExposeHeader>ETag</ExposeHeader>
-    <MaxAgeSeconds>3000</MaxAgeSeconds>
-  </CORSRule>
-</CORSConfiguration>`;
 
 export interface LocalApiGatewayOptions {
   /** 0 picks a free port. */
@@ -55,6 +42,8 @@ export interface LocalApiGateway {
   apiUrl: string;
   /** The page's URL, with the token in the fragment so the page signs itself in. */
   pageUrl: string;
+  /** The origins the page may be opened at (127.0.0.1 and localhost with the port). */
+  pageOrigins: string[];
   close(): Promise<void>;
 }
 
@@ -287,7 +276,10 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
   });
   const { port } = server.address() as AddressInfo;
   origin = `http://${host}:${port}`;
+  const pageOrigins = [...new Set([origin, `http://localhost:${port}`])];
+  guardLocalServer(server, { name: 'local API gateway', allowedOrigins: () => new Set(pageOrigins) });
   return {
+    pageOrigins,
     url: `${origin}/`,
     apiUrl: `${origin}${API_PREFIX}`,
     pageUrl: options.token ? `${origin}/#token=${encodeURIComponent(options.token)}` : `${origin}/`,

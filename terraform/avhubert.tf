@@ -22,6 +22,8 @@ locals {
     GORGGLE_DEVICE=cuda
     GORGGLE_IDLE_SHUTDOWN_MINUTES=${var.avhubert_idle_shutdown_minutes}
     GORGGLE_MODEL_S3_URI=${local.avhubert_model_s3}
+    GORGGLE_PROCESSED_BUCKET=${aws_s3_bucket.this["processed"].id}
+    GORGGLE_AVHUBERT_SECRET_PARAMETER=${aws_ssm_parameter.avhubert_secret.name}
     AWS_REGION=${var.region}
     ENV
     chmod 0640 /etc/gorggle/avhubert.env
@@ -30,6 +32,17 @@ locals {
       systemctl enable --now gorggle-avhubert.service
     fi
   EOT
+}
+
+# The secret invoke-lipreading sends on every request and the server requires. Made here
+# from two random UUIDs, sent write-only: it is in no state, plan or output. Raise
+# value_wo_version to rotate it (then restart the server, which reads it at start).
+resource "aws_ssm_parameter" "avhubert_secret" {
+  name             = "/${var.name_prefix}/avhubert/shared-secret"
+  description      = "Shared secret between invoke-lipreading and the lip-reading server."
+  type             = "SecureString"
+  value_wo         = replace("${uuid()}${uuid()}", "-", "")
+  value_wo_version = 1
 }
 
 data "aws_ssm_parameter" "deep_learning_ami" {
@@ -109,6 +122,12 @@ data "aws_iam_policy_document" "ec2_assume_role" {
 }
 
 data "aws_iam_policy_document" "avhubert" {
+  statement {
+    sid       = "ReadSharedSecret"
+    actions   = ["ssm:GetParameter"]
+    resources = [aws_ssm_parameter.avhubert_secret.arn]
+  }
+
   statement {
     sid       = "ReadVideosWriteResults"
     actions   = ["s3:GetObject", "s3:PutObject"]

@@ -4,8 +4,9 @@
 # The functions themselves are entries of local.lambda_functions in pipeline.tf.
 
 locals {
-  # SecureString parameters; Terraform creates them with a placeholder and never reads the
-  # value back. Set each with scripts/set-telegram-webhook.ts or `aws ssm put-parameter`.
+  # SecureString parameters. Terraform creates each with a placeholder sent write-only
+  # (value_wo), so neither the placeholder nor the real value is ever in state or a plan.
+  # Set each with scripts/set-telegram-webhook.ts or `aws ssm put-parameter --overwrite`.
   telegram_parameters = {
     "bot-token"        = "Telegram bot token from @BotFather."
     "webhook-secret"   = "Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)."
@@ -21,14 +22,11 @@ locals {
 resource "aws_ssm_parameter" "telegram" {
   for_each = local.telegram_parameters
 
-  name        = "/${var.name_prefix}/telegram/${each.key}"
-  description = each.value
-  type        = "SecureString"
-  value       = "set-me-outside-terraform"
-
-  lifecycle {
-    ignore_changes = [value]
-  }
+  name             = "/${var.name_prefix}/telegram/${each.key}"
+  description      = each.value
+  type             = "SecureString"
+  value_wo         = "set-me-outside-terraform"
+  value_wo_version = 1
 }
 
 # --- Tables --------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ locals {
       PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
       # One ffmpeg run must end in time for the function to record why it failed.
       FFMPEG_TIMEOUT_SECONDS = tostring(local.lambda_functions.extract.timeout - 60)
+      MAX_MEDIA_SECONDS      = tostring(var.max_media_seconds)
     }
     transcribe = {
       JOBS_TABLE            = aws_dynamodb_table.jobs.name
@@ -114,6 +115,7 @@ locals {
       JOBS_TABLE                  = aws_dynamodb_table.jobs.name
       PROCESSED_BUCKET            = aws_s3_bucket.this["processed"].id
       AVHUBERT_INSTANCE_TAG       = "${local.avhubert_role_tag.key}=${local.avhubert_role_tag.value}"
+      AVHUBERT_SECRET_PARAMETER   = aws_ssm_parameter.avhubert_secret.name
       AVHUBERT_PORT               = tostring(var.avhubert_port)
       AVHUBERT_WARMUP_MAX_SECONDS = tostring(var.avhubert_warmup_max_seconds)
       POLL_INTERVAL_SECONDS       = tostring(var.poll_interval_seconds)
@@ -394,6 +396,13 @@ data "aws_iam_policy_document" "invoke_lipreading" {
   }
 
   # why: DescribeInstances cannot be scoped to a resource; the code filters by the role tag.
+  # SecureStrings under the AWS-managed aws/ssm key decrypt without a kms grant.
+  statement {
+    sid       = "ReadLipReadingSecret"
+    actions   = ["ssm:GetParameters"]
+    resources = [aws_ssm_parameter.avhubert_secret.arn]
+  }
+
   statement {
     sid       = "FindLipReadingServer"
     actions   = ["ec2:DescribeInstances"]

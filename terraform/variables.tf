@@ -44,6 +44,17 @@ variable "max_upload_bytes" {
   }
 }
 
+variable "max_media_seconds" {
+  description = "Longest media the pipeline processes, in seconds. Extract refuses longer uploads once it has probed them, and cuts every output just past this length in case the container understated it. Each second costs Transcribe, Rekognition and GPU time."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.max_media_seconds >= 1 && var.max_media_seconds <= 14400 && var.max_media_seconds == floor(var.max_media_seconds)
+    error_message = "max_media_seconds must be a whole number of seconds from 1 to 14400 (Amazon Transcribe's 4-hour limit)."
+  }
+}
+
 variable "allowed_extensions" {
   description = "File extensions (without the dot) that start the pipeline when uploaded under uploads/ or contributions/."
   type        = list(string)

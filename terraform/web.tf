@@ -25,7 +25,18 @@ locals {
     map  = "application/json"
     txt  = "text/plain; charset=utf-8"
   }
-  web_files = [for file in fileset(local.web_dist_dir, "**") : file if file != "config.json"]
+  web_files = [for file in fileset(local.web_dist_dir, "**") : file if !contains(["config.json", "index.html"], file)]
+
+  # The page may call exactly this API. The response headers policy below cannot name it
+  # (the API's CORS names the distribution: a cycle), so index.html carries a second policy
+  # in a meta tag; a browser enforces both, and this one narrows connect-src to the one API.
+  api_connect_csp = join(" ", [
+    "connect-src 'self'",
+    aws_apigatewayv2_api.results.api_endpoint,
+    local.cognito_domain_url,
+    local.bucket_hosts,
+  ])
+  charset_meta = "<meta charset=\"utf-8\" />"
 
   web_config = {
     apiUrl            = aws_apigatewayv2_api.results.api_endpoint
@@ -126,6 +137,18 @@ resource "aws_s3_object" "web" {
   cache_control = "no-cache"
 }
 
+resource "aws_s3_object" "web_index" {
+  bucket = aws_s3_bucket.web.id
+  key    = "index.html"
+  content = replace(
+    file("${local.web_dist_dir}/index.html"),
+    local.charset_meta,
+    "${local.charset_meta}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"${local.api_connect_csp}\" />",
+  )
+  content_type  = "text/html; charset=utf-8"
+  cache_control = "no-cache"
+}
+
 resource "aws_s3_object" "web_config" {
   bucket        = aws_s3_bucket.web.id
   key           = "config.json"
@@ -169,7 +192,8 @@ resource "aws_cloudfront_response_headers_policy" "web" {
         "style-src 'self'",
         "img-src 'self' data: ${local.bucket_hosts}",
         "media-src ${local.bucket_hosts}",
-        # The API's own host would be a cycle (its CORS names this distribution), so any HTTP API of the region.
+        # The API's own host would be a cycle (its CORS names this distribution): index.html's
+        # own policy (aws_s3_object.web_index) narrows this to the one API.
         "connect-src 'self' https://*.execute-api.${var.region}.amazonaws.com ${local.cognito_domain_url} ${local.bucket_hosts}",
         "form-action 'self' ${local.cognito_domain_url}",
         "frame-ancestors 'none'",

@@ -10,6 +10,7 @@
  * "Lip-reading server". Not a test: it never fails on speed.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,6 +27,14 @@ import { silentLogger } from '../src/server/logger';
 import { startService } from '../src/server/service';
 import { startLocalS3 } from '../test/support/server-local-s3';
 import { concatClips } from '../test/support/server-media';
+
+/** The server requires its shared secret on every request (the bench makes its own). */
+const BENCH_SECRET = randomBytes(32).toString('base64url');
+const authedFetch = (url: string, init: RequestInit = {}) =>
+  fetch(url, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${BENCH_SECRET}` },
+  });
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const VIDEO_SECONDS = 60;
@@ -82,6 +91,9 @@ async function main(): Promise<void> {
         powerOffCommand: 'false',
         tmpDir: workDir,
         logLevel: 'error',
+        processedBucket: 'bench',
+        secret: { value: BENCH_SECRET },
+        allowedHosts: [],
       },
       { model, preprocess: preprocessVideoStream, store: createObjectStore(s3.endpoint), log: silentLogger },
     );
@@ -101,7 +113,7 @@ async function main(): Promise<void> {
 
       // The same work as one job through HTTP, S3 and the queue; polled every 25 ms.
       started = performance.now();
-      const response = await fetch(`${server.url}/v1/jobs`, {
+      const response = await authedFetch(`${server.url}/v1/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ video: { bucket: 'bench', key: 'jobs/bench/video.mp4' }, mode: 'vsr' }),
@@ -109,7 +121,7 @@ async function main(): Promise<void> {
       const { id } = (await response.json()) as { id: string };
       let job: JobView;
       for (;;) {
-        job = (await (await fetch(`${server.url}/v1/jobs/${id}`)).json()) as JobView;
+        job = (await (await authedFetch(`${server.url}/v1/jobs/${id}`)).json()) as JobView;
         if (job.status === 'succeeded' || job.status === 'failed') break;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }

@@ -84,13 +84,26 @@ def stand_in(module: str, name: str) -> type:
 _SAFE_BUILTINS = {"set", "frozenset", "dict", "list", "tuple", "int", "float", "bool", "str", "bytes", "bytearray", "complex", "slice", "range"}
 
 
+# Named one by one: a prefix such as torch.serialization._* would admit _open_file and friends.
+_TENSOR_REBUILDERS = {
+    "_rebuild_tensor",
+    "_rebuild_tensor_v2",
+    "_rebuild_parameter",
+    "_rebuild_parameter_with_state",
+    "_rebuild_qtensor",
+    "_rebuild_sparse_tensor",
+    "_rebuild_device_tensor_from_numpy",
+    "_rebuild_meta_tensor_no_storage",
+}
+
+
 def _allowed(module: str, name: str) -> bool:
     if module == "torch._utils":
-        return name.startswith("_rebuild_")
+        return name in _TENSOR_REBUILDERS
     if module == "torch":
         return name in ("Size", "device") or isinstance(getattr(torch, name, None), torch.dtype)
-    if module in ("torch.serialization",):
-        return name.startswith("_")  # legacy storage helpers
+    if module == "torch.serialization":
+        return name == "_get_layout"  # legacy sparse tensors
     if module == "collections":
         return name == "OrderedDict"
     if module == "builtins":

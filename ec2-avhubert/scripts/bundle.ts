@@ -5,7 +5,7 @@
  * .wasm files from their npm packages at run time) stay external.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, stat } from 'node:fs/promises';
+import { chmod, copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -41,4 +41,18 @@ if (existsSync(ADDON)) {
   console.warn(
     `no addon at ${path.relative(process.cwd(), ADDON)} yet: build it (make native) before starting the bundle`,
   );
+}
+
+// The static ffmpeg and ffprobe (make ffmpeg) go beside the bundle too: defaultMediaTools
+// looks there first, so the server never runs an older ffmpeg from the machine's packages.
+const STATIC_FFMPEG_DIR = path.resolve(ROOT, '..', '.gorggle', 'ffmpeg');
+for (const tool of ['ffmpeg', 'ffprobe']) {
+  const source = path.join(STATIC_FFMPEG_DIR, tool);
+  if (existsSync(source)) {
+    await copyFile(source, path.join(ROOT, 'dist', tool));
+    await chmod(path.join(ROOT, 'dist', tool), 0o755);
+    console.log(`copied the static ${tool} beside it`);
+  } else {
+    console.warn(`no static ${tool} at ${path.relative(process.cwd(), source)}: run make ffmpeg first`);
+  }
 }

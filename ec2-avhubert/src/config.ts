@@ -13,7 +13,26 @@ const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).defa
 
 export const serverEnvSchema = z.object({
   GORGGLE_AVHUBERT_PORT: int(8080, 0).pipe(z.number().max(65535)),
-  GORGGLE_AVHUBERT_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Loopback unless configured: on EC2 the user data sets 0.0.0.0 for the Lambda's VPC address. */
+  GORGGLE_AVHUBERT_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The only bucket jobs may name: the pipeline's processed bucket. */
+  GORGGLE_PROCESSED_BUCKET: z.string().min(3).optional(),
+  /** The shared secret itself (the local stack), or the SSM SecureString parameter holding it (EC2). */
+  GORGGLE_AVHUBERT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  GORGGLE_AVHUBERT_SECRET_PARAMETER: z
+    .string()
+    .regex(/^\/[\w./-]+$/, 'must be an SSM parameter name such as /gorggle/avhubert/secret')
+    .optional(),
+  /** Host headers answered (e.g. 127.0.0.1:4572,localhost:4572); empty: any. */
+  GORGGLE_AVHUBERT_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   /** The model package folder (manifest.json, encoder.pt, decoder_step.pt, vocab.txt). */
   GORGGLE_MODEL_DIR: z.string().min(1).optional(),
   MODEL_DIR: z.string().min(1).optional(),
@@ -41,6 +60,10 @@ export const serverEnvSchema = z.object({
 export interface ServerConfig {
   port: number;
   host: string;
+  processedBucket: string;
+  /** Where the shared secret every request must carry comes from. */
+  secret: { value: string } | { parameter: string };
+  allowedHosts: string[];
   modelDir: string;
   device: 'cpu' | 'cuda';
   queueCapacity: number;
@@ -75,9 +98,24 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
       'GORGGLE_MODEL_DIR is not set. Point it at a model package folder (with manifest.json), e.g. ec2-avhubert/models/test-model after `make models`.',
     );
   }
+  if (!e.GORGGLE_PROCESSED_BUCKET) {
+    throw new ServerConfigError(
+      "GORGGLE_PROCESSED_BUCKET is not set. Name the pipeline's processed bucket: the server reads and writes no other.",
+    );
+  }
+  if (!e.GORGGLE_AVHUBERT_SECRET === !e.GORGGLE_AVHUBERT_SECRET_PARAMETER) {
+    throw new ServerConfigError(
+      'Set exactly one of GORGGLE_AVHUBERT_SECRET_PARAMETER (the SSM parameter Terraform creates) and GORGGLE_AVHUBERT_SECRET (a local secret of 32 or more characters): every request must carry it.',
+    );
+  }
   return {
     port: e.GORGGLE_AVHUBERT_PORT,
     host: e.GORGGLE_AVHUBERT_HOST,
+    processedBucket: e.GORGGLE_PROCESSED_BUCKET,
+    secret: e.GORGGLE_AVHUBERT_SECRET
+      ? { value: e.GORGGLE_AVHUBERT_SECRET }
+      : { parameter: e.GORGGLE_AVHUBERT_SECRET_PARAMETER ?? '' },
+    allowedHosts: e.GORGGLE_AVHUBERT_ALLOWED_HOSTS,
     modelDir,
     device: e.GORGGLE_DEVICE,
     queueCapacity: e.GORGGLE_QUEUE_CAPACITY,

@@ -1,12 +1,14 @@
 import { startLipReadingServer, type LipReadingServer } from '../src/server/app';
 import { JobFailure, type JobContext, type JobOutcome } from '../src/server/job-queue';
 import { silentLogger } from '../src/server/logger';
-import { deferred, waitFor } from './support/server-async';
+import { authedFetch, deferred, TEST_SECRET, waitFor } from './support/server-async';
 import { parsePrometheusText } from './support/server-prometheus';
 
 /** The HTTP surface, queue limits and metrics, with the pipeline replaced by a runner the test drives. */
 
 const VIDEO = { bucket: 'processed-bucket', key: 'jobs/job-1/video.mp4' };
+const ACCESS = { secret: TEST_SECRET, processedBucket: VIDEO.bucket, allowedHosts: [] };
+const authed = authedFetch;
 
 function outcome(key = 'jobs/job-1/lipreading.json'): JobOutcome {
   return {
@@ -23,6 +25,7 @@ interface Harness {
 async function startHarness(overrides: { queueCapacity?: number; jobTimeoutMs?: number } = {}): Promise<Harness> {
   const pending: Harness['pending'] = [];
   const server = await startLipReadingServer({
+    access: ACCESS,
     runner: (context) => {
       const finish = deferred<JobOutcome>();
       pending.push({ context, finish });
@@ -43,14 +46,14 @@ async function startHarness(overrides: { queueCapacity?: number; jobTimeoutMs?: 
 }
 
 const post = (server: LipReadingServer, body: unknown, contentType = 'application/json') =>
-  fetch(`${server.url}/v1/jobs`, {
+  authed(`${server.url}/v1/jobs`, {
     method: 'POST',
     headers: { 'content-type': contentType },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
 const getJob = async (server: LipReadingServer, id: string) =>
-  (await (await fetch(`${server.url}/v1/jobs/${id}`)).json()) as Record<string, unknown>;
+  (await (await authed(`${server.url}/v1/jobs/${id}`)).json()) as Record<string, unknown>;
 
 describe('lip-reading HTTP API', () => {
   let harness: Harness;
@@ -126,9 +129,9 @@ describe('lip-reading HTTP API', () => {
 
   it('answers 404 for an unknown job id and for a malformed one', async () => {
     harness = await startHarness();
-    const unknown = await fetch(`${harness.server.url}/v1/jobs/2b1f0a9e-8c1d-4b4e-9f00-000000000000`);
-    const malformed = await fetch(`${harness.server.url}/v1/jobs/not-a-uuid`);
-    const elsewhere = await fetch(`${harness.server.url}/v2/anything`);
+    const unknown = await authed(`${harness.server.url}/v1/jobs/2b1f0a9e-8c1d-4b4e-9f00-000000000000`);
+    const malformed = await authed(`${harness.server.url}/v1/jobs/not-a-uuid`);
+    const elsewhere = await authed(`${harness.server.url}/v2/anything`);
     expect([unknown.status, malformed.status, elsewhere.status]).toEqual([404, 404, 404]);
     expect(((await unknown.json()) as { error: string }).error).toMatch(/No such job/);
   });
@@ -187,12 +190,12 @@ describe('lip-reading HTTP API', () => {
       message: 'The video cannot be decoded.',
     });
     expect((await getJob(harness.server, b.id)).error).toMatchObject({ reason: 'internal' });
-    expect((await fetch(`${harness.server.url}/health`)).status).toBe(200);
+    expect((await authed(`${harness.server.url}/health`)).status).toBe(200);
   });
 
   it('serves /health with the model, device and queue', async () => {
     harness = await startHarness();
-    const health = (await (await fetch(`${harness.server.url}/health`)).json()) as Record<string, unknown>;
+    const health = (await (await authed(`${harness.server.url}/health`)).json()) as Record<string, unknown>;
     expect(health).toMatchObject({
       status: 'ok',
       model: { loaded: true, name: 'test-model', mode: 'vsr', device: 'cpu' },
@@ -213,7 +216,7 @@ describe('lip-reading HTTP API', () => {
     await waitFor(() => harness.pending.length === 3, 5_000, 'job 3');
 
     // Act
-    const response = await fetch(`${harness.server.url}/metrics`);
+    const response = await authed(`${harness.server.url}/metrics`);
     const { types, samples } = parsePrometheusText(await response.text());
     const value = (name: string, labels: Record<string, string> = {}) =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
@@ -234,9 +237,65 @@ describe('lip-reading HTTP API', () => {
     expect(value('gorggle_avhubert_model_loaded', { model: 'test-model' })).toBe(1);
   });
 
+  it.each([
+    ['no secret', {}, 401],
+    ['a wrong secret', { authorization: 'Bearer not-the-shared-secret-but-just-as-long!!' }, 401],
+    ['the secret in another scheme', { authorization: `Basic ${ACCESS.secret}` }, 401],
+  ])('refuses a request with %s, on every endpoint', async (_case, headers, status) => {
+    // Prepare
+    harness = await startHarness();
+    const url = harness.server.url;
+
+    // Act
+    const answers = await Promise.all([
+      fetch(`${url}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ video: VIDEO, mode: 'vsr' }),
+      }),
+      fetch(`${url}/health`, { headers }),
+      fetch(`${url}/metrics`, { headers }),
+      fetch(`${url}/v1/jobs/2b1f0a9e-8c1d-4b4e-9f00-000000000000`, { headers }),
+    ]);
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([status, status, status, status]);
+    expect(answers[0]!.headers.get('www-authenticate')).toBe('Bearer');
+    expect(harness.pending).toHaveLength(0);
+  });
+
+  it.each([
+    ['another bucket', { bucket: 'someone-elses-bucket', key: 'jobs/job-1/video.mp4' }, 403, /processed bucket only/],
+    ['an upload key', { bucket: VIDEO.bucket, key: 'uploads/clip.mp4' }, 400, /jobs\/<jobId>\/video\.mp4/],
+    [
+      'a path out of the job folder',
+      { bucket: VIDEO.bucket, key: 'jobs/../video.mp4' },
+      400,
+      /jobs\/<jobId>\/video\.mp4/,
+    ],
+    [
+      'another file of the job',
+      { bucket: VIDEO.bucket, key: 'jobs/job-1/audio.wav' },
+      400,
+      /jobs\/<jobId>\/video\.mp4/,
+    ],
+  ])('refuses a job that names %s, and runs nothing', async (_case, video, status, message) => {
+    // Prepare
+    harness = await startHarness();
+
+    // Act
+    const response = await post(harness.server, { video, mode: 'vsr' });
+
+    // Assess
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: string }).error).toMatch(message);
+    expect(harness.pending).toHaveLength(0);
+  });
+
   it('reports GPU memory in /metrics when running on CUDA', async () => {
     // Prepare
     const server = await startLipReadingServer({
+      access: ACCESS,
       runner: () => Promise.resolve(outcome()),
       model: { name: 'test-model', mode: 'vsr', device: 'cuda' },
       port: 0,
@@ -254,7 +313,7 @@ describe('lip-reading HTTP API', () => {
     harness = { server, pending: [] };
 
     // Act
-    const { samples } = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    const { samples } = parsePrometheusText(await (await authed(`${server.url}/metrics`)).text());
 
     // Assess
     expect(samples).toContainEqual({

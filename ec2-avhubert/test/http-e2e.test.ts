@@ -13,7 +13,7 @@ import type { LipReadingServer } from '../src/server/app';
 import type { JobView } from '../src/server/job-queue';
 import { silentLogger } from '../src/server/logger';
 import { startService } from '../src/server/service';
-import { waitFor } from './support/server-async';
+import { authedFetch, TEST_SECRET, waitFor } from './support/server-async';
 import { startLocalS3 } from './support/server-local-s3';
 import { audioOnlyMp4, corruptVideo, noFaceVideo, toMp4 } from './support/server-media';
 
@@ -39,7 +39,7 @@ describe('lip-reading server end to end', () => {
   };
 
   const runJob = async (body: unknown): Promise<JobView> => {
-    const response = await fetch(`${server.url}/v1/jobs`, {
+    const response = await authedFetch(`${server.url}/v1/jobs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -49,7 +49,7 @@ describe('lip-reading server end to end', () => {
     let job: JobView | undefined;
     await waitFor(
       async () => {
-        job = (await (await fetch(`${server.url}/v1/jobs/${id}`)).json()) as JobView;
+        job = (await (await authedFetch(`${server.url}/v1/jobs/${id}`)).json()) as JobView;
         return job.status === 'succeeded' || job.status === 'failed';
       },
       90_000,
@@ -90,6 +90,9 @@ describe('lip-reading server end to end', () => {
       powerOffCommand: 'false',
       tmpDir: mediaDir,
       logLevel: 'error',
+      processedBucket: BUCKET,
+      secret: { value: TEST_SECRET },
+      allowedHosts: [],
     };
     server = await startService(config, {
       model,
@@ -130,7 +133,7 @@ describe('lip-reading server end to end', () => {
       expect(segment.end).toBeLessThanOrEqual(3.05);
       expect(segment.words.map((word) => word.text).join(' ')).toBe(segment.text);
     }
-    const health = await (await fetch(`${server.url}/health`)).json();
+    const health = await (await authedFetch(`${server.url}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', queue: { depth: 0, running: 0 } });
   });
 
@@ -166,7 +169,7 @@ describe('lip-reading server end to end', () => {
 
     // Act
     const job = await runJob({ video, mode: 'vsr' });
-    const health = await fetch(`${server.url}/health`);
+    const health = await authedFetch(`${server.url}/health`);
 
     // Assess
     expect(job.status).toBe('failed');
@@ -179,11 +182,11 @@ describe('lip-reading server end to end', () => {
     const job = await runJob({ video: { bucket: BUCKET, key: 'jobs/nobody/video.mp4' }, mode: 'vsr' });
     expect(job.status).toBe('failed');
     expect(job.error).toEqual({ reason: 'source_missing', message: expect.stringContaining('jobs/nobody/video.mp4') });
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await authedFetch(`${server.url}/health`)).status).toBe(200);
   });
 
   it('counts the finished jobs in /metrics', async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await authedFetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/^gorggle_avhubert_jobs_total\{status="succeeded",reason=""\} [1-9]/m);
     expect(text).toMatch(/^gorggle_avhubert_frames_total [1-9]/m);
     expect(text).toMatch(/^gorggle_avhubert_inference_seconds_count [1-9]/m);

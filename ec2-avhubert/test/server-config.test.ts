@@ -1,12 +1,21 @@
 import { loadServerConfig, ServerConfigError } from '../src/config';
 
+/** What every server needs: the one bucket it serves and where its shared secret is. */
+const ACCESS = {
+  GORGGLE_PROCESSED_BUCKET: 'gorggle-processed',
+  GORGGLE_AVHUBERT_SECRET_PARAMETER: '/gorggle/avhubert/shared-secret',
+};
+
 describe('server configuration', () => {
   it('fills defaults that suit one GPU and reads the model folder from either key', () => {
-    const config = loadServerConfig({ MODEL_DIR: '/opt/models/current' });
+    const config = loadServerConfig({ ...ACCESS, MODEL_DIR: '/opt/models/current' });
     expect(config).toMatchObject({
       modelDir: '/opt/models/current',
       port: 8080,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
+      processedBucket: 'gorggle-processed',
+      secret: { parameter: '/gorggle/avhubert/shared-secret' },
+      allowedHosts: [],
       device: 'cpu',
       concurrency: 1,
       queueCapacity: 16,
@@ -14,11 +23,12 @@ describe('server configuration', () => {
       idleShutdownMs: 15 * 60_000,
       logLevel: 'info',
     });
-    expect(loadServerConfig({ GORGGLE_MODEL_DIR: '/a', MODEL_DIR: '/b' }).modelDir).toBe('/a');
+    expect(loadServerConfig({ ...ACCESS, GORGGLE_MODEL_DIR: '/a', MODEL_DIR: '/b' }).modelDir).toBe('/a');
   });
 
   it('parses numbers from strings, and 0 idle minutes disables the power-off', () => {
     const config = loadServerConfig({
+      ...ACCESS,
       GORGGLE_MODEL_DIR: '/m',
       GORGGLE_AVHUBERT_PORT: '9000',
       GORGGLE_DEVICE: 'cuda',
@@ -38,6 +48,27 @@ describe('server configuration', () => {
   it('says which model key is missing and how to fix it', () => {
     expect(() => loadServerConfig({})).toThrow(ServerConfigError);
     expect(() => loadServerConfig({})).toThrow(/GORGGLE_MODEL_DIR is not set.*make models/);
+  });
+
+  it('refuses to start without the bucket it serves or a secret of 32 characters or more', () => {
+    const base = { GORGGLE_MODEL_DIR: '/m' };
+    expect(() => loadServerConfig({ ...base, GORGGLE_AVHUBERT_SECRET_PARAMETER: '/s' })).toThrow(
+      /GORGGLE_PROCESSED_BUCKET is not set/,
+    );
+    expect(() => loadServerConfig({ ...base, GORGGLE_PROCESSED_BUCKET: 'b-b-b' })).toThrow(
+      /exactly one of GORGGLE_AVHUBERT_SECRET_PARAMETER .* and GORGGLE_AVHUBERT_SECRET/,
+    );
+    expect(() =>
+      loadServerConfig({ ...base, GORGGLE_PROCESSED_BUCKET: 'b-b-b', GORGGLE_AVHUBERT_SECRET: 'too-short' }),
+    ).toThrow(/GORGGLE_AVHUBERT_SECRET: must be at least 32 characters/);
+    expect(
+      loadServerConfig({
+        ...base,
+        GORGGLE_PROCESSED_BUCKET: 'b-b-b',
+        GORGGLE_AVHUBERT_SECRET: 'x'.repeat(32),
+        GORGGLE_AVHUBERT_ALLOWED_HOSTS: '127.0.0.1:4572, LOCALHOST:4572',
+      }),
+    ).toMatchObject({ secret: { value: 'x'.repeat(32) }, allowedHosts: ['127.0.0.1:4572', 'localhost:4572'] });
   });
 
   it('names every bad key', () => {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT, gridClip } from '../../test/support/paths';
-import { waitFor } from './support/server-async';
+import { authedFetch, TEST_SECRET, waitFor } from './support/server-async';
 import { startLocalS3 } from './support/server-local-s3';
 import { concatClips } from './support/server-media';
 
@@ -100,6 +100,8 @@ describe('lip-reading server process on SIGTERM', () => {
       GORGGLE_IDLE_SHUTDOWN_MINUTES: '0',
       GORGGLE_TMP_DIR: mediaDir,
       GORGGLE_LOG_LEVEL: 'info',
+      GORGGLE_PROCESSED_BUCKET: BUCKET,
+      GORGGLE_AVHUBERT_SECRET: TEST_SECRET,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
     });
     children.push(server.child);
@@ -113,7 +115,7 @@ describe('lip-reading server process on SIGTERM', () => {
     if (!port) throw new Error(`the server did not start: ${server.stderr()}`);
     const base = `http://127.0.0.1:${port}`;
     const submit = () =>
-      fetch(`${base}/v1/jobs`, {
+      authedFetch(`${base}/v1/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ video, mode: 'vsr' }),
@@ -122,7 +124,7 @@ describe('lip-reading server process on SIGTERM', () => {
     const queued = ((await (await submit()).json()) as { id: string }).id;
     await waitFor(
       async () =>
-        ((await (await fetch(`${base}/v1/jobs/${inFlight}`)).json()) as { status: string }).status === 'running',
+        ((await (await authedFetch(`${base}/v1/jobs/${inFlight}`)).json()) as { status: string }).status === 'running',
       30_000,
       'the job to run',
     );

@@ -18,5 +18,7 @@ export const configSchema = z.object({
     .default(() => besideBundle('ffprobe')),
   /** No single ffmpeg run may take longer, nor outlive the invocation. */
   FFMPEG_TIMEOUT_SECONDS: env.positiveInt(600),
+  /** Longer media is refused after the probe; outputs stop one second past it. */
+  MAX_MEDIA_SECONDS: env.positiveInt(3600),
 });
 export type ExtractConfig = z.infer<typeof configSchema>;

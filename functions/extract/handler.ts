@@ -15,12 +15,14 @@ const config = lazyConfig(configSchema);
 const CLEANUP_MARGIN_MS = 15_000;
 
 export const handler = taskHandler(pipelineInputSchema, async (input, context) => {
-  const { JOBS_TABLE, PROCESSED_BUCKET, FFMPEG_PATH, FFPROBE_PATH, FFMPEG_TIMEOUT_SECONDS } = config();
+  const { JOBS_TABLE, PROCESSED_BUCKET, FFMPEG_PATH, FFPROBE_PATH, FFMPEG_TIMEOUT_SECONDS, MAX_MEDIA_SECONDS } =
+    config();
   const deadline = Date.now() + context.getRemainingTimeInMillis() - CLEANUP_MARGIN_MS;
   const media = new FfmpegMediaToolkit({
     ffmpegPath: FFMPEG_PATH,
     ffprobePath: FFPROBE_PATH,
     timeoutMs: () => Math.min(FFMPEG_TIMEOUT_SECONDS * 1000, deadline - Date.now()),
+    maxOutputSeconds: MAX_MEDIA_SECONDS + 1,
   });
   return extractMedia(
     input,
@@ -30,6 +32,6 @@ export const handler = taskHandler(pipelineInputSchema, async (input, context) =
       media,
       clock: systemClock,
     },
-    { processedBucket: PROCESSED_BUCKET },
+    { processedBucket: PROCESSED_BUCKET, maxMediaSeconds: MAX_MEDIA_SECONDS },
   );
 });

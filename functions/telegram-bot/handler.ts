@@ -13,6 +13,7 @@ import { PipelineJobPurger } from '../lib/adapters/s3-purge';
 import { S3VideoStore } from '../lib/adapters/s3-video-store';
 import { SsmSecrets } from '../lib/adapters/ssm-parameters';
 import { t } from '../lib/bot/i18n';
+import { assertContributorSalt } from '../lib/bot/identity';
 import { DEFAULT_LANGUAGE } from '../lib/bot/model';
 import { createTelegramBot } from '../lib/bot/telegram-bot';
 import { handleWebhookRequest } from '../lib/bot/webhook';
@@ -30,6 +31,7 @@ const contributorStore = () => new DynamoDbContributorStore(dynamoDbClient(), co
 /** The bot is rebuilt only when a secret it was built with changes. */
 function botFor(token: string, salt: string): Bot {
   if (cachedBot?.token === token && cachedBot.salt === salt) return cachedBot.bot;
+  assertContributorSalt(salt);
   const c = config();
   const dynamodb = dynamoDbClient();
   const bot = createTelegramBot(token, c.TELEGRAM_API_ROOT, {

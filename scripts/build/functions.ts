@@ -1,5 +1,6 @@
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { STATIC_FFMPEG, STATIC_FFMPEG_DIR, STATIC_FFPROBE } from './static-ffmpeg';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const FUNCTIONS_DIR = path.join(REPO_ROOT, 'functions');
@@ -12,19 +13,13 @@ export interface ExtraFile {
   mode: number;
 }
 
-/** The static ffmpeg and ffprobe from npm, zipped into the extract function (no layer step). */
+/** The static ffmpeg and ffprobe (scripts/setup/build-ffmpeg.sh), zipped into the extract function (no layer step). */
 function ffmpegBinaries(): ExtraFile[] {
   return [
-    {
-      source: path.join(REPO_ROOT, 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg'),
-      zipPath: 'bin/ffmpeg',
-      mode: 0o755,
-    },
-    {
-      source: path.join(REPO_ROOT, 'node_modules/@ffprobe-installer/linux-x64/ffprobe'),
-      zipPath: 'bin/ffprobe',
-      mode: 0o755,
-    },
+    { source: STATIC_FFMPEG, zipPath: 'bin/ffmpeg', mode: 0o755 },
+    { source: STATIC_FFPROBE, zipPath: 'bin/ffprobe', mode: 0o755 },
+    // Which source and configuration they are (their licence is the GPL).
+    { source: path.join(STATIC_FFMPEG_DIR, 'BUILD-INFO'), zipPath: 'bin/FFMPEG-BUILD-INFO', mode: 0o644 },
   ];
 }
 

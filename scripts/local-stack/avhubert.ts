@@ -20,6 +20,10 @@ export interface AvhubertOptions {
   modelDir: string;
   s3Endpoint: string;
   region: string;
+  /** The only bucket jobs may name. */
+  processedBucket: string;
+  /** The shared secret every request must carry. */
+  secret: string;
   tmpDir: string;
   log: ComponentLog;
   /** How long to wait for GET /health before going on without it. */
@@ -43,11 +47,14 @@ export function avhubertUnavailableReason(modelDir: string): string | undefined 
   return undefined;
 }
 
-async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+async function waitForHealth(url: string, secret: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
     try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      const response = await fetch(`${url}/health`, {
+        signal: AbortSignal.timeout(1000),
+        headers: { authorization: `Bearer ${secret}` },
+      });
       if (response.ok) return true;
     } catch {
       // Not listening yet.
@@ -74,6 +81,9 @@ export async function startAvhubert(options: AvhubertOptions): Promise<RunningAv
       AWS_ENDPOINT_URL_S3: options.s3Endpoint,
       GORGGLE_AVHUBERT_HOST: options.host,
       GORGGLE_AVHUBERT_PORT: String(port),
+      GORGGLE_AVHUBERT_ALLOWED_HOSTS: [`127.0.0.1:${port}`, `localhost:${port}`, `${options.host}:${port}`].join(','),
+      GORGGLE_AVHUBERT_SECRET: options.secret,
+      GORGGLE_PROCESSED_BUCKET: options.processedBucket,
       GORGGLE_MODEL_DIR: options.modelDir,
       GORGGLE_DEVICE: 'cpu',
       // Never power the machine off, and stop quickly on Ctrl-C.
@@ -88,7 +98,7 @@ export async function startAvhubert(options: AvhubertOptions): Promise<RunningAv
   child.once('exit', (code, signal) => log.info('lip-reading server exited', { code, signal }));
   log.info('lip-reading server starting', { pid: child.pid, url, modelDir: options.modelDir });
 
-  const ready = await waitForHealth(url, child, options.readyTimeoutMs ?? 60_000);
+  const ready = await waitForHealth(url, options.secret, child, options.readyTimeoutMs ?? 60_000);
   if (!ready) log.warn('lip-reading server did not answer /health; lip reading will degrade', { url });
 
   const signalGroup = (signal: NodeJS.Signals) => {

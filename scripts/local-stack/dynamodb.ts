@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { LOCAL_CREDENTIALS } from './config';
+import { guardLocalServer } from './http-guard';
 import type { ComponentLog } from './logs';
 import type { TableFacts } from './terraform-facts';
 
@@ -71,6 +72,8 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<RunningDy
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  // No web page ever calls DynamoDB: any request with an Origin is refused.
+  guardLocalServer(server, { name: 'local DynamoDB' });
   server.on('request', (request, response) => {
     const started = Date.now();
     response.on('finish', () =>

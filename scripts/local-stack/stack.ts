@@ -3,6 +3,7 @@
  * runner, the Transcribe and Rekognition emulators and the lip-reading server — and stops it
  * again. `await startLocalStack({ ports: 'random' })` gives endpoints and `stop()`.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -46,6 +47,8 @@ export interface LocalStack {
   ssm: RunningSsm;
   /** EventBridge's default bus, with terraform's rules. */
   events: LocalEventBridge;
+  /** Lets the web page at these origins (the local gateway's) call S3 from a browser; none by default. */
+  allowPageOrigins(origins: readonly string[]): Promise<void>;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
   logDir: string;
@@ -72,6 +75,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   /** Closers in start order; stop runs them in reverse. */
   const closers: Array<{ name: string; close: () => Promise<void> }> = [];
   const endpoints: LocalEndpoints = {};
+  // The lip-reading server's shared secret: SSM holds it on AWS, this stack makes its own.
+  const avhubertSecret = randomBytes(32).toString('base64url');
 
   const stopAll = async () => {
     for (const { name, close } of [...closers].reverse()) {
@@ -100,7 +105,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
-      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints }),
+      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints, avhubertSecret }),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
     if (missing.length) {
@@ -166,7 +171,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.ssm = ssm.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
-    const lipReadingServer = await startLipReading(config, s3.url, endpoints, closers, logFor, stackLog);
+    const lipReadingServer = await startLipReading(
+      config,
+      s3.url,
+      avhubertSecret,
+      endpoints,
+      closers,
+      logFor,
+      stackLog,
+    );
 
     const definition = renderStateMachine({
       functionArn: names.functionArn,
@@ -232,6 +245,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       uploadEvents,
       ssm,
       events,
+      allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       logDir,
       stop: () => (stopping ??= stopAll()),
@@ -335,6 +349,7 @@ async function startEmulators(
 async function startLipReading(
   config: LocalStackConfig,
   s3Endpoint: string,
+  secret: string,
   endpoints: LocalEndpoints,
   closers: Closers,
   logFor: (component: string) => ComponentLog,
@@ -355,6 +370,8 @@ async function startLipReading(
     modelDir,
     s3Endpoint,
     region: config.region,
+    processedBucket: resourceNames(config).processedBucket,
+    secret,
     tmpDir,
     log: logFor('avhubert'),
   });

@@ -55,6 +55,8 @@ export async function startOptionalApi(
         return result.payload as APIGatewayProxyStructuredResultV2;
       },
     });
+    // S3 answers this page, and no other, from a browser.
+    await stack.allowPageOrigins(gateway.pageOrigins);
     return { pageUrl: gateway.pageUrl, apiUrl: gateway.apiUrl, token, close: () => gateway.close() };
   } catch (error) {
     console.warn(`The results API and web page did not start (${(error as Error).message}); going on without them.`);

@@ -4,7 +4,7 @@
  * for the file (random ports, its own data folder); the lip-reading server is killed by the
  * last test, so that one stays last.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
@@ -18,6 +18,7 @@ import { targetForStack } from '../../scripts/gorggle-cli/target';
 import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
 import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notifications';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
+import { contains, makeFiveHourClip, makeHlsPolyglot, makeSecretWav } from '../support/hostile-media';
 import { GRID_DIR, hasGrid, REPO_ROOT } from '../support/paths';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import {
@@ -39,6 +40,12 @@ if (!ready) console.warn('test/integration skipped: needs ../shared/fixtures/gri
 
 const SECONDS = 1000;
 const BAD_INPUT_LIMIT_MS = 60 * SECONDS;
+
+/** Keys the local stack replaces: no EC2 instance to wake, no SSM to read the secret from. */
+const LOCAL_STAND_INS: Record<string, string> = {
+  AVHUBERT_INSTANCE_TAG: 'AVHUBERT_ENDPOINT',
+  AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET',
+};
 
 /** What @cdktf/hcl2json gives for a .tf file: each block type maps to arrays of blocks. */
 interface HclFile {
@@ -116,7 +123,13 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
         name,
         functionEnvironment(
           name,
-          { config: stack.config, names: stack.names, facts: stack.facts, endpoints: stack.endpoints },
+          {
+            config: stack.config,
+            names: stack.names,
+            facts: stack.facts,
+            endpoints: stack.endpoints,
+            avhubertSecret: 'the-local-stack-makes-a-random-one-per-start',
+          },
           { taskRoot: '/var/task' },
         ),
       ]),
@@ -134,7 +147,7 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       const terraformKeys = Object.keys({
         ...locals.common_function_environment,
         ...(locals.function_environment?.[name] ?? {}),
-      }).map((key) => (key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key));
+      }).map((key) => LOCAL_STAND_INS[key] ?? key);
       expect(Object.keys(environments[name] ?? {})).toEqual(expect.arrayContaining(terraformKeys));
     }
     // Assess: event filters, every prefix with every extension in both cases
@@ -222,11 +235,14 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
     'ends each bad input in a definite state with a reason within 60 s, leaving nothing running',
     async () => {
       // Prepare
+      const secret = await makeSecretWav(workDir);
       const inputs = {
         'zero-byte file': makeEmptyFile(workDir, 'empty clip.MP4'),
         'text file named .mp4': makeTextFile(workDir, 'notes.mp4'),
         'audio-only file': await makeAudioOnlyClip(workDir),
         'video without a face': await makeFacelessClip(workDir),
+        'HLS polyglot named .mp4': await makeHlsPolyglot(workDir, secret.path),
+        'five hours of 16×16 video': await makeFiveHourClip(workDir),
       };
 
       // Act
@@ -254,6 +270,23 @@ function reasonOf(job: JobRecord | undefined, processed?: ProcessedVideo): strin
       expect(byName['text file named .mp4']?.status).toBe('FAILED');
       expect(byName['audio-only file']?.status).not.toBe('COMPLETED');
       expect(byName['video without a face']?.status).not.toBe('COMPLETED');
+      expect(byName['HLS polyglot named .mp4']).toMatchObject({
+        status: 'FAILED',
+        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/holds 'mpeg' data, not MP4\/MOV/) },
+      });
+      expect(byName['five hours of 16×16 video']).toMatchObject({
+        status: 'FAILED',
+        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/^The media lasts 5 h, longer than/) },
+      });
+      // Nothing of the file the playlist points at was decoded into any output.
+      const processedDir = path.join(dataDir, 's3', stack.names.processedBucket);
+      const outputs = readdirSync(processedDir, { recursive: true, withFileTypes: true }).filter((entry) =>
+        entry.isFile(),
+      );
+      expect(outputs.length).toBeGreaterThan(0);
+      expect(
+        outputs.filter((entry) => contains(readFileSync(path.join(entry.parentPath, entry.name)), secret.marker)),
+      ).toEqual([]);
       expect(await runningExecutions()).toEqual([]);
     },
     120 * SECONDS,

@@ -13,6 +13,8 @@ import { loadTerraformFacts, type TerraformFacts } from '../../scripts/local-sta
 import { REPO_ROOT } from '../support/paths';
 import { requireBuilt } from '../support/built-artifacts';
 
+const LOCAL_TEST_SECRET = 'the-local-stack-makes-a-random-one-per-start';
+
 const TERRAFORM_DIR = path.join(REPO_ROOT, 'terraform');
 const DIST_DIR = path.join(REPO_ROOT, 'dist', 'functions');
 
@@ -36,15 +38,21 @@ describe('local function environments', () => {
 
     for (const name of Object.keys(facts.functions)) {
       // Act
-      const env = functionEnvironment(name, { config, names, facts, endpoints }, { taskRoot: '/tmp/task' });
+      const env = functionEnvironment(
+        name,
+        { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
+        { taskRoot: '/tmp/task' },
+      );
       const { configSchema } = (await import(`../../functions/${name}/config`)) as {
         configSchema: Parameters<typeof loadConfig>[0];
       };
 
       // Assess
-      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) =>
-        key === 'AVHUBERT_INSTANCE_TAG' ? 'AVHUBERT_ENDPOINT' : key,
-      );
+      const replaced: Record<string, string> = {
+        AVHUBERT_INSTANCE_TAG: 'AVHUBERT_ENDPOINT',
+        AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET',
+      };
+      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) => replaced[key] ?? key);
       expect(Object.keys(env)).toEqual(expect.arrayContaining(expectedKeys));
       expect(() => loadConfig(configSchema, env)).not.toThrow();
       expect(env).toMatchObject({
@@ -57,14 +65,27 @@ describe('local function environments', () => {
     }
     const lipReading = functionEnvironment(
       'invoke-lipreading',
-      { config, names, facts, endpoints },
+      { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
       { taskRoot: '/t' },
     );
     expect(lipReading).toMatchObject({ AVHUBERT_ENDPOINT: endpoints.avhubert, POLL_INTERVAL_SECONDS: '1' });
     expect(lipReading.AVHUBERT_INSTANCE_TAG).toBeUndefined();
-    const start = functionEnvironment('start-pipeline', { config, names, facts, endpoints }, { taskRoot: '/t' });
+    // No SSM locally: the stack's own secret stands in for the parameter.
+    expect(lipReading.AVHUBERT_SECRET).toBe(LOCAL_TEST_SECRET);
+    expect(lipReading.AVHUBERT_SECRET_PARAMETER).toBeUndefined();
+    const start = functionEnvironment(
+      'start-pipeline',
+      { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
+      { taskRoot: '/t' },
+    );
     expect(start.STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline');
-    expect(functionEnvironment('extract', { config, names, facts, endpoints }, { taskRoot: '/t' })).toMatchObject({
+    expect(
+      functionEnvironment(
+        'extract',
+        { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
+        { taskRoot: '/t' },
+      ),
+    ).toMatchObject({
       JOBS_TABLE: 'gorggle-jobs',
       PROCESSED_BUCKET: 'gorggle-processed-000000000000-us-east-1',
       FFMPEG_TIMEOUT_SECONDS: String(facts.functions.extract!.timeoutSeconds - 60),

@@ -8,9 +8,9 @@ export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'gri
 export const hasGrid = existsSync(GRID_DIR);
 export const gridClip = (name: string) => path.join(GRID_DIR, name);
 
-/** Static ffmpeg/ffprobe from npm: the very binaries the extract zip carries. */
-export const FFMPEG_DIR_FOR_TESTS = path.join(REPO_ROOT, 'node_modules', '@ffmpeg-installer', 'linux-x64');
-export const FFPROBE_DIR_FOR_TESTS = path.join(REPO_ROOT, 'node_modules', '@ffprobe-installer', 'linux-x64');
+/** The static ffmpeg/ffprobe (`make ffmpeg`): the very binaries the extract zip carries. */
+export const FFMPEG_DIR_FOR_TESTS = path.join(REPO_ROOT, '.gorggle', 'ffmpeg');
+export const FFPROBE_DIR_FOR_TESTS = FFMPEG_DIR_FOR_TESTS;
 
 /** Files people should look at after a run (PNGs, screenshots) go here; git ignores it. */
 export function testOutputDir(...parts: string[]): string {

@@ -32,9 +32,23 @@ export function accessToken(): string | undefined {
   return readToken()?.value;
 }
 
-export function signOut(): void {
+/**
+ * Forgets the token here. Signing out with Cognito (`endSession`) also ends the hosted
+ * sign-in's own session: without that its cookie signs the next person at this browser
+ * straight back in. Cognito comes back to the page (the client's logout URL).
+ */
+export function signOut(config?: WebConfig, { endSession = false } = {}): void {
   localStorage.removeItem(TOKEN_KEY);
   sessionStorage.removeItem(COGNITO_KEY);
+  if (endSession && config?.auth.kind === 'cognito') location.assign(cognitoLogoutUrl(config.auth));
+}
+
+/** The hosted UI's logout endpoint, returning to the page. */
+export function cognitoLogoutUrl(auth: Extract<WebConfig['auth'], { kind: 'cognito' }>): string {
+  const url = new URL('/logout', auth.domain);
+  url.searchParams.set('client_id', auth.clientId);
+  url.searchParams.set('logout_uri', auth.redirectUri);
+  return url.href;
 }
 
 export function saveLocalToken(value: string): void {

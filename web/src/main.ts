@@ -62,7 +62,7 @@ function renderAccount(config: WebConfig): void {
             type: 'button',
             class: 'button link',
             onclick: () => {
-              signOut();
+              signOut(config, { endSession: true });
               signInView(config);
             },
           },

@@ -36,6 +36,8 @@ export type PreprocessStreamFn = (
     maxChunkSeconds?: number;
     speechSegments?: Array<{ start: number; end: number }>;
     withAudio?: boolean;
+    /** The job's signal: aborting it kills the probe and the decoders at once. */
+    signal?: AbortSignal;
   },
 ) => AsyncIterable<PreprocessStreamItemLike>;
 
@@ -126,6 +128,7 @@ export function createLipReadingRunner(deps: LipReadingPipelineDeps): JobRunner 
         maxChunkSeconds: deps.maxChunkSeconds ?? 20,
         speechSegments: request.segments,
         withAudio: mode === 'avsr',
+        signal,
       });
       try {
         for await (const item of stream) {

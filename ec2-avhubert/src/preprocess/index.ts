@@ -1,7 +1,15 @@
 import { planChunks, type FrameSpan } from './chunking';
 import { PreprocessError } from './errors';
 import type { FaceApiOptions, LandmarkEngine } from './face-landmarks';
-import { decodeAudio, decodeSize, decodeVideoFrames, defaultMediaTools, probeMedia, type MediaTools } from './ffmpeg';
+import {
+  decodeAudio,
+  decodeSize,
+  decodeVideoFrames,
+  defaultMediaTools,
+  probeMedia,
+  type MediaRunLimits,
+  type MediaTools,
+} from './ffmpeg';
 import { LogFilterbank, SAMPLE_RATE, stackedAudioFeatures } from './filterbank';
 import {
   centredMovingAverage,
@@ -45,8 +53,10 @@ export interface PreprocessOptions {
    */
   engine?: LandmarkEngine;
   faceApi?: FaceApiOptions;
-  /** ffmpeg/ffprobe binaries; default FFMPEG_PATH/FFPROBE_PATH or the ones on PATH. */
+  /** ffmpeg/ffprobe binaries; default `defaultMediaTools()` (the static build). */
   mediaTools?: MediaTools;
+  /** Stops preprocessing: kills the probe or the decoders at once (a job stopped or timed out). */
+  signal?: AbortSignal;
   /** Frames are decoded at most this tall (aspect kept) to bound memory. Default 720. */
   maxDecodeHeight?: number;
   /** Frames the landmark net sees per call. Default 8. */
@@ -125,7 +135,8 @@ export async function* preprocessVideoStream(
   const started = performance.now();
   const fps = options.fps ?? FPS;
   const tools = options.mediaTools ?? defaultMediaTools();
-  const probe = await probeMedia(filePath, tools);
+  const { signal } = options;
+  const probe = await probeMedia(filePath, tools, { signal });
   if (!probe.hasVideo) {
     throw new PreprocessError(
       'no_frames',
@@ -146,7 +157,8 @@ export async function* preprocessVideoStream(
     detections: 0,
   };
 
-  const audio = options.withAudio ? startAudio(filePath, probe.hasAudio, tools, timings) : null;
+  const limits = { signal, demuxer: probe.demuxer };
+  const audio = options.withAudio ? startAudio(filePath, probe.hasAudio, tools, timings, limits) : null;
   audio?.catch(() => undefined);
 
   const engine = options.engine ?? (await defaultLandmarkEngine(options.faceApi));
@@ -225,7 +237,7 @@ export async function* preprocessVideoStream(
 
   const batchSize = Math.max(1, options.batchSize ?? 8);
   let batch: RgbFrame[] = [];
-  const frames = decodeVideoFrames(filePath, size, fps, tools);
+  const frames = decodeVideoFrames(filePath, size, fps, tools, limits);
   try {
     for (;;) {
       const waitStarted = performance.now();
@@ -285,14 +297,21 @@ function startAudio(
   hasAudio: boolean,
   tools: MediaTools,
   timings: PreprocessTimings,
+  limits: MediaRunLimits & { demuxer: string },
 ): Promise<Filterbank> {
   if (!hasAudio) return Promise.resolve({ frames: 0, features: new Float32Array(0) });
   const filterbank = new LogFilterbank();
-  return decodeAudio(filePath, SAMPLE_RATE, tools, (samples) => {
-    const started = performance.now();
-    filterbank.push(samples);
-    timings.audioMs += performance.now() - started;
-  }).then(() => filterbank.finish());
+  return decodeAudio(
+    filePath,
+    SAMPLE_RATE,
+    tools,
+    (samples) => {
+      const started = performance.now();
+      filterbank.push(samples);
+      timings.audioMs += performance.now() - started;
+    },
+    limits,
+  ).then(() => filterbank.finish());
 }
 
 interface FinishedSpan {

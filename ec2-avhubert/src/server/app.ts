@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequestHandler } from './http';
+import { createRequestHandler, type ServerAccess } from './http';
 import { IdleShutdown } from './idle-shutdown';
 import { JobQueue, type JobOutcome, type JobRunner, type JobView } from './job-queue';
 import type { Logger } from './logger';
@@ -21,6 +21,7 @@ export interface DeviceMemory {
 }
 
 export interface LipReadingServerOptions {
+  access: ServerAccess;
   runner: JobRunner;
   model: ModelFacts;
   port: number;
@@ -139,13 +140,14 @@ export async function startLipReadingServer(options: LipReadingServerOptions): P
     return metrics.registry.render();
   };
 
-  const handler = createRequestHandler({ queue, health, metrics: renderMetrics, log });
+  const handler = createRequestHandler({ access: options.access, queue, health, metrics: renderMetrics, log });
   const server: Server = createServer((request, response) => {
     response.on('finish', () => {
       if (request.method !== 'POST') return;
       if (response.statusCode === 429) metrics.rejected.inc({ reason: 'queue_full' });
       if (response.statusCode === 503) metrics.rejected.inc({ reason: 'shutting_down' });
       if (response.statusCode === 400) metrics.rejected.inc({ reason: 'invalid_request' });
+      if (response.statusCode === 401 || response.statusCode === 403) metrics.rejected.inc({ reason: 'forbidden' });
     });
     handler(request, response);
   });

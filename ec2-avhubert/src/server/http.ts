@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod';
 import type { JobQueue, JobRequest } from './job-queue';
@@ -24,7 +25,22 @@ export const jobRequestSchema = z
   })
   .strict();
 
+/**
+ * Who may use the server, and on what: requests must carry the shared secret (Terraform keeps
+ * it in SSM; invoke-lipreading sends it), and jobs may read only the pipeline's own videos.
+ */
+export interface ServerAccess {
+  secret: string;
+  processedBucket: string;
+  /** Host headers answered, lower case with the port; empty: any (EC2, reached by address). */
+  allowedHosts: readonly string[];
+}
+
+/** The one key shape the pipeline sends: extract's video of a job. */
+export const VIDEO_KEY = /^jobs\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}\/video\.mp4$/;
+
 export interface HttpDeps {
+  access: ServerAccess;
   queue: JobQueue;
   health: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   metrics: () => Promise<string> | string;
@@ -73,9 +89,21 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-function parseJobRequest(body: unknown): JobRequest {
+function parseJobRequest(body: unknown, access: ServerAccess): JobRequest {
   const parsed = jobRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { bucket, key } = parsed.data.video;
+    if (bucket !== access.processedBucket) {
+      throw new HttpError(403, `This server reads videos from the pipeline's processed bucket only, not ${bucket}.`);
+    }
+    if (!VIDEO_KEY.test(key)) {
+      throw new HttpError(
+        400,
+        `video.key must be jobs/<jobId>/video.mp4 (extract's output), not ${JSON.stringify(key)}.`,
+      );
+    }
+    return parsed.data;
+  }
   const problems = parsed.error.issues
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
@@ -85,18 +113,38 @@ function parseJobRequest(body: unknown): JobRequest {
   );
 }
 
+const secretMatches = (header: string | undefined, secret: string) => {
+  const given = Buffer.from(/^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? '');
+  const expected = Buffer.from(secret);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
+/** Refuses a foreign Host or a request without the shared secret, before anything else. */
+function checkAccess(request: IncomingMessage, access: ServerAccess): void {
+  const host = (request.headers.host ?? '').toLowerCase();
+  if (access.allowedHosts.length && !access.allowedHosts.includes(host)) {
+    throw new HttpError(403, `Host ${JSON.stringify(request.headers.host ?? '')} is not this server.`);
+  }
+  if (!secretMatches(request.headers.authorization, access.secret)) {
+    throw new HttpError(401, 'Send the shared secret as Authorization: Bearer <secret>.', {
+      'www-authenticate': 'Bearer',
+    });
+  }
+}
+
 /** Routes the server's four endpoints; anything else is 404 or 405. */
 export function createRequestHandler(deps: HttpDeps) {
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
+    checkAccess(request, deps.access);
 
     if (pathname === '/v1/jobs') {
       if (method !== 'POST') throw new HttpError(405, 'Use POST /v1/jobs to submit a job.', { allow: 'POST' });
       if (!deps.queue.isAccepting) {
         throw new HttpError(503, 'The lip-reading server is shutting down. Retry shortly.', { 'retry-after': '60' });
       }
-      const jobRequest = parseJobRequest(await readJson(request));
+      const jobRequest = parseJobRequest(await readJson(request), deps.access);
       const submitted = deps.queue.submit(jobRequest);
       if (!submitted.accepted) {
         const retryAfter = { 'retry-after': String(submitted.retryAfterSeconds) };

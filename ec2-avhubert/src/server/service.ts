@@ -1,3 +1,4 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ServerConfig } from '../config';
 import {
   createLipReadingRunner,
@@ -18,9 +19,27 @@ export interface ServiceParts {
   powerOff?: () => Promise<void>;
 }
 
+/** The shared secret: given (local stack), or read once at start from SSM with the instance role. */
+export async function readSharedSecret(source: ServerConfig['secret'], ssm = new SSMClient({})): Promise<string> {
+  if ('value' in source) return source.value;
+  const { Parameter } = await ssm.send(new GetParameterCommand({ Name: source.parameter, WithDecryption: true }));
+  const value = Parameter?.Value ?? '';
+  if (value.length < 32) {
+    throw new Error(
+      `The SSM parameter ${source.parameter} holds no secret of 32 or more characters; run terraform apply.`,
+    );
+  }
+  return value;
+}
+
 /** Wires the real pipeline into the HTTP server with the configured limits. */
-export function startService(config: ServerConfig, parts: ServiceParts): Promise<LipReadingServer> {
+export async function startService(config: ServerConfig, parts: ServiceParts): Promise<LipReadingServer> {
   return startLipReadingServer({
+    access: {
+      secret: await readSharedSecret(config.secret),
+      processedBucket: config.processedBucket,
+      allowedHosts: config.allowedHosts,
+    },
     runner: createLipReadingRunner({
       store: parts.store,
       model: parts.model,

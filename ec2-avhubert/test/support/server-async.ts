@@ -16,3 +16,13 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The shared secret test servers require, as invoke-lipreading sends it. */
+export const TEST_SECRET = 'a-shared-secret-of-more-than-32-characters';
+
+/** fetch with the shared secret. */
+export const authedFetch = (url: string, init: RequestInit = {}) =>
+  fetch(url, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${TEST_SECRET}` },
+  });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors';
+import { inputGuardArgs, mediaToolEnvironment } from '../media/media-guard';
 import { MediaToolError, type MediaToolkit } from '../media/media-toolkit';
 
 export interface FfmpegMediaToolkitOptions {
@@ -9,6 +10,8 @@ export interface FfmpegMediaToolkitOptions {
   ffprobePath: string;
   /** Milliseconds one command may run before it is killed; read before each command. */
   timeoutMs: () => number;
+  /** Every output stops after this many seconds (`-t`): the duration cap's second line. */
+  maxOutputSeconds: number;
 }
 
 /** Output frame rate of video.mp4: what lip reading (AV-HuBERT) expects. */
@@ -18,16 +21,26 @@ export const AUDIO_SAMPLE_RATE = 16_000;
 /** Enough stderr to explain a failure without holding a chatty decoder's whole log. */
 const STDERR_TAIL_BYTES = 8 * 1024;
 
-/** Runs the static ffmpeg and ffprobe binaries, each under a time limit. */
+/** Our own video.mp4, which the poster is taken from. */
+const OUTPUT_DEMUXER = 'mov';
+
+/**
+ * Runs the static ffmpeg and ffprobe binaries, each under a time limit, with the input guard
+ * and the bare environment of media-guard.ts.
+ */
 export class FfmpegMediaToolkit implements MediaToolkit {
   constructor(private readonly options: FfmpegMediaToolkitOptions) {}
 
   async probe(inputPath: string): Promise<string> {
-    return this.run('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', inputPath], inputPath);
+    return this.run(
+      'ffprobe',
+      ['-v', 'error', ...inputGuardArgs(), '-show_streams', '-show_format', '-of', 'json', '-i', inputPath],
+      inputPath,
+    );
   }
 
-  async extractAudio(inputPath: string, outputPath: string, audioStreamIndex: number): Promise<void> {
-    await this.ffmpeg(inputPath, outputPath, [
+  async extractAudio(inputPath: string, outputPath: string, audioStreamIndex: number, demuxer: string): Promise<void> {
+    await this.ffmpeg(inputPath, demuxer, outputPath, [
       ['-map', `0:${audioStreamIndex}`, '-vn', '-sn', '-dn'],
       ['-ac', '1', '-ar', String(AUDIO_SAMPLE_RATE), '-c:a', 'pcm_s16le', '-f', 'wav'],
     ]);
@@ -37,8 +50,9 @@ export class FfmpegMediaToolkit implements MediaToolkit {
     inputPath: string,
     outputPath: string,
     streams: { video: number; audio?: number },
+    demuxer: string,
   ): Promise<void> {
-    await this.ffmpeg(inputPath, outputPath, [
+    await this.ffmpeg(inputPath, demuxer, outputPath, [
       ['-map', `0:${streams.video}`],
       streams.audio === undefined ? ['-an'] : ['-map', `0:${streams.audio}`, '-c:a', 'aac', '-b:a', '128k'],
       // x264 needs even dimensions for yuv420p; the fps filter makes the frame rate constant.
@@ -49,30 +63,31 @@ export class FfmpegMediaToolkit implements MediaToolkit {
   }
 
   async capturePoster(inputPath: string, outputPath: string, atSec: number): Promise<void> {
+    const noFrame = new MediaToolError('ffmpeg', `no frame at ${atSec} s to use as a poster`);
     await this.run(
       'ffmpeg',
-      ['-nostdin', '-v', 'error', '-y', '-ss', atSec.toFixed(3), '-i', inputPath].concat([
-        '-map',
-        '0:v:0',
-        '-frames:v',
-        '1',
-        '-q:v',
-        '3',
-        '-f',
-        'image2',
-        outputPath,
-      ]),
+      [
+        ...['-nostdin', '-v', 'error', '-y', '-ss', atSec.toFixed(3), ...inputGuardArgs(OUTPUT_DEMUXER)],
+        ...['-i', inputPath, '-map', '0:v:0', '-frames:v', '1', '-q:v', '3', '-f', 'image2', outputPath],
+      ],
       inputPath,
-    );
-    // Seeking past the last frame succeeds without writing anything.
+    ).catch((error: unknown) => {
+      // Seeking past the last frame leaves the encoder nothing: ffmpeg 7 fails, older ones wrote nothing.
+      const nothing = error instanceof MediaToolError && /Nothing was written into output file/.test(error.detail);
+      throw nothing ? noFrame : error;
+    });
     const written = await stat(outputPath).catch(() => undefined);
-    if (!written?.size) throw new MediaToolError('ffmpeg', `no frame at ${atSec} s to use as a poster`);
+    if (!written?.size) throw noFrame;
   }
 
-  private async ffmpeg(inputPath: string, outputPath: string, options: string[][]): Promise<void> {
+  private async ffmpeg(inputPath: string, demuxer: string, outputPath: string, options: string[][]): Promise<void> {
     await this.run(
       'ffmpeg',
-      ['-nostdin', '-v', 'error', '-y', '-i', inputPath, ...options.flat(), outputPath],
+      [
+        ...['-nostdin', '-v', 'error', '-y', ...inputGuardArgs(demuxer), '-i', inputPath],
+        ...options.flat(),
+        ...['-t', String(this.options.maxOutputSeconds), outputPath],
+      ],
       inputPath,
     );
   }
@@ -81,7 +96,7 @@ export class FfmpegMediaToolkit implements MediaToolkit {
     const binary = tool === 'ffmpeg' ? this.options.ffmpegPath : this.options.ffprobePath;
     const timeoutMs = Math.max(1_000, this.options.timeoutMs());
     return new Promise((resolve, reject) => {
-      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: mediaToolEnvironment() });
       const stdout: Buffer[] = [];
       let stderr = '';
       let timedOut = false;
@@ -128,6 +143,9 @@ export function summariseStderr(stderr: string, inputPath: string): string {
         .replaceAll(`${inputPath}: `, '')
         .replaceAll(inputPath, path.basename(inputPath))
         .replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '')
+        // ffmpeg 7 wraps the cause in "Error opening input…" lines that add nothing.
+        .replace(/^Error opening input(?: files)?:\s*/, '')
+        .replace(/^Error opening input file .*$/, '')
         .trim(),
     )
     .filter(Boolean);

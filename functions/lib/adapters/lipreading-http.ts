@@ -52,7 +52,11 @@ type JobStatus = Awaited<ReturnType<LipReadingClient['status']>>;
 export class HttpLipReadingClient implements LipReadingClient {
   private readonly baseUrl: string;
 
-  constructor(endpoint: string) {
+  /** `secret`: the shared secret the server requires on every request (SSM, or the local stack's). */
+  constructor(
+    endpoint: string,
+    private readonly secret: string,
+  ) {
     this.baseUrl = endpoint.replace(/\/+$/, '');
   }
 
@@ -94,7 +98,11 @@ export class HttpLipReadingClient implements LipReadingClient {
       const response = await fetch(`${this.baseUrl}${path}`, {
         method,
         signal: AbortSignal.timeout(LIPREADING_TIMEOUT_MS),
-        headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${this.secret}`,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body ? { body } : {}),
       });
       return {

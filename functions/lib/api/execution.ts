@@ -1,6 +1,7 @@
 import type { Stage } from '../contracts/pipeline';
 import type { HistoryEvent } from './ports';
 import type { ExecutionStatus, ExecutionSummary, StateSummary } from './views';
+import { publicFailure } from './public-errors';
 
 /** Which pipeline stage a state of terraform/statemachine.asl.json belongs to. */
 const STAGE_OF_STATE: ReadonlyArray<[RegExp, Stage]> = [
@@ -96,7 +97,7 @@ export function summariseExecution(
       state.status = 'running';
     }
     if (isFailure(event.type)) {
-      const details = failureDetails(event);
+      const details = publicFailure(failureDetails(event));
       state.errors.push({ error: details.error, ...(details.cause ? { cause: details.cause } : {}), at: iso });
       state.status = 'failed';
     }

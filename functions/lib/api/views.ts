@@ -1,6 +1,7 @@
 import type { ErrorInfo } from '../contracts/common';
 import type { JobRecord, JobStatus, JobSummary, StageStatus } from '../contracts/job';
 import { STAGES, type Stage } from '../contracts/pipeline';
+import { publicErrorInfo, redactInternals } from './public-errors';
 
 /**
  * What the API answers with. The web page imports these types (types only), so the two
@@ -118,6 +119,12 @@ function durationMs(startedAt?: string, endedAt?: string): number | undefined {
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
+/** Degraded reasons are error text too: the deployment's names come out. */
+function publicSummary(summary: JobSummary): JobSummary {
+  if (!summary.degradedReasons) return summary;
+  return { ...summary, degradedReasons: summary.degradedReasons.map(redactInternals) };
+}
+
 export function toJobView(job: JobRecord): JobView {
   return {
     jobId: job.jobId,
@@ -129,8 +136,8 @@ export function toJobView(job: JobRecord): JobView {
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     ...(job.executionArn ? { executionArn: job.executionArn } : {}),
-    ...(job.error ? { error: job.error } : {}),
-    ...(job.summary ? { summary: job.summary } : {}),
+    ...(job.error ? { error: publicErrorInfo(job.error) } : {}),
+    ...(job.summary ? { summary: publicSummary(job.summary) } : {}),
     stages: STAGES.map((stage): StageView => {
       const record = job.stages?.[stage];
       if (!record) return { stage, status: 'pending' };
@@ -143,7 +150,7 @@ export function toJobView(job: JobRecord): JobView {
         ...(record.endedAt ? { endedAt: record.endedAt } : {}),
         ...(duration !== undefined ? { durationMs: duration } : {}),
         ...(typeof retries === 'number' ? { retries } : {}),
-        ...(record.error ? { error: record.error } : {}),
+        ...(record.error ? { error: publicErrorInfo(record.error) } : {}),
         ...(record.facts ? { facts: record.facts } : {}),
       };
     }),

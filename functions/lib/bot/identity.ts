@@ -1,4 +1,19 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { ConfigurationError } from '../errors';
+
+/** Shorter salts can be guessed, and with the salt every contributor code can be reversed. */
+export const MIN_SALT_BYTES = 32;
+
+/** Refuses a contributor salt that is unset or too short to keep the codes unreversible. */
+export function assertContributorSalt(salt: string): void {
+  if (Buffer.byteLength(salt, 'utf8') < MIN_SALT_BYTES) {
+    throw new ConfigurationError(
+      `The contributor salt is ${Buffer.byteLength(salt, 'utf8')} bytes; it needs at least ${MIN_SALT_BYTES}. ` +
+        'Set a random one once, before the first contribution: `aws ssm put-parameter --type SecureString --overwrite ' +
+        '--name /<name_prefix>/telegram/contributor-salt --value "$(openssl rand -base64 48)"`.',
+    );
+  }
+}
 
 /**
  * A contributor's public code: an HMAC of the Telegram user id under a secret salt, so

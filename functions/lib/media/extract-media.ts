@@ -5,6 +5,7 @@ import type { S3Ref } from '../contracts/common';
 import { mediaFactsSchema, type MediaFacts, type PipelineInput } from '../contracts/pipeline';
 import { MediaTooLongError, MediaTooShortError, UnsupportedMediaError, describeError } from '../errors';
 import type { Clock, JobRepository, ObjectStore } from '../ports';
+import { acceptedContainerOf, containersForExtension, type AcceptedContainer } from './media-guard';
 import { MediaToolError, type MediaToolkit } from './media-toolkit';
 import {
   declaredDuration,
@@ -28,6 +29,8 @@ export interface ExtractMediaOptions {
   processedBucket: string;
   /** Where the per-job scratch folder goes; Lambda's /tmp by default. */
   workRoot?: string;
+  /** Longer media is refused once probed (the toolkit's `-t` is the second line). */
+  maxMediaSeconds: number;
 }
 
 /** Less playable media than this holds nothing to caption; such files are cut off or broken. */
@@ -56,7 +59,7 @@ export async function extractMedia(
   await ports.jobs.updateStage(input.jobId, 'extract', { status: 'running', startedAt });
   const workDir = await mkdtemp(path.join(options.workRoot ?? tmpdir(), 'extract-'));
   try {
-    const facts = await extractInto(workDir, input, ports, options.processedBucket);
+    const facts = await extractInto(workDir, input, ports, options);
     await ports.jobs.updateStage(input.jobId, 'extract', {
       status: 'succeeded',
       startedAt,
@@ -92,13 +95,14 @@ async function extractInto(
   workDir: string,
   input: PipelineInput,
   ports: ExtractMediaPorts,
-  processedBucket: string,
+  options: ExtractMediaOptions,
 ): Promise<MediaFacts> {
   const { jobId, source } = input;
-  const out = (name: string) => processedRef(processedBucket, jobId, name);
+  const out = (name: string) => processedRef(options.processedBucket, jobId, name);
   const local = (name: string) => path.join(workDir, name);
 
-  const sourcePath = local(`source${path.extname(source.key).toLowerCase()}`);
+  const extension = path.extname(source.key).toLowerCase();
+  const sourcePath = local(`source${extension}`);
   await ports.objects.download({ bucket: source.bucket, key: source.key }, sourcePath);
   if ((await stat(sourcePath)).size === 0) {
     throw new UnsupportedMediaError('The file is empty (0 bytes). Upload the video again.');
@@ -107,9 +111,11 @@ async function extractInto(
   const probeText = await probeSource(ports.media, sourcePath);
   const report = parseProbeReport(probeText);
   await ports.objects.putText(out('probe.json'), probeText, 'application/json');
+  const container = assertAcceptedContainer(report, extension);
+  assertWithinDurationCap(report, options.maxMediaSeconds);
 
-  // What the container declares, before any decoding; the decoded length is checked again below.
-  assertWithinLimits(declaredDuration(report), input.limits);
+  // What the file declares, before any decoding; the decoded length is checked again below.
+  assertWithinLimits(declaredLength(report), input.limits);
 
   const videoStream = pickVideoStream(report);
   const audioStream = pickAudioStream(report);
@@ -122,18 +128,25 @@ async function extractInto(
 
   let audioSeconds = 0;
   if (audioStream) {
-    await ports.media.extractAudio(sourcePath, local('audio.wav'), audioStream.index);
+    await ports.media.extractAudio(sourcePath, local('audio.wav'), audioStream.index, container.demuxer);
     audioSeconds = await playableSeconds(ports.media, local('audio.wav'));
   }
   let videoSeconds = 0;
   if (videoStream) {
-    await ports.media.transcodeVideo(sourcePath, local('video.mp4'), {
-      video: videoStream.index,
-      ...(audioSeconds > 0 && audioStream ? { audio: audioStream.index } : {}),
-    });
+    await ports.media.transcodeVideo(
+      sourcePath,
+      local('video.mp4'),
+      {
+        video: videoStream.index,
+        ...(audioSeconds > 0 && audioStream ? { audio: audioStream.index } : {}),
+      },
+      container.demuxer,
+    );
     videoSeconds = await playableSeconds(ports.media, local('video.mp4'));
   }
   const durationSec = Math.max(audioSeconds, videoSeconds);
+  // A container may understate its length; the outputs stop just past the cap and tell.
+  if (durationSec > options.maxMediaSeconds) throw tooLong(durationSec, options.maxMediaSeconds);
   assertComplete(durationSec, report);
   assertWithinLimits(durationSec, input.limits);
 
@@ -176,6 +189,54 @@ async function probeSource(media: MediaToolkit, sourcePath: string): Promise<str
       { cause: error },
     );
   }
+}
+
+/**
+ * The container ffprobe found must be one we accept and fit the file's extension: a ".mp4"
+ * that holds MPEG program stream data (or anything else) is refused, not opened as what it is.
+ */
+function assertAcceptedContainer(report: ProbeReport, extension: string): AcceptedContainer {
+  const found = report.format?.format_name ?? 'unknown';
+  const container = acceptedContainerOf(found);
+  const expected = containersForExtension(extension);
+  if (!container || !expected.includes(container)) {
+    const named = extension ? `named ${extension} ` : '';
+    throw new UnsupportedMediaError(
+      `The file is not a video we can read: it is ${named}but holds '${found}' data, ` +
+        `not ${expected.map((c) => c.label).join(' or ')}. ${UPLOAD_HINT}`,
+    );
+  }
+  return container;
+}
+
+/** The longest the container or any of its streams says it lasts. */
+function declaredLength(report: ProbeReport): number {
+  return Math.max(
+    declaredDuration(report),
+    ...report.streams.map((stream) => Number.parseFloat(String(stream.duration ?? 0)) || 0),
+  );
+}
+
+function assertWithinDurationCap(report: ProbeReport, maxSeconds: number): void {
+  const declared = declaredLength(report);
+  if (declared > maxSeconds) throw tooLong(declared, maxSeconds);
+}
+
+function tooLong(seconds: number, maxSeconds: number): UnsupportedMediaError {
+  return new UnsupportedMediaError(
+    `The media lasts ${formatDuration(seconds)}, longer than the ${formatDuration(maxSeconds)} this deployment ` +
+      `takes. Upload a shorter clip, or split it into parts.`,
+  );
+}
+
+/** 18000 -> "5 h", 5400 -> "1 h 30 min", 90 -> "1 min 30 s". */
+export function formatDuration(seconds: number): string {
+  const total = Math.round(seconds);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total % 60;
+  const parts = [hours ? `${hours} h` : '', minutes ? `${minutes} min` : '', rest && !hours ? `${rest} s` : ''];
+  return parts.filter(Boolean).join(' ') || '0 s';
 }
 
 /** How long an output really plays, which a damaged source's header may overstate. */

@@ -5,10 +5,15 @@
 export interface MediaToolkit {
   /** The text ffprobe prints for -show_streams -show_format -of json. */
   probe(inputPath: string): Promise<string>;
-  /** One audio stream as 16 kHz mono signed 16-bit PCM WAV. */
-  extractAudio(inputPath: string, outputPath: string, audioStreamIndex: number): Promise<void>;
+  /** One audio stream as 16 kHz mono signed 16-bit PCM WAV; `demuxer` is the container the probe found. */
+  extractAudio(inputPath: string, outputPath: string, audioStreamIndex: number, demuxer: string): Promise<void>;
   /** One video stream (and audio, when given) as 25 fps CFR H.264 yuv420p MP4 with even dimensions. */
-  transcodeVideo(inputPath: string, outputPath: string, streams: { video: number; audio?: number }): Promise<void>;
+  transcodeVideo(
+    inputPath: string,
+    outputPath: string,
+    streams: { video: number; audio?: number },
+    demuxer: string,
+  ): Promise<void>;
   /** One JPEG frame taken `atSec` into the input. */
   capturePoster(inputPath: string, outputPath: string, atSec: number): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type * as z from 'zod';
 import type { EmulatorLogger } from './types';
+import { guardLocalServer } from '../http-guard';
 
 /**
  * An error the SDK turns into its named exception class: JSON-1.1 services answer with
@@ -45,11 +46,13 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown, error
   throw new AwsServiceError(errorType, `1 validation error detected: ${problems}`);
 }
 
-/** An HTTP server that speaks AWS's JSON-1.1 protocol for the given operations. */
+/** An HTTP server that speaks AWS's JSON-1.1 protocol for the given operations, to local clients only. */
 export function createJsonServer(definition: JsonServiceDefinition): Server {
-  return createServer((request, response) => {
+  const server = createServer((request, response) => {
     void handle(definition, request, response);
   });
+  guardLocalServer(server, { name: `local ${definition.targetPrefix}` });
+  return server;
 }
 
 async function handle(definition: JsonServiceDefinition, request: IncomingMessage, response: ServerResponse) {

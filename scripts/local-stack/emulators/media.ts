@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { MediaTools } from '../../../ec2-avhubert/src/preprocess/ffmpeg';
+import { acceptedContainerOf, inputGuardArgs, mediaToolEnvironment } from '../../../functions/lib/media/media-guard';
 
 export { defaultMediaTools, type MediaTools } from '../../../ec2-avhubert/src/preprocess/ffmpeg';
 
@@ -19,6 +20,8 @@ export interface ProbedStream {
 }
 
 export interface ProbedMedia {
+  /** The accepted container's demuxer, which later runs on the file are held to. */
+  demuxer: string;
   formatName: string;
   formatLongName: string;
   durationSec: number;
@@ -31,14 +34,22 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** Runs a tool to its end; a timeout or an abort kills it. Never rejects on a non-zero exit. */
+/**
+ * Runs a media tool to its end with the bare environment of media-guard.ts; a timeout or an
+ * abort kills it. Never rejects on a non-zero exit.
+ */
 export function runTool(
   command: string,
   args: string[],
   options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      killSignal: 'SIGKILL',
+      env: mediaToolEnvironment(),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (data: Buffer) => out.push(data));
@@ -71,11 +82,11 @@ export function runTool(
   });
 }
 
-/** What ffprobe says about a file, or null when it cannot read it as media. */
+/** What ffprobe says about a file, or null when it cannot read it as media of a container we take. */
 export async function probe(filePath: string, tools: MediaTools, signal?: AbortSignal): Promise<ProbedMedia | null> {
   const { code, stdout } = await runTool(
     tools.ffprobePath,
-    ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', filePath],
+    ['-v', 'error', ...inputGuardArgs(), '-print_format', 'json', '-show_streams', '-show_format', '-i', filePath],
     { signal, timeoutMs: 60_000 },
   );
   if (code !== 0) return null;
@@ -84,8 +95,10 @@ export async function probe(filePath: string, tools: MediaTools, signal?: AbortS
       streams?: ProbedStream[];
       format?: { format_name?: string; format_long_name?: string; duration?: string };
     };
-    if (!parsed.format) return null;
+    const container = acceptedContainerOf(parsed.format?.format_name);
+    if (!parsed.format || !container) return null;
     return {
+      demuxer: container.demuxer,
       formatName: parsed.format.format_name ?? '',
       formatLongName: parsed.format.format_long_name ?? '',
       durationSec: Number(parsed.format.duration ?? 0) || 0,
@@ -102,11 +115,12 @@ export async function toSpeechWav(
   output: string,
   tools: MediaTools,
   signal?: AbortSignal,
+  demuxer?: string,
 ): Promise<ProcessResult> {
   return runTool(
     tools.ffmpegPath,
     [
-      ...['-v', 'error', '-nostdin', '-y', '-i', input, '-map', '0:a:0', '-vn'],
+      ...['-v', 'error', '-nostdin', '-y', ...inputGuardArgs(demuxer), '-i', input, '-map', '0:a:0', '-vn'],
       ...['-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', output],
     ],
     { signal, timeoutMs: 300_000 },

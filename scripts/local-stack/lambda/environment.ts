@@ -22,6 +22,8 @@ export interface EnvironmentContext {
   names: ResourceNames;
   facts: TerraformFacts;
   endpoints: LocalEndpoints;
+  /** The shared secret of the local lip-reading server (random per stack). */
+  avhubertSecret: string;
 }
 
 /** Keys whose Terraform value points at AWS-only infrastructure, and what replaces them locally. */
@@ -29,6 +31,8 @@ const LOCAL_REPLACEMENTS: Record<string, (context: EnvironmentContext) => Record
   // No EC2 instance to wake: the lip-reading server runs beside the stack.
   AVHUBERT_INSTANCE_TAG: ({ endpoints }): Record<string, string> =>
     endpoints.avhubert ? { AVHUBERT_ENDPOINT: endpoints.avhubert } : {},
+  // No SSM locally: the secret the stack generated for its lip-reading server, given directly.
+  AVHUBERT_SECRET_PARAMETER: ({ avhubertSecret }): Record<string, string> => ({ AVHUBERT_SECRET: avhubertSecret }),
 };
 
 /** The SDK's own endpoint variables, so the unchanged bundles talk to the local services. */

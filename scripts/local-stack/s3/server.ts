@@ -9,9 +9,11 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { ComponentLog } from '../logs';
 import type { NotificationFilter } from '../terraform-facts';
+import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_CREDENTIALS } from '../config';
+import { guardLocalServer } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 import { addObjectVersionsListing, type KoaApp } from './object-versions';
-import { LOCAL_S3_CORS_CONFIG } from '../../local-api-gateway';
 
 export interface S3ServerOptions {
   host: string;
@@ -31,6 +33,11 @@ export interface S3ServerOptions {
 export interface RunningS3 {
   url: string;
   port: number;
+  /**
+   * The web pages (origins) that may call S3 from a browser: CORS on every bucket and the
+   * server's own Origin check. None until the local gateway says where its page is.
+   */
+  allowPageOrigins(origins: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,8 +71,8 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
     vhostBuckets: false,
     // Signatures are checked (key pair S3RVER/S3RVER), so a client that signs wrongly fails here too.
     allowMismatchedSignatures: false,
-    // CORS so the web page (another loopback origin) can upload and read results.
-    configureBuckets: options.buckets.map((name) => ({ name, configs: [LOCAL_S3_CORS_CONFIG] })),
+    // CORS comes later, for the gateway's page only (allowPageOrigins).
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
   const internals = server;
   const { log, notifications } = options;
@@ -101,6 +108,10 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   });
 
   const address = await server.run();
+  let pageOrigins = new Set<string>();
+  if (internals.httpServer) {
+    guardLocalServer(internals.httpServer, { name: 'local S3', allowedOrigins: () => pageOrigins });
+  }
   internals.httpServer?.on('request', (request, response) => {
     const started = Date.now();
     response.on('finish', () =>
@@ -108,12 +119,57 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
     );
   });
   log.info('s3rver listening', { address, buckets: options.buckets });
+  const url = `http://${options.host}:${address.port}`;
+  const admin = new S3Client({
+    endpoint: url,
+    region: options.region,
+    forcePathStyle: true,
+    credentials: {
+      accessKeyId: LOCAL_CREDENTIALS.AWS_ACCESS_KEY_ID,
+      secretAccessKey: LOCAL_CREDENTIALS.AWS_SECRET_ACCESS_KEY,
+    },
+  });
+  const allowPageOrigins = async (origins: readonly string[]) => {
+    pageOrigins = new Set(origins);
+    for (const bucket of options.buckets) {
+      // A CORS configuration left in the data folder by an earlier run goes too.
+      if (origins.length) {
+        await admin.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: localS3CorsRules(origins) }));
+      } else {
+        await admin.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
+      }
+    }
+    log.info('page origins allowed', { origins });
+  };
+  try {
+    await allowPageOrigins([]);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
   return {
-    url: `http://${options.host}:${address.port}`,
+    url,
     port: address.port,
+    allowPageOrigins,
     close: async () => {
+      admin.destroy();
       internals.httpServer?.closeAllConnections();
       await server.close();
     },
+  };
+}
+
+/** What the web page needs: upload (form POST, PUT), read results, see ETag. */
+export function localS3CorsRules(origins: readonly string[]) {
+  return {
+    CORSRules: [
+      {
+        AllowedOrigins: [...origins],
+        AllowedMethods: ['GET', 'HEAD', 'POST', 'PUT'],
+        AllowedHeaders: ['*'],
+        ExposeHeaders: ['ETag'],
+        MaxAgeSeconds: 3000,
+      },
+    ],
   };
 }

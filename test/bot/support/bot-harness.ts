@@ -24,7 +24,7 @@ import { FakeUser } from './fake-user';
 
 export const BOT_TOKEN = '123456:TEST-token';
 export const WEBHOOK_SECRET = 'webhook-secret_for-tests';
-export const HASH_SALT = 'salt-for-tests-salt-for-tests-32b';
+export const HASH_SALT = 'salt-for-tests-at-least-32-bytes-long';
 export const UPLOADS_BUCKET = 'gorggle-uploads-test';
 export const PROCESSED_BUCKET = 'gorggle-processed-test';
 export const DATA_CONTACT = 'data@gorggle.test';

@@ -5,12 +5,16 @@ import path from 'node:path';
 import { FfmpegMediaToolkit } from '../../../functions/lib/adapters/ffmpeg-media-toolkit';
 import type { PipelineInput } from '../../../functions/lib/contracts/pipeline';
 import { extractMedia } from '../../../functions/lib/media/extract-media';
+import { contains, makeFiveHourClip, makeHlsPolyglot, makeSecretWav } from '../../support/hostile-media';
 import { FFMPEG_DIR_FOR_TESTS, FFPROBE_DIR_FOR_TESTS, gridClip } from '../../support/paths';
 import { DirectoryObjectStore, StageRecordingJobs } from './fakes';
 
 /** Runs the real static binaries that the extract zip carries. */
 const FFMPEG = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');
 const FFPROBE = path.join(FFPROBE_DIR_FOR_TESTS, 'ffprobe');
+/** Debian's ffmpeg makes the test media (lavfi sources the static build leaves out). */
+const DEBIAN_FFMPEG = 'ffmpeg';
+const MAX_MEDIA_SECONDS = 3600;
 const UPLOADS = 'uploads-bucket';
 const PROCESSED = 'processed-bucket';
 
@@ -29,12 +33,17 @@ beforeEach(() => {
 
 afterEach(() => rmSync(scratch, { recursive: true, force: true }));
 
-const media = new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 60_000 });
+const media = new FfmpegMediaToolkit({
+  ffmpegPath: FFMPEG,
+  ffprobePath: FFPROBE,
+  timeoutMs: () => 60_000,
+  maxOutputSeconds: MAX_MEDIA_SECONDS + 1,
+});
 
 /** Generates a file with ffmpeg into the scratch folder (never into the repository). */
 function generate(name: string, args: string[]): string {
   const file = path.join(scratch, name);
-  execFileSync(FFMPEG, ['-nostdin', '-v', 'error', '-y', ...args, file]);
+  execFileSync(DEBIAN_FFMPEG, ['-nostdin', '-v', 'error', '-y', ...args, file]);
   return file;
 }
 
@@ -52,13 +61,14 @@ async function uploadAndExtract(localFile: string, key: string) {
     {
       processedBucket: PROCESSED,
       workRoot,
+      maxMediaSeconds: MAX_MEDIA_SECONDS,
     },
   );
 }
 
-/** ffprobe's view of an output, to check what extract wrote rather than what it says. */
+/** Debian's ffprobe's view of an output (the poster's JPEG among them), to check what extract wrote rather than what it says. */
 function probeOutput(key: string) {
-  const text = execFileSync(FFPROBE, [
+  const text = execFileSync('ffprobe', [
     '-v',
     'error',
     '-show_streams',
@@ -130,7 +140,7 @@ describe('extractMedia with the real static ffmpeg', () => {
       '-i',
       'testsrc=size=321x241:rate=30:duration=2',
       '-c:v',
-      'ffv1',
+      'mpeg4',
     ]);
 
     // Act
@@ -168,14 +178,21 @@ describe('extractMedia with the real static ffmpeg', () => {
         /^The file is not a video we can read: ffprobe could not open it \(.*Invalid data found when processing input\)\. Upload an MP4, MOV, MKV or WebM file\.$/,
     },
     {
-      case: 'text named .txt, which ffprobe reads as a terminal screen',
+      case: 'text named .txt, which an unguarded ffprobe reads as a terminal screen',
       key: 'uploads/notes.txt',
       make: () => {
         const file = path.join(scratch, 'notes.txt');
         writeFileSync(file, 'These are meeting notes, not a video.\n'.repeat(50));
         return file;
       },
-      message: /ffprobe found no audio or video stream \(format: 'tty', streams: ansi video\)\. Upload an MP4/,
+      message: /^The file is not a video we can read: ffprobe could not open it .*Upload an MP4/,
+    },
+    {
+      case: 'an MKV file named .mp4',
+      key: 'uploads/renamed.mp4',
+      make: () =>
+        generate('renamed.mkv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25:duration=1', '-c:v', 'mpeg4']),
+      message: /^The file is not a video we can read: it is named \.mp4 but holds 'matroska,webm' data, not MP4\/MOV\./,
     },
     {
       case: 'a zero-byte object',
@@ -229,5 +246,41 @@ describe('extractMedia with the real static ffmpeg', () => {
       name: 'UnsupportedMediaError',
       message: expect.stringMatching(/stops playing at \d\.\d\d s although it says it lasts 3\.\d\d s/),
     });
+  });
+
+  it('refuses the HLS polyglot named .mp4 as unsupported media, and reads nothing of the file it points at', async () => {
+    // Prepare
+    const secret = await makeSecretWav(scratch);
+    const polyglot = await makeHlsPolyglot(scratch, secret.path);
+
+    // Act
+    const result = uploadAndExtract(polyglot, 'uploads/polyglot.mp4');
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'UnsupportedMediaError',
+      message: expect.stringMatching(/named \.mp4 but holds 'mpeg' data, not MP4\/MOV/),
+    });
+    const written = readdirSync(path.join(store.root, PROCESSED), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => readFileSync(path.join(entry.parentPath, entry.name)));
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.filter((bytes) => contains(bytes, secret.marker))).toEqual([]);
+  });
+
+  it('refuses a 5-hour 16×16 video by its duration before converting anything', async () => {
+    // Prepare
+    const long = await makeFiveHourClip(scratch);
+
+    // Act
+    const result = uploadAndExtract(long, 'uploads/five-hours.mp4');
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'UnsupportedMediaError',
+      message:
+        'The media lasts 5 h, longer than the 1 h this deployment takes. Upload a shorter clip, or split it into parts.',
+    });
+    expect(processedKeys()).toEqual(['probe.json']);
   });
 });

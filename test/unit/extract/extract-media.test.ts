@@ -51,8 +51,9 @@ function scriptedToolkit(script: {
         ? script.source
         : JSON.stringify({ streams: [], format: { duration: String(script.outputSeconds ?? 4) } });
     },
-    extractAudio: (input, output, index) => step('extractAudio', [input, output, index], output),
-    transcodeVideo: (input, output, streams) => step('transcodeVideo', [input, output, streams], output),
+    extractAudio: (input, output, index, demuxer) => step('extractAudio', [input, output, index, demuxer], output),
+    transcodeVideo: (input, output, streams, demuxer) =>
+      step('transcodeVideo', [input, output, streams, demuxer], output),
     capturePoster: (input, output, at) => step('capturePoster', [input, output, at], output),
   };
   return { toolkit, calls };
@@ -85,6 +86,7 @@ const run = (toolkit: MediaToolkit) =>
     {
       processedBucket: 'processed',
       workRoot: scratch,
+      maxMediaSeconds: 3600,
     },
   );
 
@@ -109,6 +111,11 @@ describe('extractMedia decisions', () => {
     expect(facts).toMatchObject({ width: 1080, height: 1920, fps: 29.97, hasAudio: true, hasVideo: true });
     expect(calls.find((call) => call.method === 'extractAudio')!.args[2]).toBe(0);
     expect(calls.find((call) => call.method === 'transcodeVideo')!.args[2]).toEqual({ video: 1, audio: 0 });
+    // ffmpeg opens the upload only as the container the probe found.
+    expect(calls.filter((call) => call.args[3] === 'mov').map((call) => call.method)).toEqual([
+      'extractAudio',
+      'transcodeVideo',
+    ]);
     expect(calls.find((call) => call.method === 'capturePoster')!.args[2]).toBe(1);
   });
 
@@ -196,7 +203,7 @@ describe('an upload that carries its own duration limits (a bot contribution)', 
     extractMedia(
       { ...input, kind: 'contribution', limits: { minDurationSec: 1, maxDurationSec: 20 } },
       { jobs, objects: store, media: toolkit, clock: { now: () => new Date('2025-11-21T10:00:00Z') } },
-      { processedBucket: 'processed', workRoot: scratch },
+      { processedBucket: 'processed', workRoot: scratch, maxMediaSeconds: 3 * 3600 },
     );
 
   it('refuses a file whose container says it is longer, before decoding any of it', async () => {

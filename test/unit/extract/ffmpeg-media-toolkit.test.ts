@@ -1,4 +1,5 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FfmpegMediaToolkit, summariseStderr } from '../../../functions/lib/adapters/ffmpeg-media-toolkit';
@@ -19,11 +20,16 @@ describe('FfmpegMediaToolkit', () => {
     const stuck = path.join(scratch, 'stuck-ffmpeg');
     writeFileSync(stuck, '#!/bin/sh\nexec sleep 30\n');
     chmodSync(stuck, 0o755);
-    const toolkit = new FfmpegMediaToolkit({ ffmpegPath: stuck, ffprobePath: FFPROBE, timeoutMs: () => 1_000 });
+    const toolkit = new FfmpegMediaToolkit({
+      ffmpegPath: stuck,
+      ffprobePath: FFPROBE,
+      timeoutMs: () => 1_000,
+      maxOutputSeconds: 60,
+    });
     const started = Date.now();
 
     // Act
-    const result = toolkit.extractAudio(gridClip('bbaf2n.mpg'), path.join(scratch, 'a.wav'), 1);
+    const result = toolkit.extractAudio(gridClip('bbaf2n.mpg'), path.join(scratch, 'a.wav'), 1, 'mpeg');
 
     // Assess
     await expect(result).rejects.toMatchObject({ name: 'MediaToolError', timedOut: true, tool: 'ffmpeg' });
@@ -36,6 +42,7 @@ describe('FfmpegMediaToolkit', () => {
       ffmpegPath: FFMPEG,
       ffprobePath: path.join(scratch, 'no-such-ffprobe'),
       timeoutMs: () => 5_000,
+      maxOutputSeconds: 60,
     });
 
     // Act
@@ -50,12 +57,17 @@ describe('FfmpegMediaToolkit', () => {
 
   it('reports what ffmpeg said, without its scratch path, when it fails', async () => {
     // Prepare
-    const toolkit = new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 30_000 });
+    const toolkit = new FfmpegMediaToolkit({
+      ffmpegPath: FFMPEG,
+      ffprobePath: FFPROBE,
+      timeoutMs: () => 30_000,
+      maxOutputSeconds: 60,
+    });
     const garbage = path.join(scratch, 'garbage.mp4');
     writeFileSync(garbage, 'not a video');
 
     // Act
-    const result = toolkit.transcodeVideo(garbage, path.join(scratch, 'out.mp4'), { video: 0 });
+    const result = toolkit.transcodeVideo(garbage, path.join(scratch, 'out.mp4'), { video: 0 }, 'mov');
 
     // Assess
     await expect(result).rejects.toMatchObject({
@@ -66,16 +78,92 @@ describe('FfmpegMediaToolkit', () => {
   });
 
   it('fails rather than pretend when a poster is asked for past the last frame', async () => {
-    // Prepare
-    const toolkit = new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 30_000 });
+    // Prepare: posters come from extract's own video.mp4 (3 s here).
+    const toolkit = new FfmpegMediaToolkit({
+      ffmpegPath: FFMPEG,
+      ffprobePath: FFPROBE,
+      timeoutMs: () => 30_000,
+      maxOutputSeconds: 60,
+    });
+    const video = path.join(scratch, 'video.mp4');
+    await toolkit.transcodeVideo(gridClip('bbaf2n.mpg'), video, { video: 0 }, 'mpeg');
 
     // Act
-    const result = toolkit.capturePoster(gridClip('bbaf2n.mpg'), path.join(scratch, 'poster.jpg'), 60);
+    const result = toolkit.capturePoster(video, path.join(scratch, 'poster.jpg'), 60);
 
     // Assess
     await expect(result).rejects.toMatchObject({
       name: 'MediaToolError',
       detail: 'no frame at 60 s to use as a poster',
+    });
+  });
+});
+
+describe('FfmpegMediaToolkit guards', () => {
+  it('runs each tool with no credentials, the file protocol only and accepted demuxers only', async () => {
+    // Prepare: a stand-in ffprobe that records what it was given; credentials in this process.
+    const seen = path.join(scratch, 'seen.txt');
+    const recorder = path.join(scratch, 'recording-ffprobe');
+    writeFileSync(recorder, `#!/bin/sh\nenv > '${seen}'\necho "ARGS $*" >> '${seen}'\necho '{}'\n`);
+    chmodSync(recorder, 0o755);
+    process.env.AWS_SECRET_ACCESS_KEY = 'do-not-leak';
+    process.env.AWS_SESSION_TOKEN = 'do-not-leak';
+    const toolkit = new FfmpegMediaToolkit({
+      ffmpegPath: FFMPEG,
+      ffprobePath: recorder,
+      timeoutMs: () => 5_000,
+      maxOutputSeconds: 60,
+    });
+
+    // Act
+    await toolkit.probe(path.join(scratch, 'upload.mp4'));
+
+    // Assess
+    const recorded = readFileSync(seen, 'utf8');
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    delete process.env.AWS_SESSION_TOKEN;
+    expect(recorded).not.toContain('do-not-leak');
+    expect(recorded).not.toMatch(/^AWS_/m);
+    expect(recorded).toMatch(/^GCONV_PATH=$/m);
+    expect(recorded).toContain('-protocol_whitelist file -format_whitelist mov,matroska,mpeg,avi,mp3,wav,ogg,flac');
+  });
+
+  it('stops every output at maxOutputSeconds, the second line of the duration cap', async () => {
+    // Prepare
+    const toolkit = new FfmpegMediaToolkit({
+      ffmpegPath: FFMPEG,
+      ffprobePath: FFPROBE,
+      timeoutMs: () => 60_000,
+      maxOutputSeconds: 1,
+    });
+    const out = path.join(scratch, 'short.wav');
+
+    // Act: the GRID clip lasts 3 s.
+    await toolkit.extractAudio(gridClip('bbaf2n.mpg'), out, 1, 'mpeg');
+
+    // Assess
+    const seconds = Number(
+      execFileSync(FFPROBE, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', out]).toString(),
+    );
+    expect(seconds).toBeCloseTo(1, 1);
+  });
+
+  it('opens an input only as the container the probe found', async () => {
+    // Prepare: a real MPEG program stream, forced to be read as MP4.
+    const toolkit = new FfmpegMediaToolkit({
+      ffmpegPath: FFMPEG,
+      ffprobePath: FFPROBE,
+      timeoutMs: () => 30_000,
+      maxOutputSeconds: 60,
+    });
+
+    // Act
+    const result = toolkit.extractAudio(gridClip('bbaf2n.mpg'), path.join(scratch, 'a.wav'), 1, 'mov');
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'MediaToolError',
+      detail: expect.stringMatching(/moov atom not found/),
     });
   });
 });

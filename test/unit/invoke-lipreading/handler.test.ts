@@ -7,7 +7,11 @@ import { ScriptedServer } from './scripted-server';
 const server = new ScriptedServer();
 const port = await server.listen();
 const endpoint = `http://127.0.0.1:${port}`;
-setBranchEnv({ AVHUBERT_ENDPOINT: endpoint, AVHUBERT_INSTANCE_TAG: '' });
+setBranchEnv({
+  AVHUBERT_ENDPOINT: endpoint,
+  AVHUBERT_INSTANCE_TAG: '',
+  AVHUBERT_SECRET: 'the-local-stack-makes-a-random-one-per-start',
+});
 
 // Imported after the environment is set: the logger reads it when the module loads.
 const { handler } = await import('../../../functions/invoke-lipreading/handler');

@@ -4,6 +4,8 @@ import { HttpLipReadingClient } from '../../../functions/lib/adapters/lipreading
 import { LipReadingFailedError, LipReadingUnavailableError } from '../../../functions/lib/errors';
 import { ScriptedServer } from './scripted-server';
 
+const SECRET = 'a-shared-secret-of-more-than-32-characters';
+
 /** A port that was free a moment ago and that nothing listens on now. */
 async function closedPort(): Promise<number> {
   const probe = createServer();
@@ -18,7 +20,7 @@ const VIDEO = { bucket: 'gorggle-processed', key: 'jobs/j1/video.mp4' };
 describe('HttpLipReadingClient', () => {
   it('reports a refused connection as LipReadingUnavailableError', async () => {
     // Prepare
-    const client = new HttpLipReadingClient(`http://127.0.0.1:${await closedPort()}`);
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await closedPort()}`, SECRET);
 
     // Act
     const submit = client.submit({ video: VIDEO, mode: 'vsr' });
@@ -31,7 +33,7 @@ describe('HttpLipReadingClient', () => {
   it('reports a job the server no longer knows as LipReadingFailedError', async () => {
     // Prepare
     const server = new ScriptedServer();
-    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}/`);
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}/`, SECRET);
 
     // Act
     const status = client.status('lost-job');
@@ -45,7 +47,7 @@ describe('HttpLipReadingClient', () => {
   it('refuses an answer that breaks the API contract', async () => {
     // Prepare
     const server = new ScriptedServer().reply('POST /v1/jobs', { status: 202, body: { jobId: 'wrong-field' } });
-    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`);
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`, SECRET);
 
     // Act
     const submit = client.submit({ video: VIDEO, mode: 'avsr' });

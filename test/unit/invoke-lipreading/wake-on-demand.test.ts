@@ -5,6 +5,7 @@ import {
   StartInstancesCommand,
   type InstanceStateName,
 } from '@aws-sdk/client-ec2';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { branchStateSchema, type BranchTaskInput } from '../../../functions/lib/contracts/pipeline';
 import { lambdaContext, sampleEvent, setBranchEnv, stageUpdates } from '../branches/support';
@@ -17,6 +18,7 @@ setBranchEnv({
   AVHUBERT_INSTANCE_TAG: 'gorggle:role=avhubert',
   AVHUBERT_PORT: String(port),
   AVHUBERT_WARMUP_MAX_SECONDS: '300',
+  AVHUBERT_SECRET_PARAMETER: '/gorggle/avhubert/shared-secret',
 });
 
 // Imported after the environment is set: the logger reads it when the module loads.
@@ -24,6 +26,10 @@ const { handler } = await import('../../../functions/invoke-lipreading/handler')
 
 const ec2 = mockClient(EC2Client);
 const dynamodb = mockClient(DynamoDBClient);
+// The server's shared secret, as Terraform leaves it in SSM.
+mockClient(SSMClient)
+  .on(GetParametersCommand)
+  .resolves({ Parameters: [{ Name: '/gorggle/avhubert/shared-secret', Value: 'x'.repeat(64) }] });
 const context = lambdaContext('gorggle-invoke-lipreading');
 const invoke = async (event: unknown) => branchStateSchema.parse(await handler(event, context));
 

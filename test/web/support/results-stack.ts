@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutBucketCorsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
@@ -22,7 +22,8 @@ import {
 } from '../../../functions/lib/contracts/documents';
 import type { JobRecord } from '../../../functions/lib/contracts/job';
 import { buildWeb } from '../../../scripts/build-web';
-import { LOCAL_S3_CORS_CONFIG, startLocalApiGateway, type LocalApiGateway } from '../../../scripts/local-api-gateway';
+import { startLocalApiGateway, type LocalApiGateway } from '../../../scripts/local-api-gateway';
+import { localS3CorsRules } from '../../../scripts/local-stack/s3/server';
 
 const run = promisify(execFile);
 
@@ -126,7 +127,7 @@ export async function startResultsStack(): Promise<ResultsStack> {
     directory: path.join(dir, 's3'),
     silent: true,
     vhostBuckets: false,
-    configureBuckets: [UPLOADS_BUCKET, PROCESSED_BUCKET].map((name) => ({ name, configs: [LOCAL_S3_CORS_CONFIG] })),
+    configureBuckets: [UPLOADS_BUCKET, PROCESSED_BUCKET].map((name) => ({ name, configs: [] })),
   });
   const s3Address = await s3rver.run();
   const s3Url = `http://127.0.0.1:${s3Address.port}`;
@@ -262,6 +263,12 @@ export async function startResultsStack(): Promise<ResultsStack> {
     },
     invoke: async (event) => (await handler(event as never, context)) as APIGatewayProxyStructuredResultV2,
   });
+  // CORS for the gateway's page only, as the local stack sets it.
+  for (const bucket of [UPLOADS_BUCKET, PROCESSED_BUCKET]) {
+    await s3.send(
+      new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: localS3CorsRules(gateway.pageOrigins) }),
+    );
+  }
 
   return {
     gateway,

@@ -82,15 +82,15 @@ export async function detectFacesInVideo(
   };
   const [sarNum, sarDen] = (video.sample_aspect_ratio ?? '1:1').split(':').map(Number);
   const displayWidth = Math.round(video.width * (sarNum && sarDen ? sarNum / sarDen : 1));
-  const size = decodeSize(
-    { hasVideo: true, hasAudio: false, durationSec: probed.durationSec, width: displayWidth, height: video.height },
-    options.maxHeight ?? 720,
-  );
+  const size = decodeSize({ width: displayWidth, height: video.height }, options.maxHeight ?? 720);
 
   const faces: FaceDetection[] = [];
   let index = 0;
   try {
-    for await (const frame of decodeVideoFrames(filePath, size, 1000 / intervalMs, options.tools)) {
+    for await (const frame of decodeVideoFrames(filePath, size, 1000 / intervalMs, options.tools, {
+      demuxer: probed.demuxer,
+      signal: options.signal,
+    })) {
       options.signal?.throwIfAborted();
       const timestamp = Math.round(index * intervalMs);
       for (const face of await options.finder.find(frame)) {

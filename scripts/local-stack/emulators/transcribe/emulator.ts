@@ -165,7 +165,7 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
       const audio = probed.streams.find((stream) => stream.codec_type === 'audio');
       if (!audio) return fail(record, FAILURE.noAudio);
       const wavPath = path.join(workDir, 'speech.wav');
-      const converted = await toSpeechWav(mediaPath, wavPath, tools, signal);
+      const converted = await toSpeechWav(mediaPath, wavPath, tools, signal, probed.demuxer);
       if (converted.code !== 0) {
         return fail(
           record,
