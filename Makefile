@@ -37,13 +37,15 @@ lint: setup
 	eslint --max-warnings 0 .
 	prettier --check .
 
-test: build lint native models
+test: build lint native models pyref
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
 
-# Every benchmark: bundles and the page, the local pipeline end to end, the lip-reading server.
+# Every benchmark: bundles and the page, the local pipeline end to end, the lip-reading server
+# and its decoder steps (before/after the device decoder).
 bench: build native models
 	tsx bench/run.ts
 	tsx ec2-avhubert/bench/run.ts
+	tsx ec2-avhubert/bench/decode-steps.ts
 
 # The whole pipeline on this machine: VIDEO=path processes that file (default: a GRID clip,
 # else a generated sample); ONCE=1 stops afterwards and exits 0 for COMPLETED/DEGRADED.
@@ -63,9 +65,19 @@ NODE_GYP_FLAGS ?= $(if $(wildcard /usr/include/node/node_api.h),--nodedir=/usr)
 # Debian's python3-torch; the pyenv python3 on PATH has no torch.
 TORCH_PYTHON ?= /usr/bin/python3
 
-.PHONY: native models
+.PHONY: native models pyref
 native: $(AVHUBERT_ADDON)
 models: $(AVHUBERT_TEST_MODELS)
+
+# Reference libraries for the lip-reading tests: scikit-image and OpenCV, which AV-HuBERT's own
+# preparation calls, so the ROI recipe is checked against them rather than against itself.
+PYREF := .gorggle/pyref
+PYREF_PACKAGES := numpy scikit-image==0.26.0 opencv-python-headless
+pyref: $(PYREF)/.installed
+$(PYREF)/.installed:
+	rm -rf $(PYREF) && python3 -m venv $(PYREF)
+	$(PYREF)/bin/pip install --quiet --disable-pip-version-check --retries 1 --timeout 15 $(PYREF_PACKAGES)
+	@touch $@
 
 $(AVHUBERT_ADDON): ec2-avhubert/native/binding.gyp ec2-avhubert/native/gyp-config.mjs $(wildcard ec2-avhubert/native/src/*) | $(NPM_STAMP)
 	cd ec2-avhubert/native && node-gyp rebuild $(NODE_GYP_FLAGS) -j $$(nproc)
@@ -81,3 +93,4 @@ avhubert-bundle:
 
 bench-avhubert: native models
 	tsx ec2-avhubert/bench/run.ts
+	tsx ec2-avhubert/bench/decode-steps.ts

@@ -53,7 +53,8 @@ def sha256(path: str) -> str:
 def manifest(name: str, mode: str, arch: Architecture, vocab: Vocabulary, beam: int, source: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "format": "gorggle-avhubert-package",
-        "formatVersion": 1,
+        # 2: decoder_step.pt also has cross_kv / select_memory / step (the device decoder)
+        "formatVersion": 2,
         "name": name,
         "mode": mode,
         "output": "seq2seq",
@@ -92,6 +93,10 @@ def probe(encoder: torch.jit.ScriptModule, decoder: torch.jit.ScriptModule, arch
             raise CheckpointError(f"internal: decoder_step.pt returned {list(log_probs.shape)} / {list(cache_k.shape)}")
         if abs(float(torch.logsumexp(log_probs[0], 0))) > 1e-3 or not torch.isfinite(log_probs).all():
             raise CheckpointError("internal: decoder_step.pt does not return finite log-probabilities")
+        memory_k, memory_v, memory_bias = decoder.cross_kv(encoded)
+        device_log_probs, _, _ = decoder.step(torch.tensor([[2]]), memory_k, memory_v, memory_bias, empty, empty, torch.tensor(0))
+        if not torch.allclose(device_log_probs, log_probs, atol=1e-4):
+            raise CheckpointError("internal: decoder_step.pt step() disagrees with forward()")
 
 
 def export(checkpoint: str, out: str, sentencepiece_model: Optional[str], mode: Optional[str], name: Optional[str], beam: int) -> Dict[str, Any]:

@@ -321,9 +321,6 @@ class Architecture:
         return {768: "base", 1024: "large"}.get(self.encoder_dim, f"custom-{self.encoder_dim}")
 
 
-DEFAULT_ENCODER_HEADS = {768: 12, 1024: 16}
-
-
 def _shape(model: Dict[str, torch.Tensor], key: str) -> List[int]:
     if key not in model:
         raise CheckpointError(f"missing key {key}: the checkpoint is not an AV-HuBERT fine-tuned seq2seq model.")
@@ -364,14 +361,25 @@ def read_architecture(state: Dict[str, Any], vocab: Vocabulary, path: str) -> Ar
         value = field(cfg, name)
         return default if value is None else value
 
-    _require(setting(pre, "layer_norm_first", True) is True, "the encoder has layer_norm_first=False; every released AV-HuBERT uses True and only that is supported.")
-    _require(setting(pre, "modality_fuse", "concat") == "concat", "only modality_fuse=concat (AV-HuBERT's default) is supported.")
+    def required(cfg: Any, name: str, section: str) -> Any:
+        """A field that changes the arithmetic and cannot be read from the weights: never guessed."""
+        value = field(cfg, name)
+        if value is None:
+            raise CheckpointError(
+                f"the checkpoint's config has no {section}.{name}: it cannot be read from the weights and guessing it "
+                "would export a model that computes something else. Use the unmodified fine-tuned checkpoint, whose cfg has it."
+            )
+        return value
+
+    pre_section, fine_section = "model.w2v_args.model", "model"
+    _require(required(pre, "layer_norm_first", pre_section) is True, "the encoder has layer_norm_first=False; every released AV-HuBERT uses True and only that is supported.")
+    _require(required(pre, "modality_fuse", pre_section) == "concat", "only modality_fuse=concat (AV-HuBERT's default) is supported.")
     _require(int(setting(pre, "sub_encoder_layers", 0)) == 0, "per-modality sub-encoders (sub_encoder_layers > 0) are not supported.")
-    _require(setting(pre, "resnet_relu_type", "prelu") == "prelu", "only resnet_relu_type=prelu (AV-HuBERT's default) is supported.")
-    _require(setting(fine, "decoder_normalize_before", True) is True, "the decoder has decoder_normalize_before=False; released AV-HuBERT decoders are pre-LayerNorm.")
+    _require(required(pre, "resnet_relu_type", pre_section) == "prelu", "only resnet_relu_type=prelu (AV-HuBERT's default) is supported.")
+    _require(required(fine, "decoder_normalize_before", fine_section) is True, "the decoder has decoder_normalize_before=False; released AV-HuBERT decoders are pre-LayerNorm.")
     _require(not setting(fine, "decoder_learned_pos", False), "learned decoder positions are not supported (AV-HuBERT uses sinusoidal ones).")
     _require(not setting(fine, "no_token_positional_embeddings", False), "a decoder without positional embeddings is not supported.")
-    _require(setting(fine, "share_decoder_input_output_embed", True) is True, "only shared decoder input/output embeddings are supported (as released).")
+    _require(required(fine, "share_decoder_input_output_embed", fine_section) is True, "only shared decoder input/output embeddings are supported (as released).")
 
     encoder_dim = _shape(model, ENCODER_PREFIX + "encoder.layer_norm.weight")[0]
     v_shape = _shape(model, ENCODER_PREFIX + "encoder.pos_conv.0.weight_v") if ENCODER_PREFIX + "encoder.pos_conv.0.weight_v" in model else _shape(
@@ -382,8 +390,7 @@ def read_architecture(state: Dict[str, Any], vocab: Vocabulary, path: str) -> Ar
         _shape(model, f"{resnet}trunk.layer{index}.0.conv1.weight")[0] for index in range(1, 5)
     ]
     encoder_layers = int(setting(pre, "encoder_layers", _layer_count(model, ENCODER_PREFIX + "encoder.layers.")))
-    heads = setting(pre, "encoder_attention_heads", DEFAULT_ENCODER_HEADS.get(encoder_dim))
-    _require(heads is not None, f"the checkpoint's config does not give encoder_attention_heads and {encoder_dim} is not a Base/Large width.")
+    heads = required(pre, "encoder_attention_heads", pre_section)
     embed = _shape(model, DECODER_PREFIX + "embed_tokens.weight")
     _require(
         embed[0] == len(vocab.pieces),
@@ -395,7 +402,7 @@ def read_architecture(state: Dict[str, Any], vocab: Vocabulary, path: str) -> Ar
         encoder_dim=encoder_dim,
         encoder_ffn=_shape(model, ENCODER_PREFIX + "encoder.layers.0.fc1.weight")[0],
         encoder_heads=int(heads),
-        encoder_activation=str(setting(pre, "activation_fn", "gelu")),
+        encoder_activation=str(required(pre, "activation_fn", pre_section)),
         conv_pos=v_shape[2],
         conv_pos_groups=encoder_dim // v_shape[1],
         resnet_widths=widths,
@@ -403,10 +410,10 @@ def read_architecture(state: Dict[str, Any], vocab: Vocabulary, path: str) -> Ar
         decoder_layers=int(setting(fine, "decoder_layers", _layer_count(model, DECODER_PREFIX + "layers."))),
         decoder_dim=embed[1],
         decoder_ffn=_shape(model, DECODER_PREFIX + "layers.0.fc1.weight")[0],
-        decoder_heads=int(setting(fine, "decoder_attention_heads", 4)),
+        decoder_heads=int(required(fine, "decoder_attention_heads", fine_section)),
         vocab_size=embed[0],
         padding_idx=vocab.pad,
-        embed_scale=1.0 if setting(fine, "no_scale_embedding", True) else float(embed[1]) ** 0.5,
+        embed_scale=1.0 if required(fine, "no_scale_embedding", fine_section) else float(embed[1]) ** 0.5,
         modalities=[str(m) for m in plain(modalities)],
     )
 

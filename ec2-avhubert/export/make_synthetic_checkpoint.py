@@ -16,6 +16,7 @@ sentencepiece.SentencePieceProcessor), so the exporter's unpickling stand-ins ar
                      comes from spm.model (--sentencepiece-model)
   base-renamed.pt    base-vsr with one key renamed (RENAMED_FROM -> RENAMED_TO)
   base-missing.pt    base-vsr with one key removed (MISSING_KEY)
+  base-no-heads.pt   base-vsr whose config lacks decoder_attention_heads (MISSING_CONFIG_FIELD)
   <name>.spec.json   the architecture each was built with, for the tests to compare against
 """
 
@@ -40,6 +41,7 @@ SEED = 20240921
 RENAMED_FROM = "decoder.layers.0.encoder_attn.k_proj.weight"
 RENAMED_TO = "decoder.layers.0.encoder_attn.key_proj.weight"
 MISSING_KEY = "encoder.w2v_model.encoder.layers.1.fc2.bias"
+MISSING_CONFIG_FIELD = "decoder_attention_heads"
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]
 WORDS = ["▁BIN", "▁BLUE", "▁AT", "▁F", "▁TWO", "▁NOW", "▁PLACE", "▁RED", "▁G", "▁NINE", "▁SET", "▁WHITE", "▁SOON", "▁WITH"]
@@ -220,6 +222,9 @@ def main() -> None:
     torch.save(trainer_checkpoint(renamed, base_cfg, base_task_state), os.path.join(out, "base-renamed.pt"))
     missing = collections.OrderedDict((k, v) for k, v in base_model.items() if k != MISSING_KEY)
     torch.save(trainer_checkpoint(missing, base_cfg, base_task_state), os.path.join(out, "base-missing.pt"))
+    # The config without the decoder's head count: the exporter must name it, never guess 4.
+    no_heads_cfg = {**base_cfg, "model": {k: v for k, v in base_cfg["model"].items() if k != MISSING_CONFIG_FIELD}}
+    torch.save(trainer_checkpoint(base_model, no_heads_cfg, base_task_state), os.path.join(out, "base-no-heads.pt"))
 
     large = architecture("large", ["video", "audio"])
     large_model = collections.OrderedDict(
@@ -237,7 +242,7 @@ def main() -> None:
         with open(os.path.join(out, f"{name}.spec.json"), "w", encoding="utf-8") as handle:
             json.dump(spec_json(arch), handle, indent=2)
     with open(os.path.join(out, "broken-keys.json"), "w", encoding="utf-8") as handle:
-        json.dump({"renamedFrom": RENAMED_FROM, "renamedTo": RENAMED_TO, "missing": MISSING_KEY}, handle)
+        json.dump({"renamedFrom": RENAMED_FROM, "renamedTo": RENAMED_TO, "missing": MISSING_KEY, "missingConfigField": MISSING_CONFIG_FIELD}, handle)
     print(f"wrote synthetic checkpoints to {out}")
 
 

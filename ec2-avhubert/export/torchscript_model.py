@@ -176,8 +176,8 @@ class TransformerEncoder(nn.Module):
 
 
 def present(x: Tensor) -> Tensor:
-    """[B,...] -> [B,1,1] float: 0 where the whole sample is zeros (the contract's absent modality)."""
-    return (x.reshape(x.size(0), -1).abs().amax(dim=1) > 0).to(torch.float32).view(-1, 1, 1)
+    """[B,...] -> [B,1,1] in x's dtype: 0 where the whole sample is zeros (the contract's absent modality)."""
+    return (x.reshape(x.size(0), -1).abs().amax(dim=1) > 0).to(x.dtype).view(-1, 1, 1)
 
 
 class AVHubertEncoder(nn.Module):
@@ -236,6 +236,17 @@ class DecoderStep(nn.Module):
 
     Cross-attention keys/values are projected from encoder_out before it is expanded to the beam,
     so a [1,T,D] encoder output costs one projection per layer and step, not one per hypothesis.
+
+    The device decoder (package formatVersion 2) uses three more methods, so the caches stay on the
+    model's device and cross-attention keys and values are computed once per chunk, as fairseq's
+    incremental state does:
+      cross_kv(encoder_out [N,T,D], encoder_padding_mask [N,T] = None)
+        -> (memory_k, memory_v [L,N,H,T,dh], memory_bias [N,1,1,T]: 0, or -inf on padding)
+      select_memory(memory_k, memory_v, memory_bias, index [N']) -> the chunks `index` keeps
+      step(tokens [N*R,1], memory_k, memory_v, memory_bias, cache_k, cache_v, position [],
+           beam_origin [N*R] = None) -> (log_probs float32 [N*R,V], new_cache_k, new_cache_v)
+        R hypotheses per chunk, chunk n owning rows n*R .. n*R+R-1
+    Float tensors follow the module's dtype (float32, or float16 on CUDA after .to()).
     """
 
     def __init__(self, arch: Architecture) -> None:
@@ -274,7 +285,8 @@ class DecoderStep(nn.Module):
             cache_k = cache_k.index_select(1, beam_origin)
             cache_v = cache_v.index_select(1, beam_origin)
         b = tokens.size(0)
-        x = self.embed_scale * self.embed_tokens(tokens) + self.position(step).unsqueeze(0)  # [B,1,D]
+        embedded = self.embed_tokens(tokens)
+        x = self.embed_scale * embedded + self.position(step).to(embedded.dtype).unsqueeze(0)  # [B,1,D]
         cross_padding: Optional[Tensor] = None
         if encoder_padding_mask is not None:
             cross_padding = (encoder_padding_mask != 0).unsqueeze(1).unsqueeze(2)
@@ -300,6 +312,74 @@ class DecoderStep(nn.Module):
             x = x + layer.fc2(F.relu(layer.fc1(layer.final_layer_norm(x))))
         x = self.layer_norm(x)
         logits = torch.matmul(x, self.embed_tokens.weight.t())  # shared input/output embedding, no bias
+        return torch.log_softmax(logits.float(), dim=-1).squeeze(1), torch.stack(new_k), torch.stack(new_v)
+
+
+    @torch.jit.export
+    def cross_kv(self, encoder_out: Tensor, encoder_padding_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
+        memory = encoder_out.to(self.embed_tokens.weight.dtype)
+        keys: List[Tensor] = []
+        values: List[Tensor] = []
+        for layer in self.layers:
+            cross = layer.encoder_attn
+            keys.append(cross.split(cross.k_proj(memory)))
+            values.append(cross.split(cross.v_proj(memory)))
+        n, t = memory.size(0), memory.size(1)
+        bias = torch.zeros(n, 1, 1, t, dtype=memory.dtype, device=memory.device)
+        if encoder_padding_mask is not None:
+            bias = bias.masked_fill((encoder_padding_mask != 0).view(n, 1, 1, t), float("-inf"))
+        return torch.stack(keys), torch.stack(values), bias
+
+    @torch.jit.export
+    def select_memory(self, memory_k: Tensor, memory_v: Tensor, memory_bias: Tensor, index: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        return memory_k.index_select(1, index), memory_v.index_select(1, index), memory_bias.index_select(0, index)
+
+    @torch.jit.export
+    def step(
+        self,
+        tokens: Tensor,
+        memory_k: Tensor,
+        memory_v: Tensor,
+        memory_bias: Tensor,
+        cache_k: Tensor,
+        cache_v: Tensor,
+        position: Tensor,
+        beam_origin: Optional[Tensor] = None,
+    ) -> Tuple[Tensor, Tensor, Tensor]:
+        dtype = self.embed_tokens.weight.dtype
+        cache_k = cache_k.to(dtype)
+        cache_v = cache_v.to(dtype)
+        if beam_origin is not None:
+            cache_k = cache_k.index_select(1, beam_origin)
+            cache_v = cache_v.index_select(1, beam_origin)
+        b = tokens.size(0)
+        n = memory_k.size(1)
+        rows = b // n
+        embedded = self.embed_tokens(tokens)
+        x = self.embed_scale * embedded + self.position(position).to(dtype).unsqueeze(0)  # [B,1,D]
+        new_k: List[Tensor] = []
+        new_v: List[Tensor] = []
+        for index, layer in enumerate(self.layers):
+            attn = layer.self_attn
+            h = layer.self_attn_layer_norm(x)
+            k = torch.cat([cache_k[index], attn.split(attn.k_proj(h))], dim=2)
+            v = torch.cat([cache_v[index], attn.split(attn.v_proj(h))], dim=2)
+            new_k.append(k)
+            new_v.append(v)
+            x = x + attn.attend(attn.split(attn.q_proj(h) * attn.scaling), k, v, None)
+
+            cross = layer.encoder_attn
+            h = layer.encoder_attn_layer_norm(x)
+            # [B,1,D] -> [N,H,R,dh]: each chunk's rows attend to that chunk's memory only.
+            q = (cross.q_proj(h) * cross.scaling).view(n, rows, cross.heads, cross.head_dim).transpose(1, 2)
+            scores = torch.matmul(q, memory_k[index].transpose(-1, -2)) + memory_bias
+            weights = torch.softmax(scores.float(), dim=-1).type_as(scores)
+            attended = torch.matmul(weights, memory_v[index]).transpose(1, 2).reshape(b, 1, cross.heads * cross.head_dim)
+            x = x + cross.out_proj(attended)
+
+            x = x + layer.fc2(F.relu(layer.fc1(layer.final_layer_norm(x))))
+        x = self.layer_norm(x)
+        logits = torch.matmul(x, self.embed_tokens.weight.t())
         return torch.log_softmax(logits.float(), dim=-1).squeeze(1), torch.stack(new_k), torch.stack(new_v)
 
 

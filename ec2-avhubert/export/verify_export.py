@@ -8,6 +8,8 @@ On random input (seeded):
   decoder       decoder_step.pt run step by step with its cache vs the reference decoder over the
                 whole prefix with a causal mask; a padded encoder batch; a beam reorder
                 (beam_origin) that grows the batch
+  device        cross_kv + step (the device decoder): two chunks of different lengths in one batch,
+                two rows each, then select_memory dropping one chunk
   greedy        the tokens of a greedy decode by full recomputation, with the server's masks
 Fails (exit 1) when a relative error (max |a-b| / max |b|) reaches 1e-4. --dump writes the
 inputs and reference outputs as raw little-endian float32 plus a JSON index, for the Node test
@@ -144,6 +146,32 @@ def verify_package(checkpoint: str, package: str, sentencepiece_model: Optional[
             [full_log_probs(reference, parents[origin] + [token], expected_encoder) for origin, token in zip(beam_origin, extensions)]
         )
         report.compare("decoder beam reorder", beam_log_probs, expected_beam)
+
+        # The device decoder: cross_kv once, then step. Two chunks of different lengths in one
+        # batch (the shorter padded), two rows each, against the reference on each chunk alone.
+        short = FRAMES - 2
+        memory_k, memory_v, memory_bias = decoder.cross_kv(batch_out, padding)
+        rows = 2
+        cache_k = cache_v = empty_cache(2 * rows)
+        second_tokens = [special["eos"]] + [non_special[i] for i in reversed(picks)]
+        expected_device = [
+            reference.decoder(torch.tensor([tokens]), batch_out[0:1])[0],
+            reference.decoder(torch.tensor([second_tokens]), batch_out[1:2, :short])[0],
+        ]
+        for step in range(len(tokens)):
+            step_tokens = torch.tensor([[tokens[step]]] * rows + [[second_tokens[step]]] * rows)
+            log_probs, cache_k, cache_v = decoder.step(step_tokens, memory_k, memory_v, memory_bias, cache_k, cache_v, torch.tensor(step))
+            for chunk in range(2):
+                for row in range(rows):
+                    report.compare(f"device step {step} chunk {chunk} row {row}", log_probs[chunk * rows + row], expected_device[chunk][step])
+        # select_memory keeps the second chunk alone; its rows keep decoding.
+        memory_k, memory_v, memory_bias = decoder.select_memory(memory_k, memory_v, memory_bias, torch.tensor([1]))
+        extra = non_special[picks[0]]
+        log_probs, _, _ = decoder.step(
+            torch.tensor([[extra]] * rows), memory_k, memory_v, memory_bias, cache_k, cache_v, torch.tensor(len(tokens)), torch.tensor([2, 3])
+        )
+        expected_after = reference.decoder(torch.tensor([second_tokens + [extra]]), batch_out[1:2, :short])[0, -1]
+        report.compare("device step after select_memory", log_probs[0], expected_after)
 
         banned = [special["bos"], special["pad"]]
         greedy_tokens = greedy(reference, expected_encoder, manifest["decoder"]["startTokenId"], special["eos"], banned, FRAMES)

@@ -139,7 +139,7 @@ class Encoder(nn.Module):
         v = F.adaptive_avg_pool3d(v, [t, 2, 2]).permute(0, 2, 1, 3, 4).reshape(b, t, 8 * 2 * 2)
         a = self.audio_proj(audio.transpose(1, 2))  # [B,T,D]; fails loudly if audio T != video T
         x = self.fuse_proj(self.fuse_norm(torch.cat([a, self.video_proj(v)], dim=-1)))
-        x = x + sinusoid(torch.arange(t, device=x.device), self.dim).unsqueeze(0)
+        x = x + sinusoid(torch.arange(t, device=x.device), self.dim).to(x.dtype).unsqueeze(0)
         mask = key_padding_mask(padding_mask)
         for layer in self.layers:
             x = layer(x, mask)
@@ -169,6 +169,17 @@ class DecoderStep(nn.Module):
 
     beam_origin[i] is the row of the incoming cache that hypothesis i extends (B' may differ from B);
     reordering happens here so it stays on the model's device.
+
+    The device decoder (formatVersion 2) uses three more methods, so nothing but tokens and
+    log-probabilities crosses to the host:
+      cross_kv(encoder_out [N,T,D], encoder_padding_mask [N,T] = None)
+        -> (memory_k, memory_v [L,N,H,T,dh], memory_bias [N,1,1,T]: 0, or -inf on padding)
+           cross-attention keys and values, once per chunk
+      select_memory(memory_k, memory_v, memory_bias, index [N']) -> the chunks `index` keeps
+      step(tokens [N*R,1], memory_k, memory_v, memory_bias, cache_k, cache_v, position [],
+           beam_origin [N*R] = None) -> (log_probs [N*R,V], new_cache_k, new_cache_v)
+           R rows (hypotheses) per chunk, chunk n owning rows n*R .. n*R+R-1
+    Every float tensor follows the module's dtype (float32, or float16/bfloat16 after .to()).
     """
 
     def __init__(self, vocab_size: int) -> None:
@@ -180,10 +191,11 @@ class DecoderStep(nn.Module):
         self.dim = DIM
 
     def embed_tokens(self, tokens: Tensor, positions: Tensor) -> Tensor:
-        return self.embed(tokens) * math.sqrt(float(self.dim)) + sinusoid(positions, self.dim).unsqueeze(0)
+        embedded = self.embed(tokens)
+        return embedded * math.sqrt(float(self.dim)) + sinusoid(positions, self.dim).to(embedded.dtype).unsqueeze(0)
 
     def project(self, x: Tensor) -> Tensor:
-        return torch.log_softmax(F.linear(self.final_norm(x), self.embed.weight, self.output_bias), dim=-1)
+        return torch.log_softmax(F.linear(self.final_norm(x), self.embed.weight, self.output_bias).float(), dim=-1)
 
     def forward(
         self,
@@ -213,6 +225,66 @@ class DecoderStep(nn.Module):
             new_v.append(v)
             x = x + attn.attend(attn.split(attn.q(h)), k, v, None)
             x = x + layer.cross_attn(layer.cross_norm(x), memory, cross_mask)
+            x = x + layer.ffn(layer.ffn_norm(x))
+        return self.project(x).squeeze(1), torch.stack(new_k), torch.stack(new_v)
+
+    @torch.jit.export
+    def cross_kv(self, encoder_out: Tensor, encoder_padding_mask: Optional[Tensor] = None) -> Tuple[Tensor, Tensor, Tensor]:
+        memory = encoder_out.to(self.embed.weight.dtype)
+        keys: List[Tensor] = []
+        values: List[Tensor] = []
+        for layer in self.layers:
+            attn = layer.cross_attn
+            keys.append(attn.split(attn.k(memory)))
+            values.append(attn.split(attn.v(memory)))
+        n, t = memory.size(0), memory.size(1)
+        bias = torch.zeros(n, 1, 1, t, dtype=memory.dtype, device=memory.device)
+        if encoder_padding_mask is not None:
+            bias = bias.masked_fill((encoder_padding_mask != 0).view(n, 1, 1, t), float("-inf"))
+        return torch.stack(keys), torch.stack(values), bias
+
+    @torch.jit.export
+    def select_memory(self, memory_k: Tensor, memory_v: Tensor, memory_bias: Tensor, index: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        return memory_k.index_select(1, index), memory_v.index_select(1, index), memory_bias.index_select(0, index)
+
+    @torch.jit.export
+    def step(
+        self,
+        tokens: Tensor,
+        memory_k: Tensor,
+        memory_v: Tensor,
+        memory_bias: Tensor,
+        cache_k: Tensor,
+        cache_v: Tensor,
+        position: Tensor,
+        beam_origin: Optional[Tensor] = None,
+    ) -> Tuple[Tensor, Tensor, Tensor]:
+        cache_k = cache_k.to(self.embed.weight.dtype)
+        cache_v = cache_v.to(self.embed.weight.dtype)
+        if beam_origin is not None:
+            cache_k = cache_k.index_select(1, beam_origin)
+            cache_v = cache_v.index_select(1, beam_origin)
+        b = tokens.size(0)
+        n = memory_k.size(1)
+        rows = b // n
+        x = self.embed_tokens(tokens, position.reshape(1))  # [B,1,D]
+        new_k: List[Tensor] = []
+        new_v: List[Tensor] = []
+        for index, layer in enumerate(self.layers):
+            h = layer.self_norm(x)
+            attn = layer.self_attn
+            k = torch.cat([cache_k[index], attn.split(attn.k(h))], dim=2)
+            v = torch.cat([cache_v[index], attn.split(attn.v(h))], dim=2)
+            new_k.append(k)
+            new_v.append(v)
+            x = x + attn.attend(attn.split(attn.q(h)), k, v, None)
+            cross = layer.cross_attn
+            # [B,1,D] -> [N,H,R,dh]: each chunk's rows attend to that chunk's memory only.
+            q = cross.q(layer.cross_norm(x)).view(n, rows, cross.heads, cross.head_dim).transpose(1, 2)
+            scores = torch.matmul(q, memory_k[index].transpose(-1, -2)) / math.sqrt(float(cross.head_dim)) + memory_bias
+            weights = torch.softmax(scores, dim=-1)
+            attended = torch.matmul(weights, memory_v[index]).transpose(1, 2).reshape(b, 1, cross.dim)
+            x = x + cross.out(attended)
             x = x + layer.ffn(layer.ffn_norm(x))
         return self.project(x).squeeze(1), torch.stack(new_k), torch.stack(new_v)
 
@@ -306,6 +378,22 @@ def greedy_seq2seq(encoder: torch.jit.ScriptModule, decoder: torch.jit.ScriptMod
     return pieces
 
 
+def greedy_seq2seq_device(encoder: torch.jit.ScriptModule, decoder: torch.jit.ScriptModule, video: Tensor, audio: Tensor) -> List[str]:
+    """The same decode through the device methods: cross_kv once, then step with 2 rows per chunk."""
+    memory_k, memory_v, memory_bias = decoder.cross_kv(encoder(video, audio))
+    rows = 2
+    cache_k = cache_v = torch.zeros(DECODER_LAYERS, rows, HEADS, 0, HEAD_DIM)
+    token, pieces = EOS, []
+    for step in range(video.size(2)):
+        tokens = torch.tensor([[token]] * rows)
+        log_probs, cache_k, cache_v = decoder.step(tokens, memory_k, memory_v, memory_bias, cache_k, cache_v, torch.tensor(step))
+        token = int(log_probs[0].argmax())
+        if token == EOS:
+            break
+        pieces.append(PIECES[token])
+    return pieces
+
+
 def greedy_ctc(encoder: torch.jit.ScriptModule, video: Tensor) -> List[str]:
     best = encoder(video, torch.zeros(1, AUDIO_DIM, video.size(2)))[0].argmax(dim=-1).tolist()
     pieces, previous = [], BOS
@@ -325,7 +413,8 @@ def check_clip(level: float, frames: int) -> Tuple[Tensor, Tensor]:
 def manifest(name: str, mode: str, output: str) -> dict:
     common = {
         "format": "gorggle-avhubert-package",
-        "formatVersion": 1,
+        # 2: decoder_step.pt also has cross_kv / select_memory / step (the device decoder)
+        "formatVersion": 2 if output == "seq2seq" else 1,
         "name": name,
         "mode": mode,
         "output": output,
@@ -404,6 +493,8 @@ def main() -> None:
         with torch.no_grad():
             expect(greedy_seq2seq(reloaded_encoder, reloaded_decoder, *check_clip(0.6, 30)), BRIGHT_SENTENCE, "seq2seq bright")
             expect(greedy_seq2seq(reloaded_encoder, reloaded_decoder, *check_clip(-0.6, 30)), DARK_SENTENCE, "seq2seq dark")
+            expect(greedy_seq2seq_device(reloaded_encoder, reloaded_decoder, *check_clip(0.6, 30)), BRIGHT_SENTENCE, "seq2seq device bright")
+            expect(greedy_seq2seq_device(reloaded_encoder, reloaded_decoder, *check_clip(-0.6, 30)), DARK_SENTENCE, "seq2seq device dark")
     write_package(
         os.path.join(args.out, "test-model"),
         {

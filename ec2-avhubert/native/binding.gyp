@@ -1,9 +1,9 @@
 {
-  # The thin libtorch addon. Settings (LIBTORCH_DIR, CUDA_HOME) are resolved by gyp-config.mjs.
+  # The thin libtorch + dlib addon. Settings (LIBTORCH_DIR, CUDA_HOME, dlib) are resolved by gyp-config.mjs.
   "targets": [
     {
       "target_name": "gorggle_torch",
-      "sources": ["src/addon.cc", "src/torch_module.cc"],
+      "sources": ["src/addon.cc", "src/torch_module.cc", "src/face_landmarks.cc"],
       "include_dirs": ["<!(node gyp-config.mjs node_addon_api)", "<!@(node gyp-config.mjs include_dirs)"],
       "defines": [
         "NAPI_VERSION=8",

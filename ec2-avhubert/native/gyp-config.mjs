@@ -3,7 +3,9 @@
 //   (unset)                      use Debian's libtorch-dev (CPU) from /usr
 //   CUDA_HOME=/usr/local/cuda    CUDA toolkit for cuda_runtime_api.h when the libtorch has libtorch_cuda.so
 //   LIBTORCH_CXX11_ABI=0|1       override the ABI read from TorchConfig.cmake
-import { existsSync, readFileSync } from 'node:fs';
+// dlib comes from pkg-config (dlib-1: Debian's and Ubuntu's libdlib-dev).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -61,9 +63,44 @@ if (withCuda && !existsSync(path.join(cudaHome, 'include', 'cuda_runtime_api.h')
   fail(`${torch.libDir} is a CUDA libtorch but ${cudaHome}/include/cuda_runtime_api.h is missing: set CUDA_HOME.`);
 }
 
+/** dlib (Debian/Ubuntu libdlib-dev) through pkg-config: the HOG face detector and the shape predictor. */
+function locateDlib() {
+  try {
+    const libs = execFileSync('pkg-config', ['--libs', 'dlib-1'], { encoding: 'utf8' }).trim().split(/\s+/);
+    const cflags = execFileSync('pkg-config', ['--cflags', 'dlib-1'], { encoding: 'utf8' }).trim().split(/\s+/);
+    return {
+      libs: libs.filter(Boolean).map(versionedIfMissing),
+      includeDirs: cflags.filter((f) => f.startsWith('-I')).map((f) => f.slice(2)),
+    };
+  } catch {
+    fail(
+      'dlib not found (pkg-config dlib-1): install libdlib-dev and libdlib-data (make setup; on Ubuntu apt-get install libdlib-dev libdlib-data).',
+    );
+  }
+}
+
+/**
+ * Debian's dlib-1.pc names /usr/lib/.../libblas.so, which only the -dev packages provide; the
+ * runtime's libblas.so.3 is what the link needs (dlib's headers call BLAS when DLIB_USE_BLAS).
+ */
+function versionedIfMissing(flag) {
+  if (!flag.startsWith('/') || existsSync(flag)) return flag;
+  const dir = path.dirname(flag);
+  const versioned = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => name.startsWith(`${path.basename(flag)}.`))
+        .sort()
+    : [];
+  if (versioned.length === 0)
+    fail(`${flag} (from pkg-config dlib-1) is missing: install dlib's dependencies (libblas, liblapack).`);
+  return path.join(dir, versioned[0]);
+}
+
+const dlib = locateDlib();
+
 const settings = {
   node_addon_api: require('node-addon-api').include_dir,
-  include_dirs: [...torch.includeDirs, ...(withCuda ? [path.join(cudaHome, 'include')] : [])],
+  include_dirs: [...torch.includeDirs, ...dlib.includeDirs, ...(withCuda ? [path.join(cudaHome, 'include')] : [])],
   defines: [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(torch.cmakeDir)}`, ...(withCuda ? ['WITH_CUDA=1'] : [])],
   // --no-as-needed keeps libtorch_cuda linked although no symbol of it is used directly;
   // without it CUDA kernels never register and torch::cuda::is_available() is false.
@@ -82,6 +119,7 @@ const settings = {
     '-ltorch',
     '-ltorch_cpu',
     '-lc10',
+    ...dlib.libs,
   ],
   ldflags: torch.rpath ? [`-Wl,-rpath,${torch.libDir}`] : [],
 };

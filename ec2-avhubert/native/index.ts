@@ -10,6 +10,21 @@ import { fileURLToPath } from 'node:url';
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 export type Tensor =
   { dtype: 'float32'; data: Float32Array; shape: number[] } | { dtype: 'int64'; data: BigInt64Array; shape: number[] };
+/** The precision of a module's weights and activations; float inputs are converted to it. */
+export type ModuleDtype = 'float32' | 'float16' | 'bfloat16';
+
+/**
+ * A tensor that stays where a run left it (on the GPU under CUDA): an opaque handle that a
+ * later run takes as an input. Its data never crosses to the host. dispose() frees it at
+ * once (device memory should not wait for the garbage collector); a disposed handle is refused.
+ */
+export interface DeviceTensor {
+  readonly shape: number[];
+  readonly dtype: string;
+  readonly device: string;
+  readonly disposed: boolean;
+  dispose(): void;
+}
 
 export interface DeviceInfo {
   cudaAvailable: boolean;
@@ -33,13 +48,26 @@ export interface MethodArgument {
   optional: boolean;
 }
 
+export type RunInput = Tensor | DeviceTensor;
+
 export interface TorchModule {
   readonly device: Device;
+  readonly dtype: ModuleDtype;
   methods(): string[];
   /** The method's arguments after `self`: the names `run` takes. */
   signature(method: string): MethodArgument[];
-  run(method: string, inputs: Record<string, Tensor>): Promise<Tensor[]>;
+  /** Every output comes back to the host as float32 or int64. */
+  run(method: string, inputs: Record<string, RunInput>): Promise<Tensor[]>;
+  /** Outputs whose index is in `keep` stay on the device as DeviceTensors; the rest come back. */
+  runKeeping(method: string, inputs: Record<string, RunInput>, keep: readonly number[]): Promise<RunOutput[]>;
   dispose(): void;
+}
+
+export type RunOutput = Tensor | DeviceTensor;
+
+/** Narrows a runKeeping output. */
+export function isDeviceTensor(value: RunOutput | undefined): value is DeviceTensor {
+  return value !== undefined && !('data' in value);
 }
 
 /** The addon is not built or cannot be loaded. */
@@ -63,20 +91,35 @@ interface NativeTensor {
   buffer: ArrayBuffer;
   shape: number[];
 }
-interface NativeInput {
-  name: string;
-  dtype: 'float32' | 'int64';
-  data: Float32Array | BigInt64Array;
-  shape: number[];
-}
+type NativeInput =
+  | { name: string; dtype: 'float32' | 'int64'; data: Float32Array | BigInt64Array; shape: number[] }
+  | { name: string; handle: DeviceTensor };
 interface NativeModule {
   readonly device: string;
+  readonly dtype: ModuleDtype;
   methods(): Array<{ name: string; args: MethodArgument[] }>;
-  run(method: string, inputs: NativeInput[], callback: Callback<NativeTensor[]>): void;
+  run(
+    method: string,
+    inputs: NativeInput[],
+    keep: readonly number[],
+    callback: Callback<Array<NativeTensor | DeviceTensor>>,
+  ): void;
   dispose(): void;
 }
+interface NativeFaceLandmarker {
+  detect(rgb: Uint8Array, width: number, height: number, upsample: number, callback: Callback<Float64Array>): void;
+  landmarks(
+    frames: Uint8Array[],
+    width: number,
+    height: number,
+    boxes: Float64Array,
+    callback: Callback<Float32Array>,
+  ): void;
+}
 interface NativeAddon {
-  load(filePath: string, device: string, callback: Callback<NativeModule>): void;
+  load(filePath: string, device: string, dtype: ModuleDtype, callback: Callback<NativeModule>): void;
+  loadFaceLandmarker(filePath: string, callback: Callback<NativeFaceLandmarker>): void;
+  DeviceTensor: abstract new () => DeviceTensor;
   deviceInfo(callback: Callback<Omit<DeviceInfo, 'torchVersion' | 'builtWithCuda'>>): void;
   torchVersion: string;
   withCuda: boolean;
@@ -131,24 +174,45 @@ export async function deviceInfo(): Promise<DeviceInfo> {
   return { ...info, torchVersion: native.torchVersion, builtWithCuda: native.withCuda };
 }
 
-export async function loadModule(filePath: string, device: Device = 'cpu'): Promise<TorchModule> {
+const DTYPES: readonly ModuleDtype[] = ['float32', 'float16', 'bfloat16'];
+
+/**
+ * Loads a TorchScript file onto `device`. `dtype` 'float16' (CUDA) or 'bfloat16' converts the
+ * weights; the CPU libtorch (1.13 on Debian) has no float16 matrix kernels, so float16 is for CUDA.
+ */
+export async function loadModule(
+  filePath: string,
+  device: Device = 'cpu',
+  options: { dtype?: ModuleDtype } = {},
+): Promise<TorchModule> {
   if (!DEVICE_PATTERN.test(device)) {
     throw new TorchInputError(`Unknown device "${device}": use 'cpu', 'cuda' or 'cuda:<index>'.`);
+  }
+  const dtype = options.dtype ?? 'float32';
+  if (!DTYPES.includes(dtype)) {
+    throw new TorchInputError(`Unknown dtype "${String(dtype)}": use ${DTYPES.map((d) => `'${d}'`).join(', ')}.`);
   }
   if (!existsSync(filePath) || !statSync(filePath).isFile()) {
     throw new TorchInputError(`TorchScript file ${filePath} does not exist.`);
   }
   const native = loadAddon();
-  const module = await promisify<NativeModule>((callback) => native.load(path.resolve(filePath), device, callback));
-  return new LoadedModule(module, device, filePath);
+  const module = await promisify<NativeModule>((callback) =>
+    native.load(path.resolve(filePath), device, dtype, callback),
+  );
+  return new LoadedModule(module, device, filePath, native);
 }
 
 function elementCount(shape: number[]): number {
   return shape.reduce((count, size) => count * size, 1);
 }
 
-function toNativeInput(method: string, name: string, tensor: Tensor): NativeInput {
+function toNativeInput(method: string, name: string, tensor: RunInput, addon: NativeAddon): NativeInput {
   const where = `${method}(${name})`;
+  if (tensor instanceof addon.DeviceTensor) {
+    if (tensor.disposed) throw new TorchInputError(`${where}: the DeviceTensor was disposed.`);
+    return { name, handle: tensor };
+  }
+  if (!('data' in tensor)) throw new TorchInputError(`${where}: expected a tensor or a DeviceTensor of this addon.`);
   if (!Array.isArray(tensor.shape) || !tensor.shape.every((size) => Number.isInteger(size) && size >= 0)) {
     throw new TorchInputError(
       `${where}: shape must be a list of non-negative integers, got ${JSON.stringify(tensor.shape)}.`,
@@ -170,7 +234,8 @@ function toNativeInput(method: string, name: string, tensor: Tensor): NativeInpu
   return { name, dtype: tensor.dtype, data: tensor.data, shape: tensor.shape };
 }
 
-function fromNative(output: NativeTensor): Tensor {
+function fromNative(output: NativeTensor | DeviceTensor): RunOutput {
+  if (!('buffer' in output)) return output;
   // Views are made here, in this realm, so `instanceof Float32Array` holds for callers.
   return output.dtype === 'float32'
     ? { dtype: 'float32', data: new Float32Array(output.buffer), shape: [...output.shape] }
@@ -182,13 +247,21 @@ class LoadedModule implements TorchModule {
   readonly #signatures: Map<string, MethodArgument[]>;
   #disposed = false;
 
+  readonly #addon: NativeAddon;
+
   constructor(
     native: NativeModule,
     readonly device: Device,
     private readonly filePath: string,
+    addon: NativeAddon,
   ) {
     this.#native = native;
+    this.#addon = addon;
     this.#signatures = new Map(native.methods().map((method) => [method.name, method.args]));
+  }
+
+  get dtype(): ModuleDtype {
+    return this.#native.dtype;
   }
 
   methods(): string[] {
@@ -203,7 +276,11 @@ class LoadedModule implements TorchModule {
     return args.map((arg) => ({ ...arg }));
   }
 
-  run(method: string, inputs: Record<string, Tensor>): Promise<Tensor[]> {
+  run(method: string, inputs: Record<string, RunInput>): Promise<Tensor[]> {
+    return this.runKeeping(method, inputs, []) as Promise<Tensor[]>;
+  }
+
+  runKeeping(method: string, inputs: Record<string, RunInput>, keep: readonly number[]): Promise<RunOutput[]> {
     if (this.#disposed) return Promise.reject(new TorchInputError(`${this.filePath} was disposed; load it again.`));
     let nativeInputs: NativeInput[];
     try {
@@ -219,13 +296,16 @@ class LoadedModule implements TorchModule {
       if (missing.length > 0) {
         throw new TorchInputError(`${method}() of ${this.filePath} needs input(s): ${missing.join(', ')}.`);
       }
-      nativeInputs = Object.entries(inputs).map(([name, tensor]) => toNativeInput(method, name, tensor));
+      nativeInputs = Object.entries(inputs).map(([name, tensor]) => toNativeInput(method, name, tensor, this.#addon));
+      if (!keep.every((index) => Number.isInteger(index) && index >= 0)) {
+        throw new TorchInputError(`${method}(): keep must list output indices, got ${JSON.stringify(keep)}.`);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    return promisify<NativeTensor[]>((callback) => this.#native.run(method, nativeInputs, callback)).then((outputs) =>
-      outputs.map(fromNative),
-    );
+    return promisify<Array<NativeTensor | DeviceTensor>>((callback) =>
+      this.#native.run(method, nativeInputs, keep, callback),
+    ).then((outputs) => outputs.map(fromNative));
   }
 
   dispose(): void {
@@ -233,4 +313,90 @@ class LoadedModule implements TorchModule {
     this.#disposed = true;
     this.#native.dispose();
   }
+}
+
+/** Where Debian's and Ubuntu's libdlib-data put dlib's 68-point model. */
+export const DLIB_SHAPE_PREDICTOR = '/usr/share/dlib/shape_predictor_68_face_landmarks.dat';
+
+/** A face dlib's HOG detector found, in source pixels; the boxes are square. */
+export interface DlibFace {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+  /** The detector's confidence (its SVM margin; > 0 is a face). */
+  score: number;
+}
+
+/** An RGB24 frame, row-major. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** dlib's frontal face detector (HOG) and 68-point shape predictor; runs on libuv's thread pool. */
+export interface FaceLandmarker {
+  /** Every face, most confident first. `upsample` doubles the image that many times (finds smaller faces, 4x slower each). */
+  detect(frame: RgbImage, upsample?: number): Promise<DlibFace[]>;
+  /** 68 points (x, y interleaved, source pixels) for each frame within its box; frames share one size. */
+  landmarks(
+    frames: readonly RgbImage[],
+    boxes: ReadonlyArray<{ left: number; top: number; right: number; bottom: number }>,
+  ): Promise<Float32Array[]>;
+}
+
+function checkFrame(frame: RgbImage, what: string): void {
+  if (!(frame.data instanceof Uint8Array) || frame.data.length !== frame.width * frame.height * 3) {
+    throw new TorchInputError(
+      `${what}: an RGB24 frame of ${frame.width}x${frame.height} needs ${frame.width * frame.height * 3} bytes.`,
+    );
+  }
+}
+
+export async function loadFaceLandmarker(shapePredictor = DLIB_SHAPE_PREDICTOR): Promise<FaceLandmarker> {
+  if (!existsSync(shapePredictor)) {
+    throw new TorchInputError(
+      `dlib's 68-point model ${shapePredictor} is missing: install libdlib-data (make setup; on Ubuntu apt-get install libdlib-data).`,
+    );
+  }
+  const native = loadAddon();
+  const landmarker = await promisify<NativeFaceLandmarker>((callback) =>
+    native.loadFaceLandmarker(path.resolve(shapePredictor), callback),
+  );
+  return {
+    async detect(frame, upsample = 0) {
+      checkFrame(frame, 'detect');
+      const flat = await promisify<Float64Array>((callback) =>
+        landmarker.detect(frame.data, frame.width, frame.height, upsample, callback),
+      );
+      const faces: DlibFace[] = [];
+      for (let i = 0; i + 4 < flat.length; i += 5) {
+        const [left = 0, top = 0, width = 0, height = 0, score = 0] = flat.subarray(i, i + 5);
+        faces.push({ left, top, width, height, score });
+      }
+      return faces.sort((a, b) => b.score - a.score);
+    },
+    async landmarks(frames, boxes) {
+      if (frames.length !== boxes.length) throw new TorchInputError('landmarks: one box per frame.');
+      if (frames.length === 0) return [];
+      const { width, height } = frames[0] ?? { width: 0, height: 0 };
+      for (const frame of frames) {
+        checkFrame(frame, 'landmarks');
+        if (frame.width !== width || frame.height !== height)
+          throw new TorchInputError('landmarks: frames must share one size.');
+      }
+      const flat = new Float64Array(boxes.flatMap((box) => [box.left, box.top, box.right, box.bottom]));
+      const points = await promisify<Float32Array>((callback) =>
+        landmarker.landmarks(
+          frames.map((frame) => frame.data),
+          width,
+          height,
+          flat,
+          callback,
+        ),
+      );
+      return frames.map((_, i) => points.slice(i * 136, (i + 1) * 136));
+    },
+  };
 }

@@ -86,11 +86,11 @@ MODEL_S3_URI="${MODEL_S3_URI%/}/"
 
 export DEBIAN_FRONTEND=noninteractive
 
-log "Debian packages: build tools, ffmpeg, AWS CLI"
+log "Debian packages: build tools, ffmpeg, AWS CLI, dlib (face detector and its 68-point model)"
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
   build-essential python3 make g++ pkg-config git curl ca-certificates unzip xz-utils \
-  ffmpeg awscli rsync "linux-headers-${kernel}"
+  ffmpeg awscli rsync libdlib-dev libdlib-data "linux-headers-${kernel}"
 
 log "NVIDIA driver (${NVIDIA_DRIVER})"
 if ! nvidia-smi >/dev/null 2>&1; then

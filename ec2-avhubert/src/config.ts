@@ -41,7 +41,17 @@ export const serverEnvSchema = z.object({
   GORGGLE_QUEUE_CAPACITY: int(16, 1),
   /** Jobs run at once: 1 on one GPU, so they never fight for its memory. */
   GORGGLE_CONCURRENCY: int(1, 1),
-  GORGGLE_JOB_TIMEOUT_SECONDS: int(900, 1),
+  /** A job's time budget: this base plus GORGGLE_JOB_TIMEOUT_SECONDS_PER_VIDEO_SECOND per second of video. */
+  GORGGLE_JOB_TIMEOUT_SECONDS: int(300, 1),
+  GORGGLE_JOB_TIMEOUT_SECONDS_PER_VIDEO_SECOND: z.coerce.number().min(0).default(10),
+  /** Device memory one decode batch may take (caches and cross-attention keys/values at their largest). */
+  GORGGLE_DECODE_MEMORY_MB: int(2048, 16),
+  /** Chunks (of one job or several) decoded side by side at most. */
+  GORGGLE_DECODE_BATCH_CHUNKS: int(8, 1),
+  /** Model precision; default float16 on CUDA, float32 on the CPU (whose libtorch has no float16 kernels). */
+  GORGGLE_DTYPE: z.enum(['float32', 'float16', 'bfloat16']).optional(),
+  /** Face landmarks: dlib (the 68-point model AV-HuBERT's crops were made with) or face-api. */
+  GORGGLE_LANDMARKS: z.enum(['dlib', 'face-api']).default('dlib'),
   /** Seconds SIGTERM waits for the job in flight before failing it. */
   GORGGLE_SHUTDOWN_GRACE_SECONDS: int(60, 0),
   /** Minutes with nothing queued or running before the instance powers off; 0 never. */
@@ -68,7 +78,13 @@ export interface ServerConfig {
   device: 'cpu' | 'cuda';
   queueCapacity: number;
   concurrency: number;
+  /** Time budget: jobTimeoutMs + jobTimeoutMsPerVideoSecond x the video's seconds. */
   jobTimeoutMs: number;
+  jobTimeoutMsPerVideoSecond: number;
+  decodeMemoryBytes: number;
+  decodeBatchChunks: number;
+  dtype: 'float32' | 'float16' | 'bfloat16';
+  landmarks: 'dlib' | 'face-api';
   shutdownGraceMs: number;
   /** 0 disables the idle power-off. */
   idleShutdownMs: number;
@@ -121,6 +137,11 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
     queueCapacity: e.GORGGLE_QUEUE_CAPACITY,
     concurrency: e.GORGGLE_CONCURRENCY,
     jobTimeoutMs: e.GORGGLE_JOB_TIMEOUT_SECONDS * 1000,
+    jobTimeoutMsPerVideoSecond: e.GORGGLE_JOB_TIMEOUT_SECONDS_PER_VIDEO_SECOND * 1000,
+    decodeMemoryBytes: e.GORGGLE_DECODE_MEMORY_MB * 2 ** 20,
+    decodeBatchChunks: e.GORGGLE_DECODE_BATCH_CHUNKS,
+    dtype: e.GORGGLE_DTYPE ?? (e.GORGGLE_DEVICE === 'cuda' ? 'float16' : 'float32'),
+    landmarks: e.GORGGLE_LANDMARKS,
     shutdownGraceMs: e.GORGGLE_SHUTDOWN_GRACE_SECONDS * 1000,
     idleShutdownMs: Math.round(e.GORGGLE_IDLE_SHUTDOWN_MINUTES * 60_000),
     powerOffCommand: e.GORGGLE_POWEROFF_COMMAND,

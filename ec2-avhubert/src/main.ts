@@ -14,17 +14,24 @@ async function main(): Promise<void> {
   const config = loadServerConfig();
   const log = createLogger(config.logLevel);
   const loadStarted = Date.now();
-  const model = await loadModelPackage(config.modelDir, { device: config.device });
+  const model = await loadModelPackage(config.modelDir, {
+    device: config.device,
+    dtype: config.dtype,
+    budget: { memoryBytes: config.decodeMemoryBytes, maxBatchChunks: config.decodeBatchChunks },
+  });
   log.info('model loaded', {
     model: model.name,
     mode: model.mode,
     device: config.device,
+    dtype: config.dtype,
+    decoder: model.decoderKind,
+    landmarks: config.landmarks,
     ms: Date.now() - loadStarted,
   });
 
   const server = await startService(config, {
     model,
-    preprocess: preprocessVideoStream,
+    preprocess: (file, options) => preprocessVideoStream(file, { ...options, landmarks: config.landmarks }),
     store: createObjectStore(),
     log,
     deviceInfo,

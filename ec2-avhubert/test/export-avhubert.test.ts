@@ -104,21 +104,22 @@ const int64 = (values: number[], shape: number[]): Tensor => ({
   shape,
 });
 
-let broken: { renamedFrom: string; renamedTo: string; missing: string };
-let brokenRuns: Record<'renamed' | 'missing', Run>;
+let broken: { renamedFrom: string; renamedTo: string; missing: string; missingConfigField: string };
+let brokenRuns: Record<'renamed' | 'missing' | 'noHeads', Run>;
 
 beforeAll(async () => {
   if (!existsSync(ADDON_FILE))
     throw new Error(`Missing ${ADDON_FILE}: run \`make native\` in the repository root first.`);
   await pythonOk('make_synthetic_checkpoint.py', ['--out', scratch]);
   broken = JSON.parse(readFileSync(at('broken-keys.json'), 'utf8')) as typeof broken;
-  const [, , renamed, missing] = await Promise.all([
+  const [, , renamed, missing, noHeads] = await Promise.all([
     pythonOk('export_avhubert.py', exportArgs('base')),
     pythonOk('export_avhubert.py', exportArgs('large')),
     python('export_avhubert.py', ['--checkpoint', at('base-renamed.pt'), '--out', at('renamed-package')]),
     python('export_avhubert.py', ['--checkpoint', at('base-missing.pt'), '--out', at('missing-package')]),
+    python('export_avhubert.py', ['--checkpoint', at('base-no-heads.pt'), '--out', at('no-heads-package')]),
   ]);
-  brokenRuns = { renamed, missing };
+  brokenRuns = { renamed, missing, noHeads };
   await Promise.all(
     (Object.keys(checkpoints) as Size[]).map((size) =>
       pythonOk('verify_export.py', [
@@ -128,7 +129,7 @@ beforeAll(async () => {
       ]),
     ),
   );
-}, 120_000);
+}, 300_000);
 
 describe.each(Object.keys(checkpoints) as Size[])('exported %s checkpoint', (size) => {
   const packageDir = () => at(`${size}-package`);
@@ -174,6 +175,7 @@ describe.each(Object.keys(checkpoints) as Size[])('exported %s checkpoint', (siz
         headDim: expected.decoder_dim / expected.decoder_heads,
         startTokenId: 2,
       },
+      formatVersion: 2,
       decoding: { beam: 50, lenPenalty: 1, maxLength: { perFrame: 1, offset: 0 } },
       exportedFrom: { encoderLayers: expected.encoder_layers, encoderHeads: expected.encoder_heads },
     });
@@ -245,6 +247,36 @@ describe.each(Object.keys(checkpoints) as Size[])('exported %s checkpoint', (siz
     );
   });
 
+  it('beam-searches to the same tokens on the device decoder as on the host loop', async () => {
+    // Prepare: random weights read random frames; beam 5 and the manifest's 50.
+    const ref = reference();
+    const [host, device] = await Promise.all([
+      loadModelPackage(packageDir(), { decoder: 'host' }),
+      loadModelPackage(packageDir()),
+    ]);
+    try {
+      expect(device.decoderKind).toBe('device');
+      for (const [frames, beam] of [
+        [7, 5],
+        [12, 50],
+      ] as const) {
+        const video = readRaw(referenceDir(), ref.video);
+        const input = {
+          frames,
+          video: Float32Array.from({ length: frames * 88 * 88 }, (_, i) => video[i % video.length]!),
+        };
+        // Act
+        const [before, after] = [await host.transcribe(input, { beam }), await device.transcribe(input, { beam })];
+        // Assess
+        expect(after.tokens).toEqual(before.tokens);
+        expect(after.confidence).toBeCloseTo(before.confidence, 4);
+      }
+    } finally {
+      host.dispose();
+      device.dispose();
+    }
+  });
+
   it('loads through loadModelPackage and greedy-decodes the reference tokens', async () => {
     // Prepare
     const ref = reference();
@@ -270,6 +302,13 @@ describe.each(Object.keys(checkpoints) as Size[])('exported %s checkpoint', (siz
 });
 
 describe('export of a damaged checkpoint', () => {
+  it('names a config field it cannot read from the weights, instead of guessing it', () => {
+    // Assess: the decoder's head count was once silently taken as 4 (Large has 8).
+    expect(brokenRuns.noHeads.code).toBe(2);
+    expect(brokenRuns.noHeads.stderr).toContain(`has no model.${broken.missingConfigField}`);
+    expect(existsSync(at('no-heads-package'))).toBe(false);
+  });
+
   it('names the renamed key, both as missing and as unexpected', () => {
     // Assess
     expect(brokenRuns.renamed.code).toBe(2);

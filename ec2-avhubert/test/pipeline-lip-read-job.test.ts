@@ -3,6 +3,7 @@ import { SourceObjectMissingError } from '../../functions/lib/errors';
 import { buildLipReadingDocument } from '../src/pipeline/document';
 import {
   createLipReadingRunner,
+  NO_SPEECH,
   resultKeyFor,
   type ModelLike,
   type ObjectStoreLike,
@@ -233,6 +234,65 @@ describe('lip-reading job pipeline', () => {
     // The for-await loop returned the generator, which is how preprocessing kills its ffmpeg.
     expect(await stream.next()).toEqual({ done: true, value: undefined });
     expect(existsSync(store.downloadedTo[0]!)).toBe(false);
+  });
+
+  it("answers an empty segment list with reason 'no speech' without preprocessing or reading", async () => {
+    // Prepare
+    const { model, calls } = makeModel();
+    let preprocessed = 0;
+    const preprocess: PreprocessStreamFn = () => {
+      preprocessed++;
+      return (async function* () {})();
+    };
+
+    // Act
+    const outcome = await createLipReadingRunner({ store, model, preprocess, tmpDir })(
+      context({ video: VIDEO, mode: 'vsr', segments: [] }),
+    );
+    const document = lipReadingDocumentSchema.parse(
+      JSON.parse(store.objects.get('processed/jobs/abc/lipreading.json')!),
+    );
+
+    // Assess
+    expect(outcome.emptyReason).toBe(NO_SPEECH);
+    expect(document).toMatchObject({ reason: NO_SPEECH, segments: [] });
+    expect(preprocessed).toBe(0);
+    expect(calls).toEqual([]);
+  });
+
+  it("says 'no speech' when its own detector heard none, and sets the time budget from the video's length", async () => {
+    // Prepare
+    const { model, calls } = makeModel();
+    const limits: number[] = [];
+    async function* silent(): AsyncGenerator<PreprocessStreamItemLike> {
+      yield { type: 'start', durationSec: 42 };
+      const mouthOpening = Array.from({ length: 1050 }, () => 0.1);
+      yield {
+        type: 'done',
+        summary: {
+          fps: 25,
+          totalFrames: 1050,
+          faceFoundFrames: 1050,
+          mouthOpening,
+          speech: { source: 'energy', segments: [] },
+        },
+      };
+    }
+    const run = createLipReadingRunner({
+      store,
+      model,
+      preprocess: silent,
+      tmpDir,
+      timeBudget: { baseMs: 60_000, perVideoSecondMs: 2_000 },
+    });
+
+    // Act
+    const outcome = await run({ ...context({ video: VIDEO, mode: 'vsr' }), setTimeLimit: (ms) => limits.push(ms) });
+
+    // Assess
+    expect(outcome.emptyReason).toBe(NO_SPEECH);
+    expect(limits).toEqual([60_000 + 42 * 2_000]);
+    expect(calls).toEqual([]);
   });
 
   it('skips chunks without a face', async () => {

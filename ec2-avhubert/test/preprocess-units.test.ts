@@ -1,5 +1,6 @@
 import { inflateSync } from 'node:zlib';
-import { planChunks } from '../src/preprocess/chunking';
+import { planSpeechChunks, planWholeTimeline } from '../src/preprocess/chunking';
+import { EnergySpeechDetector } from '../src/preprocess/speech';
 import { AUDIO_FEATURE_DIM, FILTER_COUNT, LogFilterbank, stackedAudioFeatures } from '../src/preprocess/filterbank';
 import { LandmarkSmoother, mouthOpening, resolveLandmarkSequence } from '../src/preprocess/landmark-track';
 import { encodeGrayPng } from '../src/preprocess/png';
@@ -186,38 +187,103 @@ describe('LogFilterbank', () => {
   });
 });
 
-describe('planChunks', () => {
-  it('splits a long video without speech segments into equal chunks of at most 20 s', () => {
-    // Act
-    const chunks = planChunks(1300, 25, 20);
+describe('planSpeechChunks', () => {
+  const lengths = (chunks: Array<{ startFrame: number; endFrame: number }>) =>
+    chunks.map((chunk) => chunk.endFrame - chunk.startFrame);
 
-    // Assess: 52 s -> 3 chunks.
-    expect(chunks.map((c) => c.endFrame - c.startFrame)).toEqual([433, 434, 433]);
-    expect(chunks[0]!.startFrame).toBe(0);
-    expect(chunks[2]!.endFrame).toBe(1300);
+  it('reads a video without audio whole, in equal chunks of at most 15 s', () => {
+    // Act
+    const chunks = planWholeTimeline(1300, 25);
+
+    // Assess: 52 s -> 4 chunks of at most 375 frames, end to end.
+    expect(lengths(chunks)).toEqual([325, 325, 325, 325]);
+    expect(chunks[0]?.startFrame).toBe(0);
+    expect(chunks.at(-1)?.endFrame).toBe(1300);
   });
 
-  it('cuts in the middle of the gaps between speech segments', () => {
-    // Prepare: 50 s; speech 1-15, 17-30, 32-45 s.
+  it('covers the speech with a little context and skips the silence between', () => {
+    // Prepare: 60 s; speech 1-3 s, 3.5-5 s (joined: the pause is short), then 40-41 s.
     const segments = [
-      { start: 1, end: 15 },
-      { start: 17, end: 30 },
-      { start: 32, end: 45 },
+      { start: 1, end: 3 },
+      { start: 3.5, end: 5 },
+      { start: 40, end: 41 },
     ];
 
     // Act
-    const chunks = planChunks(1250, 25, 20, segments);
+    const chunks = planSpeechChunks(1500, 25, segments);
 
-    // Assess: cuts at 16 s (frame 400) and 31 s (775): no chunk over 500 frames.
+    // Assess: 0.2 s (5 frames) of context on each side; nothing between 5.2 s and 39.8 s.
     expect(chunks).toEqual([
-      { startFrame: 0, endFrame: 400 },
-      { startFrame: 400, endFrame: 775 },
-      { startFrame: 775, endFrame: 1250 },
+      { startFrame: 20, endFrame: 130 },
+      { startFrame: 995, endFrame: 1030 },
     ]);
   });
 
-  it('keeps a short video whole', () => {
-    expect(planChunks(75, 25, 20, [{ start: 0.5, end: 2.5 }])).toEqual([{ startFrame: 0, endFrame: 75 }]);
+  it('never joins past 15 s and splits a longer stretch of speech evenly', () => {
+    // Prepare: 10 s of speech, a 0.5 s pause, 10 s more; then 40 s without a pause.
+    const segments = [
+      { start: 0, end: 10 },
+      { start: 10.5, end: 20.5 },
+      { start: 30, end: 70 },
+    ];
+
+    // Act
+    const chunks = planSpeechChunks(2000, 25, segments, { contextSeconds: 0 });
+
+    // Assess
+    expect(chunks[0]).toEqual({ startFrame: 0, endFrame: 250 });
+    expect(chunks[1]).toEqual({ startFrame: 262, endFrame: 513 });
+    expect(lengths(chunks.slice(2))).toEqual([333, 334, 333]);
+    expect(Math.max(...lengths(chunks))).toBeLessThanOrEqual(15 * 25);
+  });
+
+  it('plans nothing for no speech', () => {
+    expect(planSpeechChunks(1500, 25, [])).toEqual([]);
+  });
+});
+
+describe('EnergySpeechDetector', () => {
+  /** 16 kHz: `seconds` of a 200 Hz tone at `amplitude` (0 = digital silence) plus faint noise. */
+  const signal = (parts: Array<[seconds: number, amplitude: number]>) => {
+    const samples: number[] = [];
+    let seed = 7;
+    for (const [seconds, amplitude] of parts) {
+      for (let i = 0; i < seconds * 16_000; i++) {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        const noise = (seed / 2 ** 31 - 0.5) * 60;
+        samples.push(Math.round(amplitude * Math.sin((2 * Math.PI * 200 * i) / 16_000) + noise));
+      }
+    }
+    return Int16Array.from(samples);
+  };
+
+  it('finds the loud stretches against the noise floor, in pieces as they come', () => {
+    // Prepare: 1 s quiet, 1.5 s speech-loud, 2 s quiet, 0.5 s loud, 1 s quiet.
+    const detector = new EnergySpeechDetector(16_000);
+    const samples = signal([
+      [1, 0],
+      [1.5, 6000],
+      [2, 0],
+      [0.5, 6000],
+      [1, 0],
+    ]);
+
+    // Act
+    for (let at = 0; at < samples.length; at += 4_000) detector.push(samples.subarray(at, at + 4_000));
+    const segments = detector.segments();
+
+    // Assess
+    expect(segments).toHaveLength(2);
+    expect(segments[0]?.start).toBeCloseTo(1, 1);
+    expect(segments[0]?.end).toBeCloseTo(2.5, 1);
+    expect(segments[1]?.start).toBeCloseTo(4.5, 1);
+    expect(segments[1]?.end).toBeCloseTo(5, 1);
+  });
+
+  it('finds no speech in silence or faint noise', () => {
+    const detector = new EnergySpeechDetector(16_000);
+    detector.push(signal([[3, 0]]));
+    expect(detector.segments()).toEqual([]);
   });
 });
 

@@ -19,7 +19,12 @@ describe('server configuration', () => {
       device: 'cpu',
       concurrency: 1,
       queueCapacity: 16,
-      jobTimeoutMs: 900_000,
+      jobTimeoutMs: 300_000,
+      jobTimeoutMsPerVideoSecond: 10_000,
+      decodeMemoryBytes: 2048 * 2 ** 20,
+      decodeBatchChunks: 8,
+      dtype: 'float32',
+      landmarks: 'dlib',
       idleShutdownMs: 15 * 60_000,
       logLevel: 'info',
     });
@@ -34,13 +39,20 @@ describe('server configuration', () => {
       GORGGLE_DEVICE: 'cuda',
       GORGGLE_IDLE_SHUTDOWN_MINUTES: '0',
       GORGGLE_JOB_TIMEOUT_SECONDS: '30',
+      GORGGLE_JOB_TIMEOUT_SECONDS_PER_VIDEO_SECOND: '2.5',
+      GORGGLE_DECODE_MEMORY_MB: '512',
+      GORGGLE_LANDMARKS: 'face-api',
       GORGGLE_MODEL_S3_URI: 's3://models/avhubert/large/',
     });
     expect(config).toMatchObject({
       port: 9000,
       device: 'cuda',
+      dtype: 'float16',
       idleShutdownMs: 0,
       jobTimeoutMs: 30_000,
+      jobTimeoutMsPerVideoSecond: 2_500,
+      decodeMemoryBytes: 512 * 2 ** 20,
+      landmarks: 'face-api',
       modelS3Uri: 's3://models/avhubert/large/',
     });
   });

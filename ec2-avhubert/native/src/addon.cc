@@ -1,5 +1,6 @@
 // Entry point of the thin libtorch addon: load(), deviceInfo(), and thread settings.
 #include "common.h"
+#include "face_landmarks.h"
 #include "torch_module.h"
 
 #include <ATen/Parallel.h>
@@ -82,7 +83,18 @@ void ConfigureThreads() {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ConfigureThreads();
-  exports.Set("TorchModule", TorchModuleWrap::Define(env));
+  auto* data = new AddonData();
+  Napi::Function moduleClass = TorchModuleWrap::Define(env);
+  Napi::Function deviceTensorClass = DeviceTensorWrap::Define(env);
+  data->moduleConstructor = Napi::Persistent(moduleClass);
+  data->deviceTensorConstructor = Napi::Persistent(deviceTensorClass);
+  Napi::Function faceLandmarkerClass = FaceLandmarkerWrap::Define(env);
+  data->faceLandmarkerConstructor = Napi::Persistent(faceLandmarkerClass);
+  env.SetInstanceData(data);
+  exports.Set("FaceLandmarker", faceLandmarkerClass);
+  exports.Set("loadFaceLandmarker", Napi::Function::New(env, LoadFaceLandmarker, "loadFaceLandmarker"));
+  exports.Set("TorchModule", moduleClass);
+  exports.Set("DeviceTensor", deviceTensorClass);
   exports.Set("load", Napi::Function::New(env, Load, "load"));
   exports.Set("deviceInfo", Napi::Function::New(env, DeviceInfo, "deviceInfo"));
   exports.Set("torchVersion", Napi::String::New(env, TORCH_VERSION));

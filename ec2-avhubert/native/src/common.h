@@ -30,6 +30,13 @@ std::string Guarded(Body&& body) {
   }
 }
 
+// Per-addon-instance state (worker threads load their own copy): the JS classes' constructors.
+struct AddonData {
+  Napi::FunctionReference moduleConstructor;
+  Napi::FunctionReference deviceTensorConstructor;
+  Napi::FunctionReference faceLandmarkerConstructor;
+};
+
 // Base for workers: Execute() runs ExecuteGuarded() and reports libtorch's message.
 class GuardedWorker : public Napi::AsyncWorker {
  public:

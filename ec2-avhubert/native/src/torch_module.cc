@@ -4,6 +4,7 @@
 
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -12,15 +13,23 @@
 namespace gorggle {
 namespace {
 
-struct AddonData {
-  Napi::FunctionReference moduleConstructor;
-};
+std::string DtypeName(at::ScalarType type) {
+  switch (type) {
+    case at::kFloat: return "float32";
+    case at::kHalf: return "float16";
+    case at::kBFloat16: return "bfloat16";
+    case at::kLong: return "int64";
+    case at::kBool: return "bool";
+    default: return c10::toString(type);
+  }
+}
 
 // ---- load ---------------------------------------------------------------------------------
 
 struct LoadBaton {
   std::string path;
   std::string deviceName;
+  at::ScalarType floatType = at::kFloat;
   std::shared_ptr<torch::jit::Module> module;
   torch::Device device{torch::kCPU};
 };
@@ -39,13 +48,15 @@ class LoadWorker : public GuardedWorker {
     }
     auto module = std::make_shared<torch::jit::Module>(torch::jit::load(baton_.path, baton_.device));
     module->eval();
+    // Half precision: the weights (and so every activation) in float16/bfloat16; inputs follow.
+    if (baton_.floatType != at::kFloat) module->to(baton_.floatType);
     baton_.module = std::move(module);
   }
 
   void OnOK() override {
     Napi::Env env = Env();
     Napi::Object wrapper = env.GetInstanceData<AddonData>()->moduleConstructor.New({});
-    TorchModuleWrap::Unwrap(wrapper)->Attach(std::move(baton_.module), baton_.device);
+    TorchModuleWrap::Unwrap(wrapper)->Attach(std::move(baton_.module), baton_.device, baton_.floatType);
     Callback().Call({env.Null(), wrapper});
   }
 
@@ -57,17 +68,23 @@ class LoadWorker : public GuardedWorker {
 
 struct InputTensor {
   std::string name;
+  // Either host data (borrowed from JS, kept alive by the worker) or a device tensor.
   void* data = nullptr;
   std::vector<int64_t> shape;
   at::ScalarType dtype = at::kFloat;
+  at::Tensor onDevice;
 };
 
 struct RunBaton {
   std::shared_ptr<torch::jit::Module> module;
   torch::Device device{torch::kCPU};
+  at::ScalarType floatType = at::kFloat;
   std::string method;
   std::vector<InputTensor> inputs;
+  // Output indices that stay on the device as DeviceTensors; the rest come to the host.
+  std::vector<uint32_t> keep;
   std::vector<at::Tensor> outputs;
+  std::vector<bool> kept;
 };
 
 void FlattenOutput(const c10::IValue& value, std::vector<at::Tensor>& outputs) {
@@ -97,13 +114,21 @@ class RunWorker : public GuardedWorker {
   void ExecuteGuarded() override {
     c10::InferenceMode inferenceMode;
     torch::jit::Kwargs kwargs;
-    for (const auto& input : baton_.inputs) {
-      const auto options = torch::TensorOptions().dtype(input.dtype);
-      const int64_t count = c10::multiply_integers(input.shape);
-      // from_blob borrows JS memory (kept alive by keepAlive_); the copy makes the tensor ours.
-      at::Tensor tensor = count == 0 ? torch::empty(input.shape, options.device(baton_.device))
-                                     : torch::from_blob(input.data, input.shape, options)
-                                           .to(baton_.device, input.dtype, /*non_blocking=*/false, /*copy=*/true);
+    for (auto& input : baton_.inputs) {
+      at::Tensor tensor;
+      if (input.onDevice.defined()) {
+        // Already where the module is; float tensors follow the module's dtype (no-op if equal).
+        tensor = std::move(input.onDevice);
+        if (at::isFloatingType(tensor.scalar_type())) tensor = tensor.to(baton_.floatType);
+      } else {
+        const at::ScalarType target = input.dtype == at::kFloat ? baton_.floatType : input.dtype;
+        const auto options = torch::TensorOptions().dtype(input.dtype);
+        const int64_t count = c10::multiply_integers(input.shape);
+        // from_blob borrows JS memory (kept alive by keepAlive_); the copy makes the tensor ours.
+        tensor = count == 0 ? torch::empty(input.shape, options.dtype(target).device(baton_.device))
+                            : torch::from_blob(input.data, input.shape, options)
+                                  .to(baton_.device, target, /*non_blocking=*/false, /*copy=*/true);
+      }
       kwargs.emplace(input.name, std::move(tensor));
     }
     torch::jit::Method method = baton_.module->get_method(baton_.method);
@@ -111,7 +136,11 @@ class RunWorker : public GuardedWorker {
     std::vector<at::Tensor> outputs;
     FlattenOutput(result, outputs);
     baton_.outputs.reserve(outputs.size());
-    for (const auto& output : outputs) baton_.outputs.push_back(ToHostTensor(output));
+    for (uint32_t i = 0; i < outputs.size(); ++i) {
+      const bool keep = std::find(baton_.keep.begin(), baton_.keep.end(), i) != baton_.keep.end();
+      baton_.kept.push_back(keep);
+      baton_.outputs.push_back(keep ? outputs[i].detach() : ToHostTensor(outputs[i]));
+    }
   }
 
   void OnOK() override {
@@ -119,6 +148,12 @@ class RunWorker : public GuardedWorker {
     Napi::Array results = Napi::Array::New(env, baton_.outputs.size());
     for (size_t i = 0; i < baton_.outputs.size(); ++i) {
       const at::Tensor& tensor = baton_.outputs[i];
+      if (baton_.kept[i]) {
+        Napi::Object handle = env.GetInstanceData<AddonData>()->deviceTensorConstructor.New({});
+        DeviceTensorWrap::Unwrap(handle)->Attach(tensor);
+        results.Set(static_cast<uint32_t>(i), handle);
+        continue;
+      }
       const size_t bytes = tensor.numel() * tensor.element_size();
       Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
       if (bytes > 0) std::memcpy(buffer.Data(), tensor.data_ptr(), bytes);
@@ -144,28 +179,31 @@ class RunWorker : public GuardedWorker {
 // ---- TorchModuleWrap ----------------------------------------------------------------------
 
 Napi::Function TorchModuleWrap::Define(Napi::Env env) {
-  Napi::Function constructor = DefineClass(env, "TorchModule",
-                                           {
-                                               InstanceMethod<&TorchModuleWrap::Methods>("methods"),
-                                               InstanceMethod<&TorchModuleWrap::Run>("run"),
-                                               InstanceMethod<&TorchModuleWrap::Dispose>("dispose"),
-                                               InstanceAccessor<&TorchModuleWrap::GetDevice>("device"),
-                                           });
-  auto* data = new AddonData();
-  data->moduleConstructor = Napi::Persistent(constructor);
-  env.SetInstanceData(data);
-  return constructor;
+  return DefineClass(env, "TorchModule",
+                     {
+                         InstanceMethod<&TorchModuleWrap::Methods>("methods"),
+                         InstanceMethod<&TorchModuleWrap::Run>("run"),
+                         InstanceMethod<&TorchModuleWrap::Dispose>("dispose"),
+                         InstanceAccessor<&TorchModuleWrap::GetDevice>("device"),
+                         InstanceAccessor<&TorchModuleWrap::GetDtype>("dtype"),
+                     });
 }
 
 TorchModuleWrap::TorchModuleWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TorchModuleWrap>(info) {}
 
-void TorchModuleWrap::Attach(std::shared_ptr<torch::jit::Module> module, torch::Device device) {
+void TorchModuleWrap::Attach(std::shared_ptr<torch::jit::Module> module, torch::Device device,
+                             at::ScalarType floatType) {
   module_ = std::move(module);
   device_ = device;
+  floatType_ = floatType;
 }
 
 Napi::Value TorchModuleWrap::GetDevice(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), device_.str());
+}
+
+Napi::Value TorchModuleWrap::GetDtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DtypeName(floatType_));
 }
 
 // [{ name, args: [{ name, type, optional }] }]: metadata only, cheap enough for the JS thread.
@@ -194,26 +232,44 @@ Napi::Value TorchModuleWrap::Methods(const Napi::CallbackInfo& info) {
   return methods;
 }
 
-// run(method: string, inputs: Array<{ name, dtype, data: TypedArray, shape: number[] }>, callback)
+// run(method, inputs: Array<{ name, dtype, data: TypedArray, shape } | { name, handle: DeviceTensor }>,
+//     keep: number[], callback)
 Napi::Value TorchModuleWrap::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!module_) throw Napi::Error::New(env, "the TorchModule was disposed");
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsFunction()) {
-    throw Napi::TypeError::New(env, "run(method, inputs, callback) expects a string, an array and a function");
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsFunction()) {
+    throw Napi::TypeError::New(env, "run(method, inputs, keep, callback) expects a string, two arrays and a function");
   }
   RunBaton baton;
   baton.module = module_;
   baton.device = device_;
+  baton.floatType = floatType_;
   baton.method = info[0].As<Napi::String>();
   std::vector<Napi::Reference<Napi::Value>> keepAlive;
   Napi::Array inputs = info[1].As<Napi::Array>();
+  Napi::Function deviceTensorClass = env.GetInstanceData<AddonData>()->deviceTensorConstructor.Value();
   for (uint32_t i = 0; i < inputs.Length(); ++i) {
     Napi::Object input = inputs.Get(i).As<Napi::Object>();
+    InputTensor tensor;
+    tensor.name = input.Get("name").As<Napi::String>();
+    Napi::Value handle = input.Get("handle");
+    if (handle.IsObject()) {
+      if (!handle.As<Napi::Object>().InstanceOf(deviceTensorClass)) {
+        throw Napi::TypeError::New(env, "input " + tensor.name + ": handle must be a DeviceTensor");
+      }
+      const at::Tensor& onDevice = DeviceTensorWrap::Unwrap(handle.As<Napi::Object>())->tensor();
+      if (!onDevice.defined()) throw Napi::Error::New(env, "input " + tensor.name + " is a disposed DeviceTensor");
+      if (onDevice.device() != device_) {
+        throw Napi::Error::New(env, "input " + tensor.name + " is on " + onDevice.device().str() +
+                                        " but the module runs on " + device_.str());
+      }
+      tensor.onDevice = onDevice;
+      baton.inputs.push_back(std::move(tensor));
+      continue;
+    }
     Napi::Value data = input.Get("data");
     if (!data.IsTypedArray()) throw Napi::TypeError::New(env, "input data must be a typed array");
     Napi::TypedArray array = data.As<Napi::TypedArray>();
-    InputTensor tensor;
-    tensor.name = input.Get("name").As<Napi::String>();
     if (array.TypedArrayType() == napi_float32_array) {
       tensor.dtype = at::kFloat;
     } else if (array.TypedArrayType() == napi_bigint64_array) {
@@ -236,7 +292,9 @@ Napi::Value TorchModuleWrap::Run(const Napi::CallbackInfo& info) {
     baton.inputs.push_back(std::move(tensor));
     keepAlive.push_back(Napi::Persistent(data));
   }
-  auto* worker = new RunWorker(info[2].As<Napi::Function>(), std::move(baton), std::move(keepAlive));
+  Napi::Array keep = info[2].As<Napi::Array>();
+  for (uint32_t i = 0; i < keep.Length(); ++i) baton.keep.push_back(keep.Get(i).As<Napi::Number>().Uint32Value());
+  auto* worker = new RunWorker(info[3].As<Napi::Function>(), std::move(baton), std::move(keepAlive));
   worker->Queue();
   return env.Undefined();
 }
@@ -246,15 +304,66 @@ Napi::Value TorchModuleWrap::Dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- DeviceTensorWrap ---------------------------------------------------------------------
+
+Napi::Function DeviceTensorWrap::Define(Napi::Env env) {
+  return DefineClass(env, "DeviceTensor",
+                     {
+                         InstanceMethod<&DeviceTensorWrap::Dispose>("dispose"),
+                         InstanceAccessor<&DeviceTensorWrap::GetShape>("shape"),
+                         InstanceAccessor<&DeviceTensorWrap::GetDtype>("dtype"),
+                         InstanceAccessor<&DeviceTensorWrap::GetDevice>("device"),
+                         InstanceAccessor<&DeviceTensorWrap::GetDisposed>("disposed"),
+                     });
+}
+
+DeviceTensorWrap::DeviceTensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceTensorWrap>(info) {}
+
+// A run that already took this tensor holds its own reference, so disposing mid-run is safe.
+Napi::Value DeviceTensorWrap::Dispose(const Napi::CallbackInfo& info) {
+  tensor_ = at::Tensor();
+  return info.Env().Undefined();
+}
+
+Napi::Value DeviceTensorWrap::GetShape(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array shape = Napi::Array::New(env);
+  if (!tensor_.defined()) return shape;
+  for (int64_t d = 0; d < tensor_.dim(); ++d) shape.Set(static_cast<uint32_t>(d), static_cast<double>(tensor_.size(d)));
+  return shape;
+}
+
+Napi::Value DeviceTensorWrap::GetDtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), tensor_.defined() ? DtypeName(tensor_.scalar_type()) : "disposed");
+}
+
+Napi::Value DeviceTensorWrap::GetDevice(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), tensor_.defined() ? tensor_.device().str() : "disposed");
+}
+
+Napi::Value DeviceTensorWrap::GetDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !tensor_.defined());
+}
+
+// ---- load ---------------------------------------------------------------------------------
+
 Napi::Value Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsString() || !info[1].IsString() || !info[2].IsFunction()) {
-    throw Napi::TypeError::New(env, "load(path, device, callback) expects two strings and a function");
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString() || !info[3].IsFunction()) {
+    throw Napi::TypeError::New(env, "load(path, device, dtype, callback) expects three strings and a function");
   }
   LoadBaton baton;
   baton.path = info[0].As<Napi::String>();
   baton.deviceName = info[1].As<Napi::String>();
-  auto* worker = new LoadWorker(info[2].As<Napi::Function>(), std::move(baton));
+  const std::string dtype = info[2].As<Napi::String>();
+  if (dtype == "float16") {
+    baton.floatType = at::kHalf;
+  } else if (dtype == "bfloat16") {
+    baton.floatType = at::kBFloat16;
+  } else if (dtype != "float32") {
+    throw Napi::TypeError::New(env, "dtype must be 'float32', 'float16' or 'bfloat16'");
+  }
+  auto* worker = new LoadWorker(info[3].As<Napi::Function>(), std::move(baton));
   worker->Queue();
   return env.Undefined();
 }

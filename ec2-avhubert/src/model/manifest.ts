@@ -19,6 +19,15 @@
  *                               encoder_padding_mask int64 [1|B, T] = None)
  *                       -> (log_probs float32 [B, vocabSize], new_cache_k [L, B, H, S+1, dh], new_cache_v)
  *                     At step 0 the caches are empty (S = 0) and tokens hold decoder.startTokenId.
+ *                     formatVersion 2 adds the device decoder's methods (the caches and the
+ *                     cross-attention keys/values stay on the model's device between steps):
+ *                       cross_kv(encoder_out [N,T,D], encoder_padding_mask int64 [N,T] = None)
+ *                         -> (memory_k, memory_v [L,N,H,T,dh], memory_bias [N,1,1,T]: 0 or -inf)
+ *                       select_memory(memory_k, memory_v, memory_bias, index int64 [N']) -> the same, for the kept chunks
+ *                       step(tokens [N*R,1], memory_k, memory_v, memory_bias, cache_k, cache_v,
+ *                            position int64 [], beam_origin int64 [N*R] = None)
+ *                         -> (log_probs float32 [N*R, vocabSize], new_cache_k, new_cache_v)
+ *                         R rows per chunk; chunk n owns rows n*R .. n*R+R-1.
  *   vocab.txt         SentencePiece pieces, one per line; a piece's id is its line index
  *                     (fairseq layout: <s> <pad> </s> <unk> first).
  */
@@ -30,6 +39,12 @@ export type OutputType = (typeof OUTPUT_TYPES)[number];
 /** Names of the decoder_step arguments that the decoding loop passes. */
 export const DECODER_STEP_INPUTS = ['tokens', 'encoder_out', 'cache_k', 'cache_v', 'step', 'beam_origin'] as const;
 export const ENCODER_INPUTS = ['video', 'audio'] as const;
+/** formatVersion 2: the device decoder's methods of decoder_step.pt and the arguments it passes. */
+export const DEVICE_DECODER_METHODS = {
+  cross_kv: ['encoder_out', 'encoder_padding_mask'],
+  select_memory: ['memory_k', 'memory_v', 'memory_bias', 'index'],
+  step: ['tokens', 'memory_k', 'memory_v', 'memory_bias', 'cache_k', 'cache_v', 'position', 'beam_origin'],
+} as const;
 
 const tokenId = z.number().int().nonnegative();
 const fileName = z
@@ -42,7 +57,8 @@ const fileName = z
 
 const commonFields = {
   format: z.literal('gorggle-avhubert-package'),
-  formatVersion: z.literal(1),
+  /** 1: decoder_step.pt has forward only; 2: also the device decoder's methods. */
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   /** Shown in lipreading.json as model.name. */
   name: z.string().min(1),
   /** vsr reads lips only; avsr also takes audio features. */

@@ -3,9 +3,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 
-import { loadModule, type Device, type Tensor, type TorchModule } from '../../native/index';
+import { loadModule, type Device, type ModuleDtype, type Tensor, type TorchModule } from '../../native/index';
 import { ModelPackageError } from './errors';
-import { DECODER_STEP_INPUTS, ENCODER_INPUTS, OUTPUT_TYPES, modelManifestSchema, type ModelManifest } from './manifest';
+import {
+  DECODER_STEP_INPUTS,
+  DEVICE_DECODER_METHODS,
+  ENCODER_INPUTS,
+  OUTPUT_TYPES,
+  modelManifestSchema,
+  type ModelManifest,
+} from './manifest';
 import { parseVocabulary } from './vocab';
 
 const HOW_TO_MAKE = 'Test packages are made by `make models`; real ones by the AV-HuBERT export tool.';
@@ -16,6 +23,8 @@ export interface LoadedPackage {
   pieces: string[];
   encoder: TorchModule;
   decoderStep?: TorchModule;
+  /** decoder_step.pt has the device decoder's methods (formatVersion 2). */
+  deviceDecoder: boolean;
 }
 
 function requireFile(dir: string, name: string, role: string): string {
@@ -75,24 +84,27 @@ function readPieces(dir: string, manifest: ModelManifest): string[] {
   return pieces;
 }
 
-async function load(file: string, device: Device): Promise<TorchModule> {
+async function load(file: string, device: Device, dtype: ModuleDtype): Promise<TorchModule> {
   try {
-    return await loadModule(file, device);
+    return await loadModule(file, device, { dtype });
   } catch (error) {
     throw new ModelPackageError('load_failed', `Cannot load ${file} on ${device}: ${(error as Error).message}`);
   }
 }
 
-function checkSignature(module: TorchModule, file: string, required: readonly string[]): void {
-  if (!module.methods().includes('forward')) {
-    throw new ModelPackageError('signature_mismatch', `${file} has no forward method.`);
+function checkSignature(module: TorchModule, file: string, required: readonly string[], method = 'forward'): void {
+  if (!module.methods().includes(method)) {
+    throw new ModelPackageError(
+      'signature_mismatch',
+      `${file} has no ${method} method: see ec2-avhubert/src/model/manifest.ts for the contract.`,
+    );
   }
-  const names = module.signature('forward').map((arg) => arg.name);
+  const names = module.signature(method).map((arg) => arg.name);
   const missing = required.filter((name) => !names.includes(name));
   if (missing.length > 0) {
     throw new ModelPackageError(
       'signature_mismatch',
-      `${file} forward(${names.join(', ')}) lacks ${missing.join(', ')}: see ec2-avhubert/src/model/manifest.ts for the contract.`,
+      `${file} ${method}(${names.join(', ')}) lacks ${missing.join(', ')}: see ec2-avhubert/src/model/manifest.ts for the contract.`,
     );
   }
 }
@@ -176,7 +188,11 @@ async function probe(loaded: LoadedPackage): Promise<void> {
   checkLogProbs('decoder_step.pt', logProbs.data as Float32Array, manifest.vocabSize);
 }
 
-export async function openPackage(dir: string, device: Device): Promise<LoadedPackage> {
+export async function openPackage(
+  dir: string,
+  device: Device,
+  dtypes: { dtype: ModuleDtype; decoderDtype: ModuleDtype } = { dtype: 'float32', decoderDtype: 'float32' },
+): Promise<LoadedPackage> {
   const manifest = readManifest(dir);
   const pieces = readPieces(dir, manifest);
   const encoderFile = requireFile(dir, manifest.files.encoder, 'the TorchScript encoder');
@@ -184,12 +200,23 @@ export async function openPackage(dir: string, device: Device): Promise<LoadedPa
     manifest.output === 'seq2seq'
       ? requireFile(dir, manifest.files.decoderStep, 'the TorchScript decoder step')
       : undefined;
-  const loaded: LoadedPackage = { manifest, pieces, encoder: await load(encoderFile, device) };
+  const loaded: LoadedPackage = {
+    manifest,
+    pieces,
+    encoder: await load(encoderFile, device, dtypes.dtype),
+    deviceDecoder: false,
+  };
   try {
     checkSignature(loaded.encoder, encoderFile, ENCODER_INPUTS);
     if (decoderFile) {
-      loaded.decoderStep = await load(decoderFile, device);
+      loaded.decoderStep = await load(decoderFile, device, dtypes.decoderDtype);
       checkSignature(loaded.decoderStep, decoderFile, DECODER_STEP_INPUTS);
+      if (manifest.formatVersion >= 2) {
+        for (const [method, args] of Object.entries(DEVICE_DECODER_METHODS)) {
+          checkSignature(loaded.decoderStep, decoderFile, args, method);
+        }
+        loaded.deviceDecoder = true;
+      }
     }
     await probe(loaded);
     return loaded;

@@ -77,18 +77,62 @@ function finish(hypothesis: Hypothesis, eosLogProb: number, lenPenalty: number):
   };
 }
 
-export async function greedySearch(step: DecoderStep, settings: SearchSettings): Promise<SearchResult> {
-  const hypothesis: Hypothesis = { tokens: [], tokenLogProbs: [], score: 0 };
-  for (let position = 0; ; position++) {
-    const last = hypothesis.tokens.at(-1) ?? settings.startToken;
-    const row = maskedRow(await step([last], null, position), 0, position, settings);
-    const [best] = topK(row, 1);
+/**
+ * A search that a caller drives one decoder step at a time, so the steps of several searches
+ * (chunks, jobs) can run as one batched decoder call. Row i of the scores given to `advance`
+ * belongs to `lastTokens()[i]`.
+ */
+export interface SearchState {
+  readonly done: boolean;
+  /** 0-based position of the tokens `lastTokens()` feeds. */
+  readonly position: number;
+  /** The live hypotheses' last tokens: the rows of the next decoder call. */
+  lastTokens(): number[];
+  /** Row of the previous call each live hypothesis extends; null when rows did not move. */
+  origin(): number[] | null;
+  /** Takes the log-probs [rows * vocabSize] of the live hypotheses, from row `rowOffset` on. */
+  advance(scores: Float32Array, rowOffset?: number): void;
+  /** The best finished hypothesis; throws if the search is not done or finished nothing. */
+  result(): SearchResult;
+}
+
+/** Best token per step. */
+export class GreedySearchState implements SearchState {
+  private hypothesis: Hypothesis = { tokens: [], tokenLogProbs: [], score: 0 };
+  private finished: SearchResult | null = null;
+  position = 0;
+
+  constructor(private readonly settings: SearchSettings) {}
+
+  get done(): boolean {
+    return this.finished !== null;
+  }
+
+  lastTokens(): number[] {
+    return [this.hypothesis.tokens.at(-1) ?? this.settings.startToken];
+  }
+
+  origin(): null {
+    return null;
+  }
+
+  advance(scores: Float32Array, rowOffset = 0): void {
+    const [best] = topK(maskedRow(scores, rowOffset, this.position, this.settings), 1);
     if (!best) throw new Error('the decoder scored every token -inf: its log-probabilities are broken');
     const [token, logProb] = best;
-    if (token === settings.eos) return finish(hypothesis, logProb, settings.lenPenalty);
-    hypothesis.tokens.push(token);
-    hypothesis.tokenLogProbs.push(logProb);
-    hypothesis.score += logProb;
+    this.position++;
+    if (token === this.settings.eos) {
+      this.finished = finish(this.hypothesis, logProb, this.settings.lenPenalty);
+      return;
+    }
+    this.hypothesis.tokens.push(token);
+    this.hypothesis.tokenLogProbs.push(logProb);
+    this.hypothesis.score += logProb;
+  }
+
+  result(): SearchResult {
+    if (!this.finished) throw new Error('greedy search is not done');
+    return this.finished;
   }
 }
 
@@ -97,20 +141,36 @@ export async function greedySearch(step: DecoderStep, settings: SearchSettings):
  * 2*beam best extensions, finalises eos among the top `beam`, and keeps `beam` live ones.
  * Stops when `beam` hypotheses have finished; the best normalised score wins.
  */
-export async function beamSearch(step: DecoderStep, settings: SearchSettings): Promise<SearchResult> {
-  const { beam, eos, lenPenalty } = settings;
-  let live: Hypothesis[] = [{ tokens: [], tokenLogProbs: [], score: 0 }];
-  let origin: number[] | null = null;
-  const finished: SearchResult[] = [];
-  for (let position = 0; position <= settings.maxLength && finished.length < beam && live.length > 0; position++) {
-    const scores = await step(
-      live.map((hypothesis) => hypothesis.tokens.at(-1) ?? settings.startToken),
-      origin,
-      position,
+export class BeamSearchState implements SearchState {
+  private live: Hypothesis[] = [{ tokens: [], tokenLogProbs: [], score: 0 }];
+  private liveOrigin: number[] | null = null;
+  private readonly finished: SearchResult[] = [];
+  position = 0;
+
+  constructor(private readonly settings: SearchSettings) {}
+
+  get done(): boolean {
+    return (
+      this.position > this.settings.maxLength || this.finished.length >= this.settings.beam || this.live.length === 0
     );
+  }
+
+  lastTokens(): number[] {
+    return this.live.map((hypothesis) => hypothesis.tokens.at(-1) ?? this.settings.startToken);
+  }
+
+  origin(): number[] | null {
+    return this.liveOrigin;
+  }
+
+  advance(scores: Float32Array, rowOffset = 0): void {
+    const { beam, eos, lenPenalty } = this.settings;
     const candidates: Array<{ parent: number; token: number; logProb: number; score: number }> = [];
-    live.forEach((hypothesis, parent) => {
-      for (const [token, logProb] of topK(maskedRow(scores, parent, position, settings), 2 * beam)) {
+    this.live.forEach((hypothesis, parent) => {
+      for (const [token, logProb] of topK(
+        maskedRow(scores, rowOffset + parent, this.position, this.settings),
+        2 * beam,
+      )) {
         candidates.push({ parent, token, logProb, score: hypothesis.score + logProb });
       }
     });
@@ -118,10 +178,11 @@ export async function beamSearch(step: DecoderStep, settings: SearchSettings): P
     const next: Hypothesis[] = [];
     const nextOrigin: number[] = [];
     candidates.forEach((candidate, rank) => {
-      const parent = live[candidate.parent];
+      const parent = this.live[candidate.parent];
       if (!parent) return;
       if (candidate.token === eos) {
-        if (rank < beam && finished.length < beam) finished.push(finish(parent, candidate.logProb, lenPenalty));
+        if (rank < beam && this.finished.length < beam)
+          this.finished.push(finish(parent, candidate.logProb, lenPenalty));
       } else if (next.length < beam) {
         next.push({
           tokens: [...parent.tokens, candidate.token],
@@ -131,15 +192,33 @@ export async function beamSearch(step: DecoderStep, settings: SearchSettings): P
         nextOrigin.push(candidate.parent);
       }
     });
-    live = next;
-    origin = nextOrigin;
+    this.live = next;
+    this.liveOrigin = nextOrigin;
+    this.position++;
   }
-  const best = finished.reduce<SearchResult | undefined>(
-    (winner, result) => (!winner || result.normalizedScore > winner.normalizedScore ? result : winner),
-    undefined,
-  );
-  if (!best) throw new Error('beam search finished no hypothesis: the decoder scored every token -inf');
-  return best;
+
+  result(): SearchResult {
+    const best = this.finished.reduce<SearchResult | undefined>(
+      (winner, result) => (!winner || result.normalizedScore > winner.normalizedScore ? result : winner),
+      undefined,
+    );
+    if (!best) throw new Error('beam search finished no hypothesis: the decoder scored every token -inf');
+    return best;
+  }
+}
+
+/** Runs a search to the end, one `step` call per position. */
+export async function runSearch(state: SearchState, step: DecoderStep): Promise<SearchResult> {
+  while (!state.done) state.advance(await step(state.lastTokens(), state.origin(), state.position));
+  return state.result();
+}
+
+export function greedySearch(step: DecoderStep, settings: SearchSettings): Promise<SearchResult> {
+  return runSearch(new GreedySearchState(settings), step);
+}
+
+export function beamSearch(step: DecoderStep, settings: SearchSettings): Promise<SearchResult> {
+  return runSearch(new BeamSearchState(settings), step);
 }
 
 /** exp(mean log-prob of the emitted tokens and eos), in 0..1. */

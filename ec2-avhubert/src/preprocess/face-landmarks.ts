@@ -8,6 +8,7 @@ import {
   type FaceApiRuntimeSetup,
 } from './face-api-runtime';
 import type { Landmarks } from './landmark-track';
+import type { BoxFraming } from './tracker';
 import { cropRgb, type RgbFrame, type SquareBox } from './roi';
 
 /** The landmark net's input is LANDMARK_INPUT x LANDMARK_INPUT RGB. */
@@ -30,6 +31,10 @@ export interface LandmarkEngine {
   landmarks(frames: ReadonlyArray<RgbFrame>, boxes: ReadonlyArray<SquareBox>): Promise<Landmarks[]>;
   /** Frees what the engine holds (worker threads); it cannot be used afterwards. */
   dispose?(): Promise<void>;
+  /** How its detector frames a face, for boxes tracked from landmarks; default face-api's. */
+  readonly framing?: BoxFraming;
+  /** 'dlib' or 'face-api': which landmarks a job was aligned with. */
+  readonly name?: string;
 }
 
 export interface FaceApiOptions {

@@ -1,4 +1,4 @@
-import { planChunks, type FrameSpan } from './chunking';
+import { MAX_CHUNK_SECONDS, planSpeechChunks, planWholeTimeline, type FrameSpan, type TimeSpan } from './chunking';
 import { PreprocessError } from './errors';
 import type { FaceApiOptions, LandmarkEngine } from './face-landmarks';
 import {
@@ -20,16 +20,20 @@ import {
   type ResolvedFrame,
   type SmoothedFrame,
 } from './landmark-track';
+import { createDlibEngine } from './dlib-landmarks';
 import { defaultLandmarkEngine } from './landmark-workers';
 import { FPS, ROI_SIZE, SMOOTHING_WINDOW } from './mean-face';
 import { roiGeometry, warpRoi, type RgbFrame, type RoiGeometry } from './roi';
+import { EnergySpeechDetector } from './speech';
 import { FaceTracker } from './tracker';
 
 export { PreprocessError, type PreprocessFailureReason } from './errors';
 export { AUDIO_FEATURE_DIM } from './filterbank';
+export { createDlibEngine } from './dlib-landmarks';
 export { createFaceApiEngine, type LandmarkEngine } from './face-landmarks';
 export { createWorkerLandmarkEngine, defaultLandmarkEngine, disposeDefaultLandmarkEngine } from './landmark-workers';
 export { ROI_SIZE } from './mean-face';
+export { MAX_CHUNK_SECONDS, type TimeSpan } from './chunking';
 
 const ROI_PIXELS = ROI_SIZE * ROI_SIZE;
 
@@ -37,10 +41,14 @@ export interface PreprocessOptions {
   fps?: 25;
   /** Run the face detector every this many frames (and whenever the face is lost). Default 10. */
   detectEvery?: number;
-  /** Longest chunk, in seconds. Default 20. */
+  /** Longest chunk, in seconds. Default 15 (LRS3's longest utterances). */
   maxChunkSeconds?: number;
-  /** Speech in the video (seconds): chunks are cut in the gaps between these. */
-  speechSegments?: Array<{ start: number; end: number }>;
+  /**
+   * Speech in the video (seconds): chunks cover these and nothing else; empty means no speech
+   * (no chunks). Absent: the server's energy detector finds it in the audio track; a video
+   * without one is read whole.
+   */
+  speechSegments?: ReadonlyArray<TimeSpan>;
   /** Also compute the 104-dim audio features (for AVSR). Default false. */
   withAudio?: boolean;
   /** Sees each 88x88 gray ROI (8-bit) as it is made, e.g. to write a preview. */
@@ -48,10 +56,13 @@ export interface PreprocessOptions {
   /** Sees each frame's landmarks (source pixels) and alignment, e.g. for checks and overlays. */
   onAlignedFrame?: (frame: AlignedFrame) => void;
   /**
-   * Face detection and landmarks; default `defaultLandmarkEngine()`: face-api on tfjs-wasm in
-   * worker threads (in this thread on a single core), started once per process.
+   * Face detection and landmarks; default by `landmarks`: dlib's HOG detector and 68-point
+   * predictor (the AV-HuBERT recipe), or `defaultLandmarkEngine()`, face-api on tfjs-wasm in
+   * worker threads. Either is started once per process.
    */
   engine?: LandmarkEngine;
+  /** Which engine when none is given. Default 'dlib'. */
+  landmarks?: 'dlib' | 'face-api';
   faceApi?: FaceApiOptions;
   /** ffmpeg/ffprobe binaries; default `defaultMediaTools()` (the static build). */
   mediaTools?: MediaTools;
@@ -90,11 +101,21 @@ export interface PreprocessTimings {
   detections: number;
 }
 
+/** Where the speech the chunks follow came from. */
+export interface SpeechFacts {
+  /** 'request': the caller's segments; 'energy': the server's detector; 'no audio': read whole. */
+  source: 'request' | 'energy' | 'no audio';
+  segments: TimeSpan[];
+}
+
 export interface PreprocessResult {
   fps: number;
   totalFrames: number;
   durationSec: number;
   faceFoundFrames: number;
+  speech: SpeechFacts;
+  /** Frames inside chunks (the rest is silence, not read). */
+  chunkFrames: number;
   /** Inner-lip opening over mouth width per frame (0 where no face was near). */
   mouthOpening: number[];
   chunks: PreprocessedChunk[];
@@ -110,14 +131,16 @@ export interface AlignedFrame {
 }
 
 export type PreprocessStreamItem =
-  { type: 'chunk'; chunk: PreprocessedChunk } | { type: 'done'; summary: Omit<PreprocessResult, 'chunks'> };
+  | { type: 'start'; durationSec: number; speech: SpeechFacts }
+  | { type: 'chunk'; chunk: PreprocessedChunk }
+  | { type: 'done'; summary: Omit<PreprocessResult, 'chunks'> };
 
 /** The whole video at once: every chunk in memory. See `preprocessVideoStream` for long videos. */
 export async function preprocessVideo(filePath: string, options: PreprocessOptions = {}): Promise<PreprocessResult> {
   const chunks: PreprocessedChunk[] = [];
   for await (const item of preprocessVideoStream(filePath, options)) {
     if (item.type === 'chunk') chunks.push(item.chunk);
-    else return { ...item.summary, chunks };
+    else if (item.type === 'done') return { ...item.summary, chunks };
   }
   throw new Error('preprocessVideoStream ended without a summary');
 }
@@ -144,9 +167,8 @@ export async function* preprocessVideoStream(
     );
   }
   const size = decodeSize(probe, options.maxDecodeHeight ?? 720);
-  const maxChunkSeconds = options.maxChunkSeconds ?? 20;
+  const maxChunkSeconds = options.maxChunkSeconds ?? MAX_CHUNK_SECONDS;
   const estimatedFrames = Math.max(1, Math.round(probe.durationSec * fps));
-  const plan = planChunks(estimatedFrames, fps, maxChunkSeconds, options.speechSegments);
   const timings: PreprocessTimings = {
     totalMs: 0,
     decodeWaitMs: 0,
@@ -158,14 +180,36 @@ export async function* preprocessVideoStream(
   };
 
   const limits = { signal, demuxer: probe.demuxer };
-  const audio = options.withAudio ? startAudio(filePath, probe.hasAudio, tools, timings, limits) : null;
+  // Without segments the audio is read first: the energy detector decides where the chunks go.
+  const detector = !options.speechSegments && probe.hasAudio ? new EnergySpeechDetector(SAMPLE_RATE) : null;
+  const audio =
+    options.withAudio || detector
+      ? startAudio(filePath, probe.hasAudio, tools, timings, limits, detector, options.withAudio)
+      : null;
   audio?.catch(() => undefined);
+  let speech: SpeechFacts;
+  if (options.speechSegments) speech = { source: 'request', segments: [...options.speechSegments] };
+  else if (detector && audio) {
+    await audio;
+    speech = { source: 'energy', segments: detector.segments() };
+  } else speech = { source: 'no audio', segments: [{ start: 0, end: estimatedFrames / fps }] };
+  const plan =
+    speech.source === 'no audio'
+      ? planWholeTimeline(estimatedFrames, fps, { maxChunkSeconds })
+      : planSpeechChunks(estimatedFrames, fps, speech.segments, { maxChunkSeconds });
 
-  const engine = options.engine ?? (await defaultLandmarkEngine(options.faceApi));
+  const engine =
+    options.engine ??
+    (options.landmarks === 'face-api' ? await defaultLandmarkEngine(options.faceApi) : await createDlibEngine());
   const tracker = new FaceTracker(engine, Math.max(1, options.detectEvery ?? 10));
   const interpolator = new LandmarkInterpolator(options.maxGapFrames ?? 100);
   const smoother = new LandmarkSmoother(SMOOTHING_WINDOW);
-  const assembler = new ChunkAssembler(plan, Math.max(1, Math.floor(maxChunkSeconds * fps)));
+  yield { type: 'start', durationSec: probe.durationSec, speech };
+  const maxChunkFrames = Math.max(1, Math.floor(maxChunkSeconds * fps));
+  // A video without audio is read to its last real frame, whatever the container's duration said.
+  const assembler = new ChunkAssembler(plan, speech.source === 'no audio' ? maxChunkFrames : 0);
+  const scratch = new Float32Array(ROI_PIXELS);
+  let chunkFrames = 0;
   const held = new Map<number, RgbFrame>();
   const rawOpening: number[] = [];
   let faceFoundFrames = 0;
@@ -176,13 +220,14 @@ export async function* preprocessVideoStream(
       const image = held.get(frame.index);
       if (!image) throw new Error(`Frame ${frame.index} was aligned twice or never decoded`);
       held.delete(frame.index);
-      const target = assembler.slot();
+      // Frames outside every chunk (silence) are aligned for the mouth opening but never read.
+      const target = assembler.slot(frame.index) ?? { video: scratch, offset: 0, inChunk: false };
       let geometry: RoiGeometry | null = null;
       if (frame.landmarks && frame.smoothed) {
         geometry = roiGeometry(frame.landmarks, frame.smoothed);
         const onRoiFrame = options.onRoiFrame;
         const bytes = onRoiFrame ? new Uint8Array(ROI_PIXELS) : undefined;
-        warpRoi(image, geometry, target.video, target.offset, bytes);
+        if (target.inChunk || bytes) warpRoi(image, geometry, target.video, target.offset, bytes);
         if (onRoiFrame && bytes) onRoiFrame(frame.index, bytes);
         rawOpening[frame.index] = mouthOpening(frame.landmarks);
       } else {
@@ -192,7 +237,10 @@ export async function* preprocessVideoStream(
         rawOpening[frame.index] = 0;
       }
       if (frame.detected) faceFoundFrames++;
-      assembler.commit(frame.detected);
+      if (target.inChunk) {
+        chunkFrames++;
+        assembler.commit(frame.detected);
+      }
       options.onAlignedFrame?.({
         frameIndex: frame.index,
         detected: frame.detected,
@@ -284,6 +332,8 @@ export async function* preprocessVideoStream(
       totalFrames: nextIndex,
       durationSec: nextIndex / fps,
       faceFoundFrames,
+      speech,
+      chunkFrames,
       mouthOpening: centredMovingAverage(rawOpening, 1),
       timings,
     },
@@ -292,26 +342,30 @@ export async function* preprocessVideoStream(
 
 type Filterbank = { frames: number; features: Float32Array };
 
+/** Decodes the audio once for the filterbank (AVSR) and the speech detector, either or both. */
 function startAudio(
   filePath: string,
   hasAudio: boolean,
   tools: MediaTools,
   timings: PreprocessTimings,
   limits: MediaRunLimits & { demuxer: string },
+  detector: EnergySpeechDetector | null,
+  withFilterbank = true,
 ): Promise<Filterbank> {
   if (!hasAudio) return Promise.resolve({ frames: 0, features: new Float32Array(0) });
-  const filterbank = new LogFilterbank();
+  const filterbank = withFilterbank ? new LogFilterbank() : null;
   return decodeAudio(
     filePath,
     SAMPLE_RATE,
     tools,
     (samples) => {
       const started = performance.now();
-      filterbank.push(samples);
+      filterbank?.push(samples);
+      detector?.push(samples);
       timings.audioMs += performance.now() - started;
     },
     limits,
-  ).then(() => filterbank.finish());
+  ).then(() => filterbank?.finish() ?? { frames: 0, features: new Float32Array(0) });
 }
 
 interface FinishedSpan {
@@ -343,35 +397,46 @@ interface OpenChunk {
 }
 
 /**
- * Packs aligned frames into the planned chunks. The plan comes from the container's
- * duration; the last chunk absorbs a different real frame count, split again at the limit.
+ * Packs aligned frames into the planned chunks and skips the frames between them. The plan
+ * comes from the container's duration; with `extendFrames` > 0 frames past its end get chunks
+ * of their own (a video read whole), otherwise they are silence like any other gap.
  */
 class ChunkAssembler {
   private current: OpenChunk | null = null;
   private planIndex = 0;
-  private nextStart = 0;
+  private readonly plan: FrameSpan[];
   private readonly done: FinishedSpan[] = [];
 
   constructor(
-    private readonly plan: FrameSpan[],
-    private readonly maxFrames: number,
-  ) {}
+    plan: readonly FrameSpan[],
+    private readonly extendFrames: number,
+  ) {
+    this.plan = plan.map((span) => ({ ...span }));
+  }
 
-  slot(): { video: Float32Array; offset: number } {
+  /** Where frame `index` goes (frames come in order), or null outside every chunk. */
+  slot(index: number): { video: Float32Array; offset: number; inChunk: true } | null {
+    let span = this.plan[this.planIndex];
+    while (span && span.endFrame <= index) {
+      if (this.current) this.close(this.current);
+      span = this.plan[++this.planIndex];
+    }
+    if (!span && this.extendFrames > 0) {
+      span = { startFrame: index, endFrame: index + this.extendFrames };
+      this.plan.push(span);
+    }
+    if (!span || index < span.startFrame) return null;
     if (!this.current) {
-      const planned = this.plan[this.planIndex];
-      const isLast = this.planIndex >= this.plan.length - 1;
-      const capacity = planned && !isLast ? planned.endFrame - planned.startFrame : this.maxFrames;
+      const capacity = span.endFrame - index;
       this.current = {
-        startFrame: this.nextStart,
+        startFrame: index,
         capacity,
         frames: 0,
         video: new Float32Array(capacity * ROI_PIXELS),
         faceFrames: 0,
       };
-      this.planIndex++;
     }
-    return { video: this.current.video, offset: this.current.frames * ROI_PIXELS };
+    return { video: this.current.video, offset: this.current.frames * ROI_PIXELS, inChunk: true };
   }
 
   commit(faceFound: boolean): void {
@@ -379,7 +444,10 @@ class ChunkAssembler {
     if (!current) throw new Error('ChunkAssembler.commit called before slot');
     current.frames++;
     if (faceFound) current.faceFrames++;
-    if (current.frames === current.capacity) this.close(current);
+    if (current.frames === current.capacity) {
+      this.close(current);
+      this.planIndex++;
+    }
   }
 
   end(): void {
@@ -397,7 +465,6 @@ class ChunkAssembler {
       video: c.frames === c.capacity ? c.video : c.video.slice(0, c.frames * ROI_PIXELS),
       faceFrames: c.faceFrames,
     });
-    this.nextStart += c.frames;
     this.current = null;
   }
 }

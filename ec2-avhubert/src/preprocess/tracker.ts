@@ -4,15 +4,31 @@ import type { Landmarks } from './landmark-track';
 import type { RgbFrame, SquareBox } from './roi';
 
 /**
- * Framing of the landmark crop relative to the landmarks' own bounding box: measured on the
- * GRID clips, TinyFaceDetector's square box is 1.2-1.35 times the landmarks' extent, centred
- * on them, so tracked crops frame the face as detected ones do.
+ * How an engine's detector frames a face relative to the landmarks' own bounding box, so a
+ * box tracked from the last landmarks frames the face as a detection would.
  */
-const BOX_PER_LANDMARK_EXTENT = 1.27;
-/** Landmarks whose extent or centre stray this far from their crop are not a face (or lost it). */
-const MIN_BOX_RATIO = 1.0;
-const MAX_BOX_RATIO = 1.7;
-const MAX_CENTRE_OFFSET = 0.2;
+export interface BoxFraming {
+  /** Box side over the landmarks' extent. */
+  boxPerExtent: number;
+  /** Box centre minus landmark centre, as fractions of the extent (x, y). */
+  centreShift: [number, number];
+  /** Landmarks whose box ratio or centre stray outside these are not a face (or lost it). */
+  minRatio: number;
+  maxRatio: number;
+  maxCentreOffset: number;
+}
+
+/**
+ * face-api: measured on the GRID clips, TinyFaceDetector's square box is 1.2-1.35 times the
+ * landmarks' extent, centred on them.
+ */
+export const FACE_API_FRAMING: BoxFraming = {
+  boxPerExtent: 1.27,
+  centreShift: [0, 0],
+  minRatio: 1.0,
+  maxRatio: 1.7,
+  maxCentreOffset: 0.2,
+};
 
 export interface TrackerStats {
   detections: number;
@@ -30,10 +46,14 @@ export class FaceTracker {
   private framesSinceDetection = Number.POSITIVE_INFINITY;
   readonly stats: TrackerStats = { detections: 0, detectMs: 0, landmarkMs: 0 };
 
+  private readonly framing: BoxFraming;
+
   constructor(
     private readonly engine: LandmarkEngine,
     private readonly detectEvery: number,
-  ) {}
+  ) {
+    this.framing = engine.framing ?? FACE_API_FRAMING;
+  }
 
   /** Landmarks for consecutive frames; null where no face is found. */
   async track(frames: ReadonlyArray<RgbFrame>): Promise<Array<Landmarks | null>> {
@@ -59,7 +79,7 @@ export class FaceTracker {
       }
     }
     const last = result[result.length - 1];
-    this.trackBox = last ? boxAround(last) : null;
+    this.trackBox = last ? boxAround(last, this.framing) : null;
     this.framesSinceDetection += frames.length;
     return result;
   }
@@ -90,7 +110,7 @@ export class FaceTracker {
       frames.map(() => box),
     );
     this.stats.landmarkMs += performance.now() - started;
-    return found.map((points) => (fitsBox(points, box) ? points : null));
+    return found.map((points) => (fitsBox(points, box, this.framing) ? points : null));
   }
 }
 
@@ -113,20 +133,24 @@ function extentOf(points: Landmarks): { cx: number; cy: number; extent: number }
   return { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, extent: Math.max(maxX - minX, maxY - minY) };
 }
 
-export function boxAround(points: Landmarks): SquareBox {
+export function boxAround(points: Landmarks, framing: BoxFraming = FACE_API_FRAMING): SquareBox {
   const { cx, cy, extent } = extentOf(points);
-  const size = extent * BOX_PER_LANDMARK_EXTENT;
-  return { x: cx - size / 2, y: cy - size / 2, size };
+  const size = extent * framing.boxPerExtent;
+  const centreX = cx + framing.centreShift[0] * extent;
+  const centreY = cy + framing.centreShift[1] * extent;
+  return { x: centreX - size / 2, y: centreY - size / 2, size };
 }
 
 /** Whether landmarks are plausibly a face framed by `box`, and in the dlib layout. */
-export function fitsBox(points: Landmarks, box: SquareBox): boolean {
+export function fitsBox(points: Landmarks, box: SquareBox, framing: BoxFraming = FACE_API_FRAMING): boolean {
   const { cx, cy, extent } = extentOf(points);
   if (extent <= 0) return false;
   const ratio = box.size / extent;
-  if (ratio < MIN_BOX_RATIO || ratio > MAX_BOX_RATIO) return false;
-  const offset = Math.hypot(cx - (box.x + box.size / 2), cy - (box.y + box.size / 2));
-  if (offset > MAX_CENTRE_OFFSET * extent) return false;
+  if (ratio < framing.minRatio || ratio > framing.maxRatio) return false;
+  const expectedX = cx + framing.centreShift[0] * extent;
+  const expectedY = cy + framing.centreShift[1] * extent;
+  const offset = Math.hypot(expectedX - (box.x + box.size / 2), expectedY - (box.y + box.size / 2));
+  if (offset > framing.maxCentreOffset * extent) return false;
   // Eyes above the nose tip above the mouth, along the face's own vertical.
   const mean = (from: number, to: number): [number, number] => {
     let x = 0;

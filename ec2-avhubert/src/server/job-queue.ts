@@ -21,8 +21,10 @@ export interface JobStats {
   frames: number;
   downloadMs: number;
   preprocessMs: number;
-  /** Sum of model calls; inferenceMsPerChunk holds each one. */
+  /** Sum of model calls; inferenceMsPerChunk holds each one. They overlap preprocessing. */
   inferenceMs: number;
+  /** Time the job waited for the model with nothing else to do (not overlapped). */
+  modelWaitMs?: number;
   inferenceMsPerChunk: number[];
   uploadMs: number;
 }
@@ -52,6 +54,11 @@ export interface JobContext {
   /** Aborted on timeout or shutdown: stop at the next step and clean up. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Sets the job's time limit, counted from its start, once the runner knows how long the
+   * video is (the budget scales with it). Until then the queue's base timeout applies.
+   */
+  setTimeLimit?: (ms: number) => void;
 }
 
 export type JobRunner = (context: JobContext) => Promise<JobOutcome>;
@@ -65,6 +72,8 @@ export interface JobTimings {
   downloadMs?: number;
   preprocessMs?: number;
   inferenceMs?: number;
+  /** Time waiting for the model after preprocessing (inference overlaps preprocessing). */
+  modelWaitMs?: number;
   uploadMs?: number;
 }
 
@@ -224,17 +233,32 @@ export class JobQueue {
     job.startedAt = this.now();
     const log = this.log.child({ jobId: job.id });
     log.info('job started', { queueMs: job.startedAt - job.queuedAt });
-    const timeout = setTimeout(() => {
-      this.fail(
-        job,
-        new JobFailure(
-          'timeout',
-          `The job ran longer than ${Math.round(this.options.timeoutMs / 1000)} s and was stopped. Send a shorter video or raise GORGGLE_JOB_TIMEOUT_SECONDS.`,
-        ),
+    let timeout: NodeJS.Timeout | undefined;
+    const setTimeLimit = (limitMs: number) => {
+      clearTimeout(timeout);
+      const startedAt = job.startedAt ?? this.now();
+      timeout = setTimeout(
+        () => {
+          this.fail(
+            job,
+            new JobFailure(
+              'timeout',
+              `The job ran longer than its ${Math.round(limitMs / 1000)} s budget and was stopped. Send a shorter video or raise GORGGLE_JOB_TIMEOUT_SECONDS / GORGGLE_JOB_TIMEOUT_SECONDS_PER_VIDEO_SECOND.`,
+            ),
+          );
+        },
+        Math.max(0, startedAt + limitMs - this.now()),
       );
-    }, this.options.timeoutMs);
+    };
+    setTimeLimit(this.options.timeoutMs);
     try {
-      const outcome = await this.options.runner({ id: job.id, request: job.request, signal: job.abort.signal, log });
+      const outcome = await this.options.runner({
+        id: job.id,
+        request: job.request,
+        signal: job.abort.signal,
+        log,
+        setTimeLimit,
+      });
       if (job.status !== 'running') return;
       job.status = 'succeeded';
       job.outcome = outcome;
@@ -302,6 +326,7 @@ export class JobQueue {
       downloadMs: stats?.downloadMs,
       preprocessMs: stats?.preprocessMs,
       inferenceMs: stats?.inferenceMs,
+      modelWaitMs: stats?.modelWaitMs,
       uploadMs: stats?.uploadMs,
     };
     return {

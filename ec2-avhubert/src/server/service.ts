@@ -45,6 +45,7 @@ export async function startService(config: ServerConfig, parts: ServiceParts): P
       model: parts.model,
       preprocess: parts.preprocess,
       tmpDir: config.tmpDir,
+      timeBudget: { baseMs: config.jobTimeoutMs, perVideoSecondMs: config.jobTimeoutMsPerVideoSecond },
     }),
     model: { name: parts.model.name, mode: parts.model.mode, device: config.device },
     port: config.port,
