@@ -244,11 +244,9 @@ async function until(
       const heReading = (await recordingsOf(870001)).find(
         (row) => row.kind === 'sentence' && row.promptText === he.sentence,
       );
-      expect(checksOf(heReading)).toMatchObject({
-        face: 'passed',
-        face_size: 'passed',
-        lighting: 'passed',
-        sentence: 'not_run',
+      // The stored quality comes along, so a failure shows each check's detail and the job's error.
+      expect({ checks: checksOf(heReading), quality: heReading?.quality }).toMatchObject({
+        checks: { face: 'passed', face_size: 'passed', lighting: 'passed', sentence: 'not_run' },
       });
       expect(heReading?.quality?.verdict).toBe('unverified');
       expect(he.sentenceVerdict.text).toContain(he.strings.check_sentence);
@@ -256,7 +254,9 @@ async function until(
       // English: a GRID sentence is not the prompt it was sent for; the verdict says so and offers a new take.
       const enRecordings = await recordingsOf(870002);
       const enReading = enRecordings.find((row) => row.kind === 'sentence' && row.promptText === en.sentence);
-      expect(checksOf(enReading)).toMatchObject({ face: 'passed', face_size: 'passed', lighting: 'passed' });
+      expect({ checks: checksOf(enReading), quality: enReading?.quality }).toMatchObject({
+        checks: { face: 'passed', face_size: 'passed', lighting: 'passed' },
+      });
       expect(checksOf(enReading).sentence).not.toBe('passed');
       expect(['wrong_sentence', 'incomplete', 'no_speech']).toContain(enReading?.quality?.verdict);
       expect(en.sentenceVerdict.labels).toEqual([en.strings.recordAgain]);
