@@ -15,6 +15,9 @@ import { guardLocalServer } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 import { addObjectVersionsListing, type KoaApp } from './object-versions';
 
+/** How long the local S3 keeps an idle keep-alive connection open. */
+export const IDLE_CONNECTION_MS = 120_000;
+
 export interface S3ServerOptions {
   host: string;
   port: number;
@@ -111,6 +114,9 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   let pageOrigins = new Set<string>();
   if (internals.httpServer) {
     guardLocalServer(internals.httpServer, { name: 'local S3', allowedOrigins: () => pageOrigins });
+    // A warm Lambda reuses idle sockets. Closing them after Node's default 5 s races with a new
+    // request, and a streamed PutObject cannot be retried: the upload fails with ECONNRESET.
+    internals.httpServer.keepAliveTimeout = IDLE_CONNECTION_MS;
   }
   internals.httpServer?.on('request', (request, response) => {
     const started = Date.now();
