@@ -6,6 +6,10 @@ export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
 STAMPS := .gorggle/stamps
 NPM_STAMP := node_modules/.package-lock.json
+# onnxruntime-node's install script only downloads GPU providers (and fails offline); its CPU
+# library is in the package. package.json's allowScripts denies the script on npm 11; this
+# covers older npm.
+export ONNXRUNTIME_NODE_INSTALL := skip
 
 .PHONY: setup build lint test bench clean ffmpeg
 
@@ -28,7 +32,7 @@ $(NPM_STAMP): package.json package-lock.json ec2-avhubert/package.json
 	npm install --no-audit --no-fund
 	@touch $@
 
-build: setup
+build: setup lr-asd
 	tsx scripts/build.ts
 	tsx scripts/build-web.ts
 
@@ -56,9 +60,12 @@ bench: build native models
 
 # The whole pipeline on this machine: VIDEO=path processes that file (default: a GRID clip,
 # else a generated sample); ONCE=1 stops afterwards and exits 0 for COMPLETED/DEGRADED.
+# Lip reading needs GORGGLE_MODEL_DIR (a model package); without it, it is skipped and says why.
+# LIPREAD_TEST_MODEL=1 is a labelled plumbing check with the generated test model.
 .PHONY: local
 local: build native models
-	tsx scripts/local/make-local.ts $(if $(VIDEO),--video '$(VIDEO)') $(if $(filter 1 true yes,$(ONCE)),--once)
+	tsx scripts/local/make-local.ts $(if $(VIDEO),--video '$(VIDEO)') $(if $(filter 1 true yes,$(ONCE)),--once) \
+		$(if $(filter 1 true yes,$(LIPREAD_TEST_MODEL)),--lipread-test-model)
 
 clean:
 	rm -rf dist .gorggle test-output
@@ -74,7 +81,7 @@ TORCH_PYTHON ?= /usr/bin/python3
 
 .PHONY: native models pyref
 native: $(AVHUBERT_ADDON)
-models: $(AVHUBERT_TEST_MODELS)
+models: $(AVHUBERT_TEST_MODELS) lr-asd
 
 # Reference libraries for the lip-reading tests: scikit-image and OpenCV, which AV-HuBERT's own
 # preparation calls, so the ROI recipe is checked against them rather than against itself.
@@ -91,6 +98,20 @@ $(AVHUBERT_ADDON): ec2-avhubert/native/binding.gyp ec2-avhubert/native/gyp-confi
 
 $(AVHUBERT_TEST_MODELS) &: ec2-avhubert/models/make_test_model.py
 	$(TORCH_PYTHON) $<
+
+# Active speaker detection: the project's own conversion of the LR-ASD weights (MIT) to ONNX,
+# with the parity cases its test replays. The weights come from ../shared/models or from
+# upstream (sha256-checked). LR_ASD_WEIGHTS=finetuning_TalkSet selects the other file.
+export LR_ASD_WEIGHTS ?= pretrain_AVA
+LR_ASD_DIR := .gorggle/models/lr-asd
+LR_ASD_ONNX := $(LR_ASD_DIR)/$(LR_ASD_WEIGHTS).onnx
+
+.PHONY: lr-asd
+lr-asd: $(LR_ASD_ONNX)
+
+$(LR_ASD_ONNX): scripts/models/lr_asd.py scripts/models/weights.ts | $(NPM_STAMP)
+	weights="$$(tsx scripts/models/weights.ts path lr-asd/$(LR_ASD_WEIGHTS))" && \
+	  $(TORCH_PYTHON) scripts/models/lr_asd.py --name $(LR_ASD_WEIGHTS) --weights "$$weights" --out-dir $(LR_ASD_DIR)
 
 # Lip-reading server (ec2-avhubert): avhubert-server is the file systemd runs (the addon is
 # copied beside it when built); avhubert-bundle packs it with everything a GPU instance needs

@@ -9,7 +9,8 @@ const swc = [
 ];
 
 export default {
-  testEnvironment: 'node',
+  // Node's environment, with Node's own typed arrays: native addons (onnxruntime-node) make them.
+  testEnvironment: '<rootDir>/test/support/native-typed-arrays-environment.mjs',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   roots: ['<rootDir>/test', '<rootDir>/ec2-avhubert/test'],

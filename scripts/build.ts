@@ -9,7 +9,14 @@ import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { writeDeterministicZip } from './build/deterministic-zip';
 import { pureSdkSchemaKeys } from './build/pure-sdk-schemas';
-import { bundleDir, listFunctions, metafilePath, zipPath, type FunctionSpec } from './build/functions';
+import {
+  bundleDir,
+  EXTERNAL_PACKAGES,
+  listFunctions,
+  metafilePath,
+  zipPath,
+  type FunctionSpec,
+} from './build/functions';
 import { checkStaticFfmpeg } from './build/static-ffmpeg';
 
 // Some dependencies still call require() for Node built-ins; give ESM bundles one.
@@ -31,11 +38,16 @@ export function lambdaBundleOptions(fn: Pick<FunctionSpec, 'entry'>, outfile: st
     legalComments: 'none',
     metafile: true,
     mainFields: ['module', 'main'],
+    // Native code cannot be bundled; these ship as node_modules/ in the zip.
+    external: [...EXTERNAL_PACKAGES],
     banner: { js: REQUIRE_SHIM },
     plugins: [pureSdkSchemaKeys],
     logLevel: 'warning',
   } satisfies esbuild.BuildOptions;
 }
+
+/** Lambda's limit on a function's unzipped size (code and files, no layers). */
+export const LAMBDA_UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
 
 async function buildFunction(fn: FunctionSpec) {
   const outDir = bundleDir(fn.name);
@@ -44,15 +56,26 @@ async function buildFunction(fn: FunctionSpec) {
   const outfile = path.join(outDir, 'index.mjs');
   const result = await esbuild.build(lambdaBundleOptions(fn, outfile));
   await writeFile(metafilePath(fn.name), JSON.stringify(result.metafile));
-  await writeDeterministicZip(zipPath(fn.name), [
+  const entries = [
     { zipPath: 'index.mjs', source: outfile, mode: 0o644 },
     { zipPath: 'index.mjs.map', source: `${outfile}.map`, mode: 0o644 },
-    ...fn.extraFiles.map((file) => ({ zipPath: file.zipPath, source: file.source, mode: file.mode })),
-  ]);
+    ...(await fn.extraFiles()).map((file) => ({ zipPath: file.zipPath, source: file.source, mode: file.mode })),
+  ];
+  const unzippedBytes = (await Promise.all(entries.map(async (entry) => (await stat(entry.source)).size))).reduce(
+    (total, size) => total + size,
+    0,
+  );
+  if (unzippedBytes > LAMBDA_UNZIPPED_LIMIT_BYTES) {
+    throw new Error(
+      `${fn.name} unzips to ${(unzippedBytes / 2 ** 20).toFixed(1)} MiB, over Lambda's 250 MiB: ship less beside the bundle.`,
+    );
+  }
+  await writeDeterministicZip(zipPath(fn.name), entries);
   return {
     name: fn.name,
     bundleBytes: (await stat(outfile)).size,
     zipBytes: (await stat(zipPath(fn.name))).size,
+    unzippedBytes,
   };
 }
 
@@ -62,13 +85,18 @@ async function main() {
   const functions = listFunctions();
   const only = process.argv.slice(2);
   const selected = only.length ? functions.filter((fn) => only.includes(fn.name)) : functions;
-  if (selected.some((fn) => fn.extraFiles.length)) {
+  if (selected.some((fn) => fn.shipsFfmpeg)) {
     console.log(`static ffmpeg and ffprobe: one build, version ${checkStaticFfmpeg().version}`);
   }
   const rows = await Promise.all(selected.map(buildFunction));
-  console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14));
+  console.log('function'.padEnd(22) + 'bundle'.padStart(14) + 'zip'.padStart(14) + 'unzipped'.padStart(14));
   for (const row of rows) {
-    console.log(row.name.padEnd(22) + kib(row.bundleBytes).padStart(14) + kib(row.zipBytes).padStart(14));
+    console.log(
+      row.name.padEnd(22) +
+        kib(row.bundleBytes).padStart(14) +
+        kib(row.zipBytes).padStart(14) +
+        kib(row.unzippedBytes).padStart(14),
+    );
   }
 }
 

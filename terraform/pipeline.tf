@@ -31,6 +31,15 @@ locals {
       ephemeral_storage = 512
       in_vpc            = false
     }
+    "active-speaker" = {
+      description = "Scores who is speaking, per face track and frame, with LR-ASD on the CPU; writes speakers.json."
+      # Lambda gives CPU in proportion to memory: about 2.3 vCPUs, which the model uses in parallel.
+      memory_size = 4096
+      timeout     = 900
+      # Holds video.mp4 and audio.wav of one job.
+      ephemeral_storage = 4096
+      in_vpc            = false
+    }
     "invoke-lipreading" = {
       description       = "Wakes the lip-reading GPU server, submits the video and checks the job."
       memory_size       = 256
@@ -126,6 +135,9 @@ locals {
       PROCESSED_BUCKET      = aws_s3_bucket.this["processed"].id
       POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
     }
+    "active-speaker" = {
+      PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
+    }
     "invoke-lipreading" = {
       JOBS_TABLE                  = aws_dynamodb_table.jobs.name
       PROCESSED_BUCKET            = aws_s3_bucket.this["processed"].id
@@ -196,6 +208,7 @@ locals {
     extract                 = data.aws_iam_policy_document.extract.json
     transcribe              = data.aws_iam_policy_document.transcribe.json
     "face-detect"           = data.aws_iam_policy_document.face_detect.json
+    "active-speaker"        = data.aws_iam_policy_document.active_speaker.json
     "invoke-lipreading"     = data.aws_iam_policy_document.invoke_lipreading.json
     fuse                    = data.aws_iam_policy_document.fuse.json
     "record-failure"        = data.aws_iam_policy_document.record_failure.json
@@ -213,7 +226,7 @@ locals {
   # Built, not read from the resource: start-pipeline needs it and the state machine needs the functions.
   state_machine_arn = "arn:${local.partition}:states:${var.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
   # The functions the definition invokes; its role may invoke exactly these.
-  state_machine_functions = ["extract", "transcribe", "face-detect", "invoke-lipreading", "fuse", "record-failure"]
+  state_machine_functions = ["extract", "transcribe", "face-detect", "active-speaker", "invoke-lipreading", "fuse", "record-failure"]
   # A task outlives its function a little, so the function's own timeout error is what Step Functions sees.
   task_timeout_margin_seconds = 15
 }
@@ -411,6 +424,21 @@ data "aws_iam_policy_document" "face_detect" {
   }
 }
 
+data "aws_iam_policy_document" "active_speaker" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.function_log_streams["active-speaker"]]
+  }
+
+  # Reads faces.json, speech.json, video.mp4 and audio.wav; writes speakers.json.
+  statement {
+    sid       = "ReadAndWriteJobFiles"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = [local.job_files_arn]
+  }
+}
+
 data "aws_iam_policy_document" "invoke_lipreading" {
   statement {
     sid       = "WriteOwnLogs"
@@ -430,6 +458,13 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     sid       = "FindLipReadingServer"
     actions   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "ec2:DescribeInstances"]
     resources = ["*"]
+  }
+
+  # The speech segments bound what the server decodes.
+  statement {
+    sid       = "ReadSpeechSegments"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.this["processed"].arn}/jobs/*/speech.json"]
   }
 
   # By name, not by resource: no function depends on the GPU group existing, so nothing of the

@@ -54,6 +54,7 @@ export const handler = taskHandler(branchTaskInputSchema, async (event) => {
     clientFor: (endpoint) => new HttpLipReadingClient(endpoint, secret),
     clock: systemClock,
     warmupMaxSeconds: settings.AVHUBERT_WARMUP_MAX_SECONDS,
+    objects: new S3ObjectStore(s3Client()),
   });
   return runBranchTask(event, provider, {
     jobs: new DynamoDbJobRepository(dynamoDbClient(), settings.JOBS_TABLE),

@@ -79,6 +79,11 @@ export class PollingTimeoutError extends TerminalError {
   override readonly name = 'PollingTimeoutError';
 }
 
+/** Active speaker detection could not finish (out of time, unreadable video); the faces stand without it. */
+export class ActiveSpeakerDetectionError extends TerminalError {
+  override readonly name = 'ActiveSpeakerDetectionError';
+}
+
 /** Fuse found no usable modality: nothing to caption. */
 export class NothingUsableError extends TerminalError {
   override readonly name = 'NothingUsableError';
@@ -146,6 +151,7 @@ export const TERMINAL_ERROR_NAMES = [
   'FaceDetectionFailedError',
   'LipReadingFailedError',
   'PollingTimeoutError',
+  'ActiveSpeakerDetectionError',
   'NothingUsableError',
 ] as const;
 

@@ -49,12 +49,23 @@ export const mediaFactsSchema = z.object({
   video: s3RefSchema.optional(),
   poster: s3RefSchema.optional(),
   probe: s3RefSchema,
+  /** Voice activity (speech.json); absent when the media has no audio stream. */
+  speech: z.object({ output: s3RefSchema, segments: z.number().int(), speechSec: z.number() }).optional(),
 });
 export type MediaFacts = z.infer<typeof mediaFactsSchema>;
 
 /** The state every task after extract sees. */
 export const analysedInputSchema = pipelineInputSchema.extend({ media: mediaFactsSchema });
 export type AnalysedInput = z.infer<typeof analysedInputSchema>;
+
+/** The ActiveSpeaker task's outcome; its failure never fails the faces branch. */
+export const activeSpeakersStepSchema = z.object({
+  status: z.enum(['succeeded', 'failed', 'skipped']),
+  output: s3RefSchema.optional(),
+  reason: z.string().optional(),
+  error: errorInfoSchema.optional(),
+});
+export type ActiveSpeakersStep = z.infer<typeof activeSpeakersStepSchema>;
 
 /**
  * One asynchronous branch (transcribe, faces, lipreading) between its start and check
@@ -76,8 +87,14 @@ export const branchStateSchema = z.object({
   reason: z.string().optional(),
   /** Extra facts for the job row, e.g. how long the GPU instance took to wake. */
   facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** The faces branch only: the active-speaker step that runs after the faces are found. */
+  activeSpeakers: activeSpeakersStepSchema.optional(),
 });
 export type BranchState = z.infer<typeof branchStateSchema>;
+
+/** Input of the ActiveSpeaker task: the job and the faces branch's state once it succeeded. */
+export const activeSpeakerTaskInputSchema = z.object({ job: analysedInputSchema, faces: branchStateSchema });
+export type ActiveSpeakerTaskInput = z.infer<typeof activeSpeakerTaskInputSchema>;
 
 /** Input of a branch's start or check task. */
 export const branchTaskInputSchema = z.discriminatedUnion('action', [

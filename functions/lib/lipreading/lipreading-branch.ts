@@ -1,9 +1,10 @@
 import type { S3Ref } from '../contracts/common';
+import { speechDocumentSchema } from '../contracts/documents';
 import type { AnalysedInput, BranchState } from '../contracts/pipeline';
 import type { BranchOutcome, BranchProvider } from '../branches/run-branch-task';
 import { secondsBetween } from '../branches/run-branch-task';
 import { LipReadingUnavailableError } from '../errors';
-import type { Clock, LipReadingClient, LipReadingHost } from '../ports';
+import type { Clock, LipReadingClient, LipReadingHost, ObjectStore } from '../ports';
 
 export interface LipReadingBranchOptions {
   host: LipReadingHost;
@@ -12,6 +13,8 @@ export interface LipReadingBranchOptions {
   clock: Clock;
   /** How long a cold GPU instance may take to accept jobs before the branch gives up. */
   warmupMaxSeconds: number;
+  /** Reads speech.json, whose segments bound what the server decodes; without it the server finds speech itself. */
+  objects?: ObjectStore;
 }
 
 const factString = (state: BranchState, name: string): string | undefined => {
@@ -53,8 +56,13 @@ export function lipReadingBranch(options: LipReadingBranchOptions): BranchProvid
     if (host.state === 'warming') return stillWarming(warmingSince, host.detail);
 
     const mode = job.media.hasAudio ? 'avsr' : 'vsr';
+    const segments = await speechSegments(job, options.objects);
     try {
-      const { id } = await options.clientFor(host.endpoint).submit({ video, mode });
+      const client = options.clientFor(host.endpoint);
+      // A server without a model package says so at once: lip reading is skipped, never retried.
+      const health = await client.health();
+      if (!health.model) return { status: 'skipped', reason: health.reason };
+      const { id } = await client.submit({ video, mode, ...(segments ? { segments } : {}) });
       const warmupSeconds = warmingSince ? secondsBetween(warmingSince, options.clock.now()) : 0;
       return { status: 'running', handle: id, facts: { mode, endpoint: host.endpoint, warmupSeconds } };
     } catch (error) {
@@ -92,6 +100,16 @@ export function lipReadingBranch(options: LipReadingBranchOptions): BranchProvid
       }
     },
   };
+}
+
+/** extract's speech segments (an empty list: no speech at all), or undefined when unknown. */
+async function speechSegments(
+  job: AnalysedInput,
+  objects: ObjectStore | undefined,
+): Promise<Array<{ start: number; end: number }> | undefined> {
+  if (!objects || !job.media.speech) return undefined;
+  const speech = speechDocumentSchema.parse(JSON.parse(await objects.getText(job.media.speech.output)));
+  return speech.segments.map(({ start, end }) => ({ start, end }));
 }
 
 async function readyEndpoint(host: LipReadingHost): Promise<string> {

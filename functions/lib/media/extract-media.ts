@@ -5,6 +5,7 @@ import type { S3Ref } from '../contracts/common';
 import { mediaFactsSchema, type MediaFacts, type PipelineInput } from '../contracts/pipeline';
 import { MediaTooLongError, MediaTooShortError, UnsupportedMediaError, describeError } from '../errors';
 import type { Clock, JobRepository, ObjectStore } from '../ports';
+import { detectSpeech, type VoiceActivityDetector } from '../speech/voice-activity';
 import { acceptedContainerOf, containersForExtension, type AcceptedContainer } from './media-guard';
 import { MediaToolError, type MediaToolkit } from './media-toolkit';
 import {
@@ -17,12 +18,15 @@ import {
   pickVideoStream,
   type ProbeReport,
 } from './probe-report';
+import { readPcm16MonoWav } from './wav';
 
 export interface ExtractMediaPorts {
   jobs: JobRepository;
   objects: ObjectStore;
   media: MediaToolkit;
   clock: Clock;
+  /** Finds the speech in the audio (speech.json); loaded on first use, as jobs without audio never need it. */
+  voiceActivity?: () => Promise<VoiceActivityDetector>;
 }
 
 export interface ExtractMediaOptions {
@@ -38,7 +42,7 @@ export const MIN_PLAYABLE_SECONDS = 0.5;
 /** The poster frame is taken this far in, past fade-ins, when the video is long enough. */
 export const POSTER_OFFSET_SECONDS = 1;
 
-const UPLOAD_HINT = 'Upload an MP4, MOV, MKV or WebM file.';
+const UPLOAD_HINT = 'Upload a video (MP4, MOV, MKV or WebM) or an audio file (MP3, M4A, WAV, OGG or FLAC).';
 
 /** jobs/<jobId>/<name> in the processed bucket. */
 export function processedRef(bucket: string, jobId: string, name: string): S3Ref {
@@ -46,8 +50,8 @@ export function processedRef(bucket: string, jobId: string, name: string): S3Ref
 }
 
 /**
- * Turns the uploaded file into what the branches read: a 16 kHz mono WAV, a 25 fps CFR
- * MP4, a poster and the probe report. Records the extract stage on the job row and
+ * Turns the uploaded file into what the branches read: a 16 kHz mono WAV, its speech
+ * segments, a 25 fps CFR MP4, a poster and the probe report. Records the extract stage on the job row and
  * always empties its scratch folder (Lambda reuses /tmp between invocations).
  */
 export async function extractMedia(
@@ -71,6 +75,7 @@ export async function extractMedia(
         width: facts.width,
         height: facts.height,
         fps: facts.fps,
+        ...(facts.speech ? { speechSegments: facts.speech.segments, speechSec: facts.speech.speechSec } : {}),
       },
     });
     return facts;
@@ -121,7 +126,7 @@ async function extractInto(
   const audioStream = pickAudioStream(report);
   if (!videoStream && !audioStream) {
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: ffprobe found no audio or video stream ` +
+      `The file is not a video or audio file we can read: ffprobe found no audio or video stream ` +
         `(format: '${report.format?.format_name ?? 'unknown'}', streams: ${describeStreams(report)}). ${UPLOAD_HINT}`,
     );
   }
@@ -164,6 +169,11 @@ async function extractInto(
   if (hasAudio) {
     facts.audio = out('audio.wav');
     await ports.objects.uploadFile(facts.audio, local('audio.wav'), 'audio/wav');
+    if (ports.voiceActivity) {
+      const speech = await detectSpeech(await readPcm16MonoWav(local('audio.wav')), await ports.voiceActivity());
+      facts.speech = { output: out('speech.json'), segments: speech.segments.length, speechSec: speech.speechSec };
+      await ports.objects.putText(facts.speech.output, JSON.stringify(speech), 'application/json');
+    }
   }
   if (hasVideo && videoStream) {
     const posterAt = videoSeconds >= 2 * POSTER_OFFSET_SECONDS ? POSTER_OFFSET_SECONDS : 0;
@@ -185,7 +195,7 @@ async function probeSource(media: MediaToolkit, sourcePath: string): Promise<str
   } catch (error) {
     if (!(error instanceof MediaToolError) || error.timedOut) throw error;
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
+      `The file is not a video or audio file we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
       { cause: error },
     );
   }
@@ -202,7 +212,7 @@ function assertAcceptedContainer(report: ProbeReport, extension: string): Accept
   if (!container || !expected.includes(container)) {
     const named = extension ? `named ${extension} ` : '';
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: it is ${named}but holds '${found}' data, ` +
+      `The file is not a video or audio file we can read: it is ${named}but holds '${found}' data, ` +
         `not ${expected.map((c) => c.label).join(' or ')}. ${UPLOAD_HINT}`,
     );
   }

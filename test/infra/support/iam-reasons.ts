@@ -76,6 +76,11 @@ export const WITHHELD_FROM_CODE: readonly GrantReason[] = [
     functions: ['start-pipeline'],
     reason: 'start-pipeline only heads uploads; it never writes through S3ObjectStore.',
   },
+  {
+    action: 's3:PutObject',
+    functions: ['invoke-lipreading'],
+    reason: 'invoke-lipreading only reads speech.json through S3ObjectStore; the server writes lipreading.json.',
+  },
 ];
 
 /** AWS-managed policies the module may attach, with why. */

@@ -8,7 +8,9 @@ import { GetObjectCommand, PutObjectCommand, S3Client, type PutObjectCommandInpu
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { speechDocumentSchema } from '../../../functions/lib/contracts/documents';
 import { mediaFactsSchema, type PipelineInput } from '../../../functions/lib/contracts/pipeline';
+import { sileroModelPath } from '../../support/models';
 import { FFMPEG_DIR_FOR_TESTS, FFPROBE_DIR_FOR_TESTS, gridClip, REPO_ROOT } from '../../support/paths';
 
 const FFPROBE = path.join(FFPROBE_DIR_FOR_TESTS, 'ffprobe');
@@ -17,6 +19,7 @@ process.env.JOBS_TABLE = 'gorggle-jobs';
 process.env.PROCESSED_BUCKET = 'gorggle-processed';
 process.env.FFMPEG_PATH = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');
 process.env.FFPROBE_PATH = FFPROBE;
+process.env.VAD_MODEL_PATH = await sileroModelPath();
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 
 // Imported after the environment is set: the logger reads it when the module loads.
@@ -106,6 +109,7 @@ describe('extract handler', () => {
     ).toEqual({
       'probe.json': 'application/json',
       'audio.wav': 'audio/wav',
+      'speech.json': 'application/json',
       'video.mp4': 'video/mp4',
       'poster.jpg': 'image/jpeg',
     });
@@ -113,6 +117,13 @@ describe('extract handler', () => {
       codec_name: 'pcm_s16le',
       sample_rate: '16000',
       channels: 1,
+    });
+    const speech = speechDocumentSchema.parse(JSON.parse(uploaded.get(`${prefix}speech.json`)!.body.toString()));
+    expect(speech.segments.length).toBeGreaterThan(0);
+    expect(facts.speech).toEqual({
+      output: { bucket: 'gorggle-processed', key: `${prefix}speech.json` },
+      segments: speech.segments.length,
+      speechSec: speech.speechSec,
     });
     expect(probeUploaded(`${prefix}video.mp4`).streams[0]).toMatchObject({
       codec_name: 'h264',
@@ -147,7 +158,9 @@ describe('extract handler', () => {
       status: 'failed',
       error: {
         name: 'UnsupportedMediaError',
-        message: expect.stringContaining('Upload an MP4, MOV, MKV or WebM file.'),
+        message: expect.stringContaining(
+          'Upload a video (MP4, MOV, MKV or WebM) or an audio file (MP3, M4A, WAV, OGG or FLAC).',
+        ),
       },
     });
     expect(uploaded.size).toBe(0);

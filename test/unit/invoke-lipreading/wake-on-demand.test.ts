@@ -194,7 +194,7 @@ describe('invoke-lipreading wakes the GPU group on demand', () => {
 
     // Assess
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [INSTANCE_ID] });
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests.map(({ method, url }) => `${method} ${url}`)).toEqual(['GET /health', 'POST /v1/jobs']);
     expect(state).toMatchObject({
       status: 'running',
       handle: 'lr-woken',

@@ -16,12 +16,18 @@ import {
   type S3Location,
 } from '../s3-access';
 import { silentLogger, type EmulatorHandle, type EmulatorOptions } from '../types';
+import { SileroVoiceActivityDetector } from '../../../../functions/lib/adapters/silero-vad';
+import type { VoiceActivityDetector } from '../../../../functions/lib/speech/voice-activity';
+import { locateModel } from '../../../models/weights';
 import { recognise, type PocketsphinxOptions } from './pocketsphinx';
+import { keepOnlySpeech } from './speech-only';
 import { buildTranscriptDocument } from './transcript-document';
 
 export interface TranscribeEmulatorOptions extends EmulatorOptions {
   pocketsphinx?: Omit<PocketsphinxOptions, 'signal'>;
   mediaTools?: MediaTools;
+  /** Finds the speech to transcribe; Silero VAD from ../shared/models (or its download) by default. */
+  voiceActivity?: () => Promise<VoiceActivityDetector>;
 }
 
 type JobStatus = 'QUEUED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
@@ -113,6 +119,11 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
   const logger = options.logger ?? silentLogger;
   const s3 = s3ClientFor(options.s3);
   const tools = options.mediaTools ?? defaultMediaTools();
+  let defaultVoiceActivity: Promise<VoiceActivityDetector> | undefined;
+  const voiceActivity =
+    options.voiceActivity ??
+    (() =>
+      (defaultVoiceActivity ??= locateModel('silero-vad').then((model) => SileroVoiceActivityDetector.load(model))));
   const serviceDir = path.join(options.dataDir, 'transcribe');
   const transcriptsDir = path.join(serviceDir, 'transcripts');
   const store = new JobRecordStore<TranscriptionJobRecord>(path.join(serviceDir, 'jobs'));
@@ -173,7 +184,10 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
         );
       }
       const recognitionStarted = performance.now();
-      const utterances = await recognise(wavPath, { ...options.pocketsphinx, signal });
+      // Only the speech is transcribed; a recording without any gets an empty transcript.
+      const speech = await keepOnlySpeech(wavPath, await voiceActivity());
+      signal.throwIfAborted();
+      const utterances = speech.length ? await recognise(wavPath, { ...options.pocketsphinx, signal }) : [];
       const document = buildTranscriptDocument(record.name, utterances, { speakerLabels: record.showSpeakerLabels });
       let transcriptFileUri: string;
       if (record.output) {
