@@ -1,15 +1,14 @@
 /**
- * Runs the zips from dist/functions like Lambda does: every invocation in its own worker
- * thread with the function's own environment (never the stack's process.env), a deadline
+ * Runs the zips from dist/functions like Lambda does: every invocation in its own execution
+ * environment (a worker thread, or a child process for zips with native packages) with the
+ * function's own environment (never the stack's process.env), a deadline
  * from the function's timeout, and errors in Lambda's shape.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { createComponentLog, type ComponentLog } from '../logs';
 import { FunctionUnpacker } from './unpack';
-import { WORKER_SOURCE } from './worker-source';
+import { startEnvironment, type ExecutionEnvironment } from './execution-environment';
 
 /** Lambda's error payload, as Step Functions puts it in Cause. */
 export interface LambdaErrorPayload {
@@ -62,7 +61,7 @@ export interface InvokeOptions {
 
 export class LambdaRunner {
   private readonly unpacker: FunctionUnpacker;
-  private readonly active = new Set<Worker>();
+  private readonly active = new Set<ExecutionEnvironment>();
   private readonly logs = new Map<string, ComponentLog>();
   private closed = false;
 
@@ -95,28 +94,25 @@ export class LambdaRunner {
     const deadline = started + fn.timeoutSeconds * 1000;
     log.stream.write(`START RequestId: ${requestId} Version: $LATEST\n`);
 
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    const worker = startEnvironment({
+      taskRoot,
       env: fn.environment(taskRoot),
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: fn.memoryMb },
-      workerData: {
-        handlerFile: path.join(taskRoot, 'index.mjs'),
-        handlerName: 'handler',
-        eventJson: JSON.stringify(event ?? null),
-        deadline,
-        context: {
-          functionName: fn.qualifiedName,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: fn.arn,
-          memoryLimitInMB: String(fn.memoryMb),
-          awsRequestId: requestId,
-          logGroupName: `/aws/lambda/${fn.qualifiedName}`,
-          logStreamName: `${new Date(started).toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${requestId.replaceAll('-', '')}`,
-        },
-      },
+      memoryMb: fn.memoryMb,
+      handlerName: 'handler',
     });
+    const request = {
+      eventJson: JSON.stringify(event ?? null),
+      deadline,
+      context: {
+        functionName: fn.qualifiedName,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: fn.arn,
+        memoryLimitInMB: String(fn.memoryMb),
+        awsRequestId: requestId,
+        logGroupName: `/aws/lambda/${fn.qualifiedName}`,
+        logStreamName: `${new Date(started).toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${requestId.replaceAll('-', '')}`,
+      },
+    };
     this.active.add(worker);
     worker.stdout.pipe(log.stream, { end: false });
     worker.stderr.pipe(log.stream, { end: false });
@@ -153,14 +149,13 @@ export class LambdaRunner {
           });
         if (options.signal?.aborted) onAbort();
         else options.signal?.addEventListener('abort', onAbort, { once: true });
+        if (!settled) worker.postMessage(request);
 
-        worker.on(
-          'message',
-          (message: { ok: true; payloadJson: string } | { ok: false; error: LambdaErrorPayload }) => {
-            settle(message.ok ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown } : message);
-          },
-        );
-        worker.on('error', (error: Error & { code?: string }) => {
+        worker.onMessage((reply) => {
+          const message = reply as { ok: true; payloadJson: string } | { ok: false; error: LambdaErrorPayload };
+          settle(message.ok ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown } : message);
+        });
+        worker.onError((error) => {
           const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
           settle({
             ok: false,
@@ -173,7 +168,7 @@ export class LambdaRunner {
             },
           });
         });
-        worker.on('exit', (code) => {
+        worker.onExit((code) => {
           settle({
             ok: false,
             error: {

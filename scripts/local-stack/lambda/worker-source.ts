@@ -1,11 +1,19 @@
 /**
- * The code each invocation's worker thread runs. It is plain JavaScript run with
- * `eval: true`, so it works the same under tsx, jest and plain node; it imports the unpacked
- * bundle, calls its handler with a Lambda-like context and posts back the result or the
- * error in Lambda's shape ({errorType, errorMessage, trace}).
+ * The code each invocation's execution environment runs: a worker thread (`eval: true`) or a
+ * child process (`node -e`, handler file and name as arguments, messages over IPC). It is
+ * plain JavaScript, so it works the same under tsx, jest and plain node; it imports the
+ * unpacked bundle, calls its handler with the posted invocation's Lambda-like context and
+ * posts back the result or the error in Lambda's shape ({errorType, errorMessage, trace}).
  */
 export const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
+const threads = require('node:worker_threads');
+const inThread = threads.parentPort !== null;
+const workerData = inThread ? threads.workerData : { handlerFile: process.argv[1], handlerName: process.argv[2] };
+const parentPort = inThread
+  ? threads.parentPort
+  : { on: (event, listener) => process.on(event, listener), postMessage: (message) => process.send(message) };
+// A process whose stack has gone ends too, whatever it was doing.
+if (!inThread) process.on('disconnect', () => process.exit(1));
 const { pathToFileURL } = require('node:url');
 
 function lambdaError(error, fallbackType) {
@@ -19,8 +27,8 @@ function lambdaError(error, fallbackType) {
   return { errorType: fallbackType || typeof error, errorMessage: String(error), trace: [] };
 }
 
-async function main() {
-  const { handlerFile, handlerName, eventJson, context, deadline } = workerData;
+async function invoke({ eventJson, context, deadline }) {
+  const { handlerFile, handlerName } = workerData;
   let module;
   try {
     module = await import(pathToFileURL(handlerFile).href);
@@ -53,8 +61,10 @@ async function main() {
   }
 }
 
-main().then(
-  (message) => parentPort.postMessage(message),
-  (error) => parentPort.postMessage({ ok: false, error: lambdaError(error, 'Runtime.UnhandledError') }),
+parentPort.on('message', (request) =>
+  invoke(request).then(
+    (message) => parentPort.postMessage(message),
+    (error) => parentPort.postMessage({ ok: false, error: lambdaError(error, 'Runtime.UnhandledError') }),
+  ),
 );
 `;
