@@ -16,7 +16,7 @@ import { startLocalBot, type LocalBot } from '../../scripts/local/telegram-bot';
 import { LOCAL_CREDENTIALS } from '../../scripts/local-stack/config';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridClip, gridAvailable } from '../support/paths';
 import { FakeTelegram, type SentMessage } from './support/fake-telegram';
 import { FakeUser } from './support/fake-user';
 
@@ -54,7 +54,7 @@ async function until(
   }
 }
 
-(hasGrid ? describe : describe.skip)('the contributor bot on the local stack', () => {
+(gridAvailable() ? describe : describe.skip)('the contributor bot on the local stack', () => {
   let telegram: FakeTelegram;
   let stack: LocalStack;
   let bot: LocalBot;

@@ -23,7 +23,7 @@ import { contributorHash } from '../../functions/lib/bot/identity';
 import type { Contributor, Recording, Sentence } from '../../functions/lib/bot/model';
 import { LEASE_MARGIN_SECONDS, MAX_UPDATE_ATTEMPTS } from '../../functions/lib/bot/webhook';
 import type { JobRecord } from '../../functions/lib/contracts/job';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridClip, gridAvailable } from '../support/paths';
 import {
   ADMIN_ID,
   BOT_TOKEN,
@@ -39,7 +39,7 @@ import {
 
 const CLIP = gridClip('bbaf2n.mpg');
 const OTHER_CLIP = gridClip('lbax4n.mpg');
-const describeWithGrid = hasGrid ? describe : describe.skip;
+const describeWithGrid = gridAvailable() ? describe : describe.skip;
 
 let stack: BotStack;
 let scratch: string;
@@ -425,7 +425,7 @@ describe('the update ledger on DynamoDB', () => {
 });
 
 describe('texts and sentences', () => {
-  (hasGrid ? it : it.skip)(
+  (gridAvailable() ? it : it.skip)(
     'retires a sentence once it is reported often enough (2 here), so it is not offered again',
     async () => {
       // Prepare: a volunteer with sentence A on screen

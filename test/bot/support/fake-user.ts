@@ -56,11 +56,16 @@ export class FakeUser<Reply = unknown> {
     return this.send({ text });
   }
 
+  /** Ids of the button presses this user sent, to check that each was answered. */
+  readonly callbackQueryIds: string[] = [];
+
   press(data: string) {
+    const id = `cb-${nextUpdateId}`;
+    this.callbackQueryIds.push(id);
     return this.deliver({
       update_id: nextUpdateId++,
       callback_query: {
-        id: `cb-${nextUpdateId}`,
+        id,
         from: this.from,
         chat_instance: `ci-${this.id}`,
         data,

@@ -1,59 +1,63 @@
 import { jest } from '@jest/globals';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Update } from 'node-telegram-bot-api';
+import { DynamoDbUpdateLedger } from '../../../functions/lib/adapters/dynamodb-bot-store';
 import { ContributorChangedError } from '../../../functions/lib/bot/errors';
-import type { LedgerClaim, UpdateLedger } from '../../../functions/lib/bot/ports';
 import {
   CHAT_WAIT_MS,
   CHAT_WAIT_STEP_MS,
+  LEASE_MARGIN_SECONDS,
   MAX_UPDATE_ATTEMPTS,
   handleWebhookRequest,
   type WebhookDeps,
 } from '../../../functions/lib/bot/webhook';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../support/local-dynamodb';
 
-/** The ledger's rules in memory (test/bot/update-ledger.test.ts holds DynamoDB to the same). */
-class MemoryLedger implements UpdateLedger {
-  readonly rows = new Map<number, { status: string; attempts: number }>();
-  readonly chats = new Map<number, string>();
+/** The real update ledger on dynalite: its retry and chat-lock rules live in condition expressions. */
+let dynamodb: LocalDynamoDb;
 
-  async claim(updateId: number, options: { maxAttempts: number }): Promise<LedgerClaim> {
-    const row = this.rows.get(updateId);
-    if (row?.status === 'processing') return { state: 'in-progress' };
-    if (row && !(row.status === 'failed' && row.attempts < options.maxAttempts)) return { state: 'done' };
-    const attempts = (row?.attempts ?? 0) + 1;
-    this.rows.set(updateId, { status: 'processing', attempts });
-    return { state: 'claimed', attempt: attempts };
-  }
+beforeAll(async () => {
+  dynamodb = await startLocalDynamoDb(['bot_updates']);
+});
 
-  async settle(updateId: number, status: string) {
-    this.rows.get(updateId)!.status = status;
-  }
+afterAll(async () => {
+  await dynamodb?.stop();
+});
 
-  async lockChat(chatId: number, holder: string) {
-    const current = this.chats.get(chatId);
-    if (current && current !== holder) return false;
-    this.chats.set(chatId, holder);
-    return true;
-  }
+let nextUpdateId = 7;
+const DEADLINE_SEC = 28;
+const LEASE_SEC = DEADLINE_SEC + LEASE_MARGIN_SECONDS;
 
-  async unlockChat(chatId: number, holder: string) {
-    if (this.chats.get(chatId) === holder) this.chats.delete(chatId);
-  }
+async function ledgerRow(key: string) {
+  const { Item } = await dynamodb.client.send(
+    new GetItemCommand({
+      TableName: dynamodb.tables.bot_updates,
+      Key: marshall({ updateKey: key }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? unmarshall(Item) : undefined;
 }
 
-const body = JSON.stringify({
-  update_id: 7,
-  message: { message_id: 1, date: 0, chat: { id: 55, type: 'private' }, text: 'hi' },
-});
+/** Each test delivers an update of its own, so no test depends on another's ledger rows. */
+const updateBody = (updateId: number, chatId: number) =>
+  JSON.stringify({
+    update_id: updateId,
+    message: { message_id: 1, date: 0, chat: { id: chatId, type: 'private' }, text: 'hi' },
+  });
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function deps(dispatch: (update: Update) => Promise<void>) {
+/** `chatId`: tests that hold a chat's lock use a chat of their own. */
+function deps(dispatch: (update: Update) => Promise<void>, chatId = 55) {
   const apologies: number[] = [];
-  const ledger = new MemoryLedger();
+  const updateId = nextUpdateId++;
+  const ledger = new DynamoDbUpdateLedger(dynamodb.client, dynamodb.tables.bot_updates!);
   const slept: number[] = [];
   const webhook: WebhookDeps = {
     secret: 's3cret',
     ledger,
-    deadlineSec: 28,
+    deadlineSec: DEADLINE_SEC,
     sleep: async (ms) => {
       slept.push(ms);
     },
@@ -63,16 +67,18 @@ function deps(dispatch: (update: Update) => Promise<void>) {
     },
     log: silentLog,
   };
-  return { webhook, apologies, ledger, slept };
+  const request = (secret?: string) => ({
+    headers: secret ? { 'X-Telegram-Bot-Api-Secret-Token': secret } : {},
+    body: updateBody(updateId, chatId),
+  });
+  return { webhook, apologies, ledger, slept, updateId, request };
 }
-
-const request = (secret?: string) => ({ headers: secret ? { 'X-Telegram-Bot-Api-Secret-Token': secret } : {}, body });
 
 describe('the webhook', () => {
   it('answers 403 to a missing or wrong secret without dispatching', async () => {
     // Prepare
     const dispatch = jest.fn(async () => undefined);
-    const { webhook } = deps(dispatch);
+    const { webhook, request } = deps(dispatch);
 
     // Act
     const responses = [
@@ -87,7 +93,7 @@ describe('the webhook', () => {
 
   it('lets Telegram resend after a transient failure, then drops the update and apologises', async () => {
     // Prepare
-    const { webhook, apologies, ledger } = deps(async () => {
+    const { webhook, apologies, updateId, request } = deps(async () => {
       throw new ContributorChangedError('raced');
     });
 
@@ -100,12 +106,12 @@ describe('the webhook', () => {
     // Assess
     expect(statuses).toEqual([500, 500, 200, 200]);
     expect(apologies).toEqual([55]);
-    expect(ledger.rows.get(7)).toEqual({ status: 'abandoned', attempts: 3 });
+    expect(await ledgerRow(`update#${updateId}`)).toMatchObject({ status: 'abandoned', attempts: 3 });
   });
 
   it('drops an update at once when the failure cannot heal by itself', async () => {
     // Prepare
-    const { webhook, apologies } = deps(async () => {
+    const { webhook, apologies, updateId, request } = deps(async () => {
       throw new TypeError('a bug');
     });
 
@@ -115,12 +121,13 @@ describe('the webhook', () => {
     // Assess
     expect([response.statusCode, response.body]).toEqual([200, 'dropped']);
     expect(apologies).toEqual([55]);
+    expect(await ledgerRow(`update#${updateId}`)).toMatchObject({ status: 'abandoned', attempts: 1 });
   });
 
   it('handles an update once and then drops its repeats', async () => {
     // Prepare
     const dispatch = jest.fn(async () => undefined);
-    const { webhook } = deps(dispatch);
+    const { webhook, request } = deps(dispatch);
 
     // Act
     const first = await handleWebhookRequest(request('s3cret'), webhook);
@@ -133,30 +140,30 @@ describe('the webhook', () => {
 
   it('asks Telegram to resend an update whose first delivery is still being handled, instead of dropping it', async () => {
     // Prepare: the first delivery is mid-download
-    const { webhook, ledger } = deps(async () => undefined);
-    ledger.rows.set(7, { status: 'processing', attempts: 1 });
+    const { webhook, ledger, updateId, request } = deps(async () => undefined);
+    await ledger.claim(updateId, { maxAttempts: MAX_UPDATE_ATTEMPTS, leaseSec: LEASE_SEC });
 
     // Act
     const resent = await handleWebhookRequest(request('s3cret'), webhook);
 
     // Assess
     expect([resent.statusCode, resent.body]).toEqual([429, 'in progress']);
-    expect(ledger.rows.get(7)).toEqual({ status: 'processing', attempts: 1 });
+    expect(await ledgerRow(`update#${updateId}`)).toMatchObject({ status: 'processing', attempts: 1 });
   });
 
   it('handles one update of a chat at a time: the next waits for the chat, then goes on', async () => {
-    // Prepare: another update holds chat 55 for three polls
+    // Prepare: another update holds chat 56 for three polls
     const order: string[] = [];
-    const { webhook, ledger, slept } = deps(async () => {
+    const { webhook, ledger, slept, request } = deps(async () => {
       order.push('dispatched');
-    });
-    ledger.chats.set(55, 'update:6');
+    }, 56);
+    expect(await ledger.lockChat(56, 'update:6', LEASE_SEC)).toBe(true);
     let polls = 0;
     const lockChat = ledger.lockChat.bind(ledger);
-    ledger.lockChat = async (chatId, holder) => {
+    ledger.lockChat = async (chatId, holder, leaseSec) => {
       polls += 1;
-      if (polls === 3) ledger.chats.delete(chatId);
-      return lockChat(chatId, holder);
+      if (polls === 3) await ledger.unlockChat(chatId, 'update:6');
+      return lockChat(chatId, holder, leaseSec);
     };
 
     // Act
@@ -166,14 +173,14 @@ describe('the webhook', () => {
     expect(response.statusCode).toBe(200);
     expect(slept).toEqual([CHAT_WAIT_STEP_MS, CHAT_WAIT_STEP_MS]);
     expect(order).toEqual(['dispatched']);
-    expect(ledger.chats.has(55)).toBe(false);
+    expect(await ledgerRow('chat#56')).toBeUndefined();
   });
 
   it('gives up waiting for a busy chat within its time and lets Telegram resend', async () => {
     // Prepare
     const dispatch = jest.fn(async () => undefined);
-    const { webhook, ledger, slept } = deps(dispatch);
-    ledger.chats.set(55, 'update:6');
+    const { webhook, ledger, slept, updateId, request } = deps(dispatch, 57);
+    expect(await ledger.lockChat(57, 'update:6', LEASE_SEC)).toBe(true);
 
     // Act
     const response = await handleWebhookRequest(request('s3cret'), webhook);
@@ -182,7 +189,7 @@ describe('the webhook', () => {
     expect(response.statusCode).toBe(500);
     expect(dispatch).not.toHaveBeenCalled();
     expect(slept.reduce((sum, ms) => sum + ms, 0)).toBe(CHAT_WAIT_MS);
-    expect(ledger.rows.get(7)).toEqual({ status: 'failed', attempts: 1 });
-    expect(ledger.chats.get(55)).toBe('update:6');
+    expect(await ledgerRow(`update#${updateId}`)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await ledgerRow('chat#57')).toMatchObject({ holder: 'update:6' });
   });
 });
