@@ -180,6 +180,11 @@ resource "aws_cloudwatch_event_target" "contribution_feedback" {
     maximum_event_age_in_seconds = 3600
     maximum_retry_attempts       = 8
   }
+
+  # An event EventBridge could not deliver is kept (observability.tf), not dropped.
+  dead_letter_config {
+    arn = aws_sqs_queue.event_dead_letters.arn
+  }
 }
 
 resource "aws_lambda_permission" "contribution_finished" {
@@ -244,7 +249,7 @@ data "aws_iam_policy_document" "telegram_bot" {
 
   statement {
     sid       = "PurgeContributionJobs"
-    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    actions   = ["s3:DeleteObjectVersion"]
     resources = [local.job_files_arn]
   }
 
@@ -305,9 +310,10 @@ data "aws_iam_policy_document" "contribution_feedback" {
     resources = [local.job_files_arn]
   }
 
-  # Without it S3 answers a missing file (speech.json of an old job) with 403, not 404.
+  # why: only with ListBucket does S3 answer a read of a missing job file (a result, or the
+  # speech.json of an older job) 404 instead of 403.
   statement {
-    sid       = "TellMissingJobFiles"
+    sid       = "SeeMissingJobFiles"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.this["processed"].arn]
   }
@@ -315,7 +321,7 @@ data "aws_iam_policy_document" "contribution_feedback" {
   # A recording withdrawn (/delete) while its job ran: the job's late files and row go too.
   statement {
     sid       = "PurgeWithdrawnJobs"
-    actions   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+    actions   = ["s3:DeleteObjectVersion"]
     resources = [local.job_files_arn]
   }
 

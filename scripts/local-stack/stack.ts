@@ -26,9 +26,15 @@ import {
   type ResourceNames,
 } from './config';
 import { startDynamoDb } from './dynamodb';
-import { executionStatusEvent, startEventBridge, type LocalEventBridge, type LocalRule } from './eventbridge';
 import type * as EmulatorsModule from './emulators';
-import { clientEnvironment, functionEnvironment, type LocalEndpoints } from './lambda/environment';
+import { LocalEventBus, eventRules, statusChangeEvent } from './events/event-bus';
+import { LocalRoles, loadLocalModule, sessionTokenFor } from './iam-roles';
+import {
+  clientEnvironment,
+  functionEnvironment,
+  type EnvironmentContext,
+  type LocalEndpoints,
+} from './lambda/environment';
 import { LambdaFunctionError, LambdaRunner, type FunctionDefinition } from './lambda/runner';
 import { acquireStackLock } from './lock';
 import { createComponentLog, type ComponentLog } from './logs';
@@ -51,8 +57,10 @@ export interface LocalStack {
   uploadEvents: UploadEventQueue;
   /** SSM Parameter Store: the bot's secrets live here. */
   ssm: RunningSsm;
-  /** EventBridge's default bus, with terraform's rules. */
-  events: LocalEventBridge;
+  /** EventBridge: terraform/'s rules deliver events (execution status changes, …) to their Lambda targets. */
+  events: LocalEventBus;
+  /** What each function's environment is made from (lambda/environment.ts). */
+  environment: EnvironmentContext;
   /** Lets the web page at these origins (the local gateway's) call S3 from a browser; none by default. */
   allowPageOrigins(origins: readonly string[]): Promise<void>;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
@@ -106,14 +114,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     stackLog.info('starting', { pid: process.pid, dataDir: config.dataDir, ports: config.ports });
     const facts = await loadTerraformFacts(config.terraformDir);
+    const module = await loadLocalModule(config);
+    const roles = new LocalRoles(module);
     const functionByArn = new Map(Object.keys(facts.functions).map((name) => [names.functionArn(name), name]));
+    const environment: EnvironmentContext = {
+      config,
+      names,
+      facts,
+      endpoints,
+      avhubertSecret,
+      module,
+      roleOf: (fn) => roles.roleOfFunction(fn),
+    };
 
     const lambda = new LambdaRunner({
       functionsDir: config.functionsDir,
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
-      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints, avhubertSecret }),
+      lookup: (name) => functionDefinition(name, environment),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
     if (missing.length) {
@@ -143,6 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       directory: path.join(config.dataDir, 's3'),
       buckets: [names.uploadsBucket, names.processedBucket, names.artifactsBucket],
       region: config.region,
+      roles,
       notifications: {
         bucket: names.uploadsBucket,
         filters: facts.uploadFilters,
@@ -179,6 +199,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.ssm = ssm.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
+    const avhubertRole = roles.roleOfResource('avhubert');
     const lipReadingModel = chooseLipReadingModel({
       envModelDir: process.env.GORGGLE_MODEL_DIR,
       modelDir: config.modelDir,
@@ -193,9 +214,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers,
       logFor,
       stackLog,
+      avhubertRole ? sessionTokenFor(avhubertRole) : undefined,
     );
 
+    const eventsLog = logFor('events');
+    const events = new LocalEventBus(
+      eventRules(module),
+      async (fn, event) => {
+        const result = await lambda.invoke(fn, event);
+        if (!result.ok) throw new LambdaFunctionError(result.error);
+      },
+      eventsLog,
+      {
+        deadLetterFile: path.join(config.dataDir, 'dead-letters', 'events.jsonl'),
+        retryBaseMs: config.eventRetryBaseMs,
+      },
+    );
+    closers.push({ name: 'events', close: () => events.close() });
+
     const definition = renderStateMachine({
+      ...(config.executionTimeoutSeconds
+        ? { settings: { execution_timeout_seconds: config.executionTimeoutSeconds } }
+        : {}),
       functionArn: names.functionArn,
       taskTimeoutSeconds: (name) => {
         const fn = facts.functions[name];
@@ -203,13 +243,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return fn.timeoutSeconds + facts.taskTimeoutMarginSeconds;
       },
     }) as unknown as StateMachineDefinition;
-    const events = startEventBridge({
-      rules: localRules(facts, names, config),
-      invoke: async (name, event) => (await lambda.invoke(name, event)).ok,
-      retryBaseMs: config.eventRetryBaseMs,
-      log: logFor('eventbridge'),
-    });
-    closers.push({ name: 'eventbridge', close: () => events.close() });
 
     const sfnLog = logFor('sfn');
     const engine = new SfnEngine({
@@ -223,8 +256,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,
-      onStatusChange: (change) =>
-        events.put(executionStatusEvent(change, { account: config.accountId, region: config.region })),
+      onExecutionEnded: (execution) => events.put(statusChangeEvent(execution)),
       invokeTask: async (resource, input, signal) => {
         const name = functionByArn.get(resource);
         if (!name) {
@@ -259,6 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       uploadEvents,
       ssm,
       events,
+      environment,
       allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       lipReadingModel,
@@ -270,29 +303,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
-}
-
-/** Terraform's event rules with their references resolved to this stack's names. */
-export function localRules(facts: TerraformFacts, names: ResourceNames, config: LocalStackConfig): LocalRule[] {
-  const variables = { ...facts.variableDefaults, name_prefix: config.namePrefix, region: config.region };
-  const resolve = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, resolve(inner)]));
-    }
-    if (typeof value !== 'string' || !value.includes('${')) return value;
-    if (value === '${local.state_machine_arn}') return names.stateMachineArn;
-    const resolved = resolveVariables(value, variables);
-    if (resolved.includes('${')) {
-      throw new Error(`An event pattern in terraform/ uses ${value}, which the local EventBridge cannot resolve.`);
-    }
-    return resolved;
-  };
-  return facts.eventRules.map((rule) => ({
-    name: resolveVariables(rule.nameTemplate, variables),
-    pattern: resolve(rule.pattern) as Record<string, unknown>,
-    targets: rule.targets,
-  }));
 }
 
 function functionDefinition(
@@ -370,6 +380,7 @@ async function startLipReading(
   closers: Closers,
   logFor: (component: string) => ComponentLog,
   stackLog: ComponentLog,
+  sessionToken?: string,
 ): Promise<RunningAvhubert | undefined> {
   if (!config.avhubert) return undefined;
   // With no model the server still runs: its /health tells the pipeline to skip lip reading.
@@ -391,6 +402,7 @@ async function startLipReading(
     processedBucket: resourceNames(config).processedBucket,
     secret,
     tmpDir,
+    ...(sessionToken ? { sessionToken } : {}),
     log: logFor('avhubert'),
   });
   closers.push({ name: 'lip-reading server', close: () => avhubert.close() });

@@ -43,24 +43,12 @@ export interface TableFacts {
   globalSecondaryIndexes: Array<{ name: string; hashKey: string; rangeKey?: string; projectionType: string }>;
 }
 
-/** An EventBridge rule and the Lambda functions it targets (terraform aws_cloudwatch_event_rule/target). */
-export interface EventRuleFacts {
-  resource: string;
-  nameTemplate: string;
-  /** The event_pattern as JSON; references stay as "${local.x}" strings for the caller to resolve. */
-  pattern: Record<string, unknown>;
-  targets: Array<{ function: string; maxRetryAttempts: number; maxEventAgeSec: number }>;
-  /** Targets that are not Lambda functions of this module (the local stack cannot deliver to them). */
-  otherTargets: string[];
-}
-
 export interface TerraformFacts {
   functions: Record<string, FunctionFacts>;
   /** Variable defaults (null when a variable has none). */
   variableDefaults: Record<string, unknown>;
   uploadFilters: NotificationFilter[];
   tables: TableFacts[];
-  eventRules: EventRuleFacts[];
   /** local.task_timeout_margin_seconds: a task outlives its function by this much. */
   taskTimeoutMarginSeconds: number;
 }
@@ -129,7 +117,6 @@ export async function loadTerraformFacts(terraformDir: string): Promise<Terrafor
     variableDefaults,
     uploadFilters: uploadFilters(module, variableDefaults),
     tables: tables(module),
-    eventRules: await eventRules(module),
     taskTimeoutMarginSeconds: requireNumber(
       module.locals.task_timeout_margin_seconds ?? 0,
       'task_timeout_margin_seconds',
@@ -182,49 +169,4 @@ function tables(module: ParsedModule): TableFacts[] {
       };
     }),
   }));
-}
-
-/**
- * event_pattern = jsonencode({...}) reaches hcl2json as one interpolated string: its object
- * is parsed again as HCL, which turns it into JSON with references left as "${...}".
- */
-async function patternOf(expression: string, rule: string): Promise<Record<string, unknown>> {
-  const inner = /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(expression.trim())?.[1];
-  if (!inner) throw new Error(`terraform: aws_cloudwatch_event_rule.${rule}.event_pattern is not jsonencode({...})`);
-  const parsed = asRecord(await parse(`${rule}-pattern.tf`, `locals {\n  pattern = ${inner}\n}\n`));
-  return asRecord(asRecord(asArray(parsed.locals)[0]).pattern);
-}
-
-async function eventRules(module: ParsedModule): Promise<EventRuleFacts[]> {
-  const targets = Object.values(module.resources.aws_cloudwatch_event_target ?? {});
-  const rules: EventRuleFacts[] = [];
-  for (const [resource, block] of Object.entries(module.resources.aws_cloudwatch_event_rule ?? {})) {
-    if (typeof block.event_pattern !== 'string') continue;
-    const mine = targets.filter((target) => String(target.rule) === `\${aws_cloudwatch_event_rule.${resource}.name}`);
-    const lambdaTargets: EventRuleFacts['targets'] = [];
-    const otherTargets: string[] = [];
-    for (const target of mine) {
-      const fn = /^\$\{aws_lambda_function\.this\["([a-z0-9-]+)"\]\.arn\}$/.exec(String(target.arn))?.[1];
-      if (!fn) {
-        otherTargets.push(String(target.arn));
-        continue;
-      }
-      const retry = asRecord(asArray(target.retry_policy)[0]);
-      lambdaTargets.push({
-        function: fn,
-        // EventBridge's defaults when a target sets no retry policy.
-        maxRetryAttempts: typeof retry.maximum_retry_attempts === 'number' ? retry.maximum_retry_attempts : 185,
-        maxEventAgeSec:
-          typeof retry.maximum_event_age_in_seconds === 'number' ? retry.maximum_event_age_in_seconds : 86_400,
-      });
-    }
-    rules.push({
-      resource,
-      nameTemplate: String(block.name),
-      pattern: await patternOf(block.event_pattern, resource),
-      targets: lambdaTargets,
-      otherTargets,
-    });
-  }
-  return rules;
 }

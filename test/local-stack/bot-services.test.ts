@@ -1,22 +1,15 @@
 /**
- * The local stand-ins the bot needs: SSM Parameter Store through the real SDK, and
- * EventBridge with terraform/bot.tf's own rule, matched and delivered with retries.
+ * The local stand-ins the bot needs: SSM Parameter Store through the real SDK, and the local
+ * EventBridge reading terraform/bot.tf's own rule for contribution-feedback.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { resolveConfig, resourceNames } from '../../scripts/local-stack/config';
-import {
-  executionStatusEvent,
-  matchesPattern,
-  startEventBridge,
-  type AwsEvent,
-} from '../../scripts/local-stack/eventbridge';
+import { eventRules, matchesPattern, statusChangeEvent } from '../../scripts/local-stack/events/event-bus';
 import { createComponentLog } from '../../scripts/local-stack/logs';
-import { localRules } from '../../scripts/local-stack/stack';
 import { startSsm } from '../../scripts/local-stack/ssm';
-import { loadTerraformFacts } from '../../scripts/local-stack/terraform-facts';
+import { EvaluatedModule } from '../../scripts/terraform/module';
 import { REPO_ROOT } from '../support/paths';
 
 let dir: string;
@@ -66,68 +59,33 @@ describe('the local SSM', () => {
 });
 
 describe('the local EventBridge', () => {
-  const config = resolveConfig({ dataDir: '/tmp/unused' });
-  const names = resourceNames(config);
-  const change = (status: string, stateMachineArn = names.stateMachineArn) =>
-    executionStatusEvent(
-      {
-        executionArn: `${names.stateMachineArn.replace(':stateMachine:', ':execution:')}:job-1`,
-        stateMachineArn,
+  it("sends every end of the pipeline's executions, and nothing else, to contribution-feedback, with terraform/bot.tf's retry policy", async () => {
+    // Prepare
+    const module = await EvaluatedModule.load(path.join(REPO_ROOT, 'terraform'));
+    const stateMachineArn = String(module.local('state_machine_arn'));
+    const change = (status: string, arn = stateMachineArn) =>
+      statusChangeEvent({
+        executionArn: `${arn.replace(':stateMachine:', ':execution:')}:job-1`,
+        stateMachineArn: arn,
         name: 'job-1',
-        status: status as 'SUCCEEDED',
+        status,
         startDate: new Date(),
-        input: '{}',
-      },
-      { account: config.accountId, region: config.region },
-    );
-
-  it("matches execution ends of this stack's state machine with terraform/bot.tf's own pattern", async () => {
-    // Prepare
-    const rules = localRules(await loadTerraformFacts(path.join(REPO_ROOT, 'terraform')), names, config);
-    const rule = rules.find((candidate) => candidate.name === 'gorggle-contribution-finished')!;
-    const matches = (event: AwsEvent) => matchesPattern(rule.pattern, event as unknown as Record<string, unknown>);
-
-    // Assess
-    expect(rule.targets.map((target) => target.function)).toEqual(['contribution-feedback']);
-    expect(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'].every((status) => matches(change(status)))).toBe(true);
-    expect(matches(change('RUNNING'))).toBe(false);
-    expect(matches(change('SUCCEEDED', 'arn:aws:states:us-east-1:000000000000:stateMachine:another'))).toBe(false);
-  });
-
-  it('delivers to a failing target again, as EventBridge retries, and stops at its policy', async () => {
-    // Prepare
-    const calls: string[] = [];
-    let failures = 2;
-    const log = createComponentLog(path.join(dir, 'logs'), 'eventbridge');
-    const bus = startEventBridge({
-      rules: [
-        {
-          name: 'flaky',
-          pattern: { source: ['aws.states'] },
-          targets: [{ function: 'f', maxRetryAttempts: 3, maxEventAgeSec: 60 }],
-        },
-        {
-          name: 'broken',
-          pattern: { source: ['aws.states'] },
-          targets: [{ function: 'g', maxRetryAttempts: 1, maxEventAgeSec: 60 }],
-        },
-      ],
-      invoke: async (fn) => {
-        calls.push(fn);
-        return fn === 'f' ? failures-- <= 0 : false;
-      },
-      retryBaseMs: 1,
-      log,
-    });
+      });
 
     // Act
-    bus.put(change('SUCCEEDED'));
-    await bus.drain();
-    await bus.close();
-    await log.close();
+    const rules = eventRules(module).filter((rule) =>
+      rule.targets.some((target) => target.function === 'contribution-feedback'),
+    );
 
     // Assess
-    expect(calls.filter((fn) => fn === 'f')).toHaveLength(3);
-    expect(calls.filter((fn) => fn === 'g')).toHaveLength(2);
+    expect(rules).toHaveLength(1);
+    const [rule] = rules;
+    expect(rule!.targets).toEqual([{ function: 'contribution-feedback', maxRetryAttempts: 8, maxEventAgeSec: 3600 }]);
+    expect(
+      ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'RUNNING'].filter((status) =>
+        matchesPattern(rule!.pattern, change(status)),
+      ),
+    ).toEqual(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+    expect(matchesPattern(rule!.pattern, change('SUCCEEDED', `${stateMachineArn}-another`))).toBe(false);
   });
 });

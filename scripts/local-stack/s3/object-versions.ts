@@ -25,9 +25,9 @@ interface KoaContext {
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 
-/** The part of an s3rver (a Koa app) this needs. */
+/** The part of an s3rver (a Koa app) this needs; other code may type the stack's context its own way. */
 export interface KoaApp {
-  middleware: Middleware[];
+  middleware: Array<(ctx: never, next: () => Promise<void>) => Promise<void>>;
 }
 
 const XML_ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' };

@@ -13,6 +13,7 @@ import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sd
 import { LOCAL_CREDENTIALS } from '../config';
 import { guardLocalServer } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
+import { roleOfSessionToken } from '../iam-roles';
 import { addObjectVersionsListing, type KoaApp } from './object-versions';
 
 /** How long the local S3 keeps an idle keep-alive connection open. */
@@ -20,6 +21,11 @@ export const IDLE_CONNECTION_MS = 120_000;
 
 export interface S3ServerOptions {
   host: string;
+  /**
+   * Answers as AWS does for the role behind a request (its session token names it): a read of
+   * a missing key is 403 AccessDenied unless the role may s3:ListBucket on the bucket.
+   */
+  roles?: { allows(roleName: string, action: string, resource: string): Promise<boolean> };
   port: number;
   directory: string;
   buckets: string[];
@@ -44,13 +50,28 @@ export interface RunningS3 {
   close(): Promise<void>;
 }
 
+/** Koa's context, as far as the access check reads it. */
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  get(header: string): string;
+}
+type KoaMiddleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>;
+
 /** The part of s3rver 3.7 used here (it ships no types; loaded with require so no ambient declaration is needed). */
 interface S3rverInstance extends EventEmitter, KoaApp {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
-  store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>> };
+  store: {
+    getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+    existsObject(bucket: string, key: string): Promise<boolean>;
+  };
   httpServer?: Server;
+  /** Koa's middleware stack: logger, XML encoder, mount interop, vhost, router. */
+  middleware: KoaMiddleware[];
 }
+type S3ErrorConstructor = new (code: string, message: string) => Error;
 type S3rverConstructor = new (options: {
   address: string;
   port: number;
@@ -61,7 +82,34 @@ type S3rverConstructor = new (options: {
   configureBuckets: Array<{ name: string; configs: string[] }>;
 }) => S3rverInstance;
 
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+const requireFromHere = createRequire(import.meta.url);
+const S3rver = requireFromHere('s3rver') as S3rverConstructor;
+const S3Error = requireFromHere('s3rver/lib/models/error') as S3ErrorConstructor;
+
+/**
+ * A GET or HEAD of a key that does not exist answers 403 to a role that may not list the
+ * bucket, as S3 does (it will not tell such a caller whether the key exists). Requests
+ * without a role's session token (tests, the CLI, the service emulators) pass unchecked.
+ */
+export function missingKeyAccess(
+  store: S3rverInstance['store'],
+  roles: NonNullable<S3ServerOptions['roles']>,
+  roleOf: (token: string | undefined) => string | undefined,
+): KoaMiddleware {
+  return async (context, next) => {
+    if (context.method !== 'GET' && context.method !== 'HEAD') return next();
+    const tokenInQuery = context.query['X-Amz-Security-Token'];
+    const role = roleOf(
+      context.get('x-amz-security-token') || (typeof tokenInQuery === 'string' ? tokenInQuery : undefined),
+    );
+    const [, bucket = '', ...keyParts] = context.path.split('/');
+    const key = keyParts.map(decodeURIComponent).join('/');
+    if (!role || !bucket || !key) return next();
+    if (await store.existsObject(decodeURIComponent(bucket), key)) return next();
+    if (await roles.allows(role, 's3:ListBucket', `arn:aws:s3:::${decodeURIComponent(bucket)}`)) return next();
+    throw new S3Error('AccessDenied', 'Access Denied');
+  };
+}
 
 export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   await mkdir(options.directory, { recursive: true });
@@ -79,6 +127,10 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   });
   const internals = server;
   const { log, notifications } = options;
+  if (options.roles) {
+    // Before vhost and the router, after the logger and the XML encoder (index 3).
+    internals.middleware.splice(3, 0, missingKeyAccess(internals.store, options.roles, roleOfSessionToken));
+  }
   addObjectVersionsListing(server);
 
   server.on('event', (event: { Records: S3rverEventRecord[] }) => {

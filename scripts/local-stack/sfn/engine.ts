@@ -53,26 +53,23 @@ export interface SfnEngineOptions {
   retryIntervalScale?: number;
   /** Executions are mirrored here as <name>.json. */
   persistDir?: string;
-  /** Told when an execution starts and when it ends, as EventBridge is on AWS. */
-  onStatusChange?: (change: ExecutionStatusChange) => void;
+  /** Told when an execution ends (EventBridge's "Execution Status Change"); not while the engine closes. */
+  onExecutionEnded?: (execution: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    startDate: Date;
+    stopDate?: Date;
+    input?: string;
+    output?: string;
+    error?: string;
+    cause?: string;
+  }) => void;
   log?: {
     info(message: string, fields?: Record<string, unknown>): void;
     error(message: string, fields?: Record<string, unknown>): void;
   };
-}
-
-/** What EventBridge's "Step Functions Execution Status Change" event carries in its detail. */
-export interface ExecutionStatusChange {
-  executionArn: string;
-  stateMachineArn: string;
-  name: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-  input: string;
-  output?: string;
-  error?: string;
-  cause?: string;
 }
 
 interface Execution {
@@ -336,7 +333,6 @@ export class SfnEngine {
     this.executions.set(executionArn, execution);
     this.persist(execution);
     this.options.log?.info('execution started', { executionArn });
-    this.announce(execution);
     return execution;
   }
 
@@ -543,15 +539,18 @@ export class SfnEngine {
     execution.runtime = undefined;
     this.persist(execution);
     this.options.log?.info('execution ended', { executionArn: execution.executionArn, status: execution.status });
-    this.announce(execution);
+    if (!this.closed) this.announceEnd(execution);
   }
 
-  private announce(execution: Execution): void {
-    const { runtime: _runtime, history: _history, ...change } = execution;
+  private announceEnd(execution: Execution): void {
+    const { history: _history, runtime: _runtime, ...ended } = execution;
     try {
-      this.options.onStatusChange?.(change);
+      this.options.onExecutionEnded?.(ended);
     } catch (error) {
-      this.options.log?.error('a status change listener failed', { executionArn: execution.executionArn, error });
+      this.options.log?.error('could not announce the end of an execution', {
+        executionArn: execution.executionArn,
+        error,
+      });
     }
   }
 
@@ -627,6 +626,8 @@ export class SfnEngine {
           execution.stopDate = new Date();
           history.add('ExecutionAborted', { error: execution.error, cause: execution.cause });
           this.persist(execution);
+          // Its job never heard: let the status change reach RecordFailure once the stack is up.
+          setImmediate(() => this.announceEnd(execution));
         }
         this.executions.set(execution.executionArn, execution);
       } catch (error) {
