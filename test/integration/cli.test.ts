@@ -107,7 +107,7 @@ const jobIdIn = (output: string) => /\(job ([0-9a-f]{32})\)/.exec(output)?.[1];
       expect(processed.code).toBe(1);
       expect(JSON.parse(processed.stdout)).toMatchObject({
         status: 'FAILED',
-        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/not a video we can read/) },
+        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/not a video or audio file we can read/) },
       });
       expect(await gorggle('show', 'f'.repeat(32))).toMatchObject({
         code: 1,
