@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { addObjectVersionsListing, type KoaApp } from '../../scripts/local-stack/s3/object-versions';
 
 /** s3rver checks signatures against its own fixed key pair. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -17,6 +18,7 @@ export async function startLocalS3(buckets: string[]) {
     directory,
     configureBuckets: buckets.map((name) => ({ name })),
   });
+  addObjectVersionsListing(s3rver as unknown as KoaApp);
   const { port } = await s3rver.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({

@@ -14,6 +14,10 @@ import { LOCAL_CREDENTIALS } from '../config';
 import { guardLocalServer } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 import { roleOfSessionToken } from '../iam-roles';
+import { addObjectVersionsListing, type KoaApp } from './object-versions';
+
+/** How long the local S3 keeps an idle keep-alive connection open. */
+export const IDLE_CONNECTION_MS = 120_000;
 
 export interface S3ServerOptions {
   host: string;
@@ -56,7 +60,7 @@ interface KoaContext {
 type KoaMiddleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>;
 
 /** The part of s3rver 3.7 used here (it ships no types; loaded with require so no ambient declaration is needed). */
-interface S3rverInstance extends EventEmitter {
+interface S3rverInstance extends EventEmitter, KoaApp {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   store: {
@@ -127,6 +131,7 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
     // Before vhost and the router, after the logger and the XML encoder (index 3).
     internals.middleware.splice(3, 0, missingKeyAccess(internals.store, options.roles, roleOfSessionToken));
   }
+  addObjectVersionsListing(server);
 
   server.on('event', (event: { Records: S3rverEventRecord[] }) => {
     if (!notifications) return;
@@ -161,6 +166,9 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   let pageOrigins = new Set<string>();
   if (internals.httpServer) {
     guardLocalServer(internals.httpServer, { name: 'local S3', allowedOrigins: () => pageOrigins });
+    // A warm Lambda reuses idle sockets. Closing them after Node's default 5 s races with a new
+    // request, and a streamed PutObject cannot be retried: the upload fails with ECONNRESET.
+    internals.httpServer.keepAliveTimeout = IDLE_CONNECTION_MS;
   }
   internals.httpServer?.on('request', (request, response) => {
     const started = Date.now();
