@@ -1,7 +1,10 @@
 /**
- * Runs the zips from dist/functions like Lambda does: every invocation in its own worker
- * thread with the function's own environment (never the stack's process.env), a deadline
- * from the function's timeout, and errors in Lambda's shape.
+ * Runs the zips from dist/functions like Lambda does: each function in worker threads of its
+ * own (its execution environments) with the function's own environment (never the stack's
+ * process.env), a deadline from the function's timeout, and errors in Lambda's shape. As on
+ * Lambda, an environment that finished an invocation stays warm for the next one (module
+ * state, loaded models and all) until it idles out; one that timed out, was stopped or
+ * crashed is thrown away.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -53,6 +56,20 @@ export interface LambdaRunnerOptions {
   logDir: string;
   lookup: (name: string) => FunctionDefinition | undefined;
   echoLogs?: boolean;
+  /** How long a warm environment waits for its next invocation. Default 60 s; 0 starts one per invocation. */
+  warmMs?: number;
+  /** Warm environments kept per function at most. Default 2 (each holds its bundle and models in memory). */
+  maxWarmPerFunction?: number;
+}
+
+type WorkerReply =
+  | { ok: true; payloadJson: string }
+  | { ok: false; reusable?: false; error: LambdaErrorPayload }
+  | { ok: false; error: LambdaErrorPayload };
+
+interface WarmWorker {
+  worker: Worker;
+  expiry: NodeJS.Timeout;
 }
 
 export interface InvokeOptions {
@@ -63,6 +80,8 @@ export interface InvokeOptions {
 export class LambdaRunner {
   private readonly unpacker: FunctionUnpacker;
   private readonly active = new Set<Worker>();
+  /** Idle environments by unpacked folder (a changed zip unpacks to a new one). */
+  private readonly warm = new Map<string, WarmWorker[]>();
   private readonly logs = new Map<string, ComponentLog>();
   private closed = false;
 
@@ -95,42 +114,39 @@ export class LambdaRunner {
     const deadline = started + fn.timeoutSeconds * 1000;
     log.stream.write(`START RequestId: ${requestId} Version: $LATEST\n`);
 
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      env: fn.environment(taskRoot),
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: fn.memoryMb },
-      workerData: {
-        handlerFile: path.join(taskRoot, 'index.mjs'),
-        handlerName: 'handler',
-        eventJson: JSON.stringify(event ?? null),
-        deadline,
-        context: {
-          functionName: fn.qualifiedName,
-          functionVersion: '$LATEST',
-          invokedFunctionArn: fn.arn,
-          memoryLimitInMB: String(fn.memoryMb),
-          awsRequestId: requestId,
-          logGroupName: `/aws/lambda/${fn.qualifiedName}`,
-          logStreamName: `${new Date(started).toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${requestId.replaceAll('-', '')}`,
-        },
+    const worker = this.takeWarm(taskRoot) ?? this.startWorker(fn, taskRoot, log);
+    const request = {
+      eventJson: JSON.stringify(event ?? null),
+      deadline,
+      context: {
+        functionName: fn.qualifiedName,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: fn.arn,
+        memoryLimitInMB: String(fn.memoryMb),
+        awsRequestId: requestId,
+        logGroupName: `/aws/lambda/${fn.qualifiedName}`,
+        logStreamName: `${new Date(started).toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${requestId.replaceAll('-', '')}`,
       },
-    });
+    };
     this.active.add(worker);
-    worker.stdout.pipe(log.stream, { end: false });
-    worker.stderr.pipe(log.stream, { end: false });
 
     const outcome = await new Promise<{ ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload }>(
       (resolve) => {
         let settled = false;
-        const settle = (value: { ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload }) => {
+        const settle = (
+          value: { ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload },
+          reusable = false,
+        ) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
+          worker.off('message', onMessage);
+          worker.off('error', onError);
+          worker.off('exit', onExit);
           resolve(value);
-          void worker.terminate();
+          if (reusable) this.keepWarm(taskRoot, worker);
+          else void worker.terminate();
         };
         const timer = setTimeout(() => {
           settle({
@@ -154,13 +170,16 @@ export class LambdaRunner {
         if (options.signal?.aborted) onAbort();
         else options.signal?.addEventListener('abort', onAbort, { once: true });
 
-        worker.on(
-          'message',
-          (message: { ok: true; payloadJson: string } | { ok: false; error: LambdaErrorPayload }) => {
-            settle(message.ok ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown } : message);
-          },
-        );
-        worker.on('error', (error: Error & { code?: string }) => {
+        const onMessage = (message: WorkerReply) => {
+          const reusable = message.ok || !('reusable' in message);
+          settle(
+            message.ok
+              ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown }
+              : { ok: false, error: message.error },
+            reusable,
+          );
+        };
+        const onError = (error: Error & { code?: string }) => {
           const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
           settle({
             ok: false,
@@ -172,8 +191,8 @@ export class LambdaRunner {
               trace: String(error.stack ?? '').split('\n'),
             },
           });
-        });
-        worker.on('exit', (code) => {
+        };
+        const onExit = (code: number) => {
           settle({
             ok: false,
             error: {
@@ -182,7 +201,11 @@ export class LambdaRunner {
               trace: [],
             },
           });
-        });
+        };
+        worker.on('message', onMessage);
+        worker.on('error', onError);
+        worker.on('exit', onExit);
+        worker.postMessage(request);
       },
     );
     this.active.delete(worker);
@@ -199,9 +222,57 @@ export class LambdaRunner {
     return result.payload;
   }
 
+  /** A new execution environment: the bundle is imported on its first invocation. */
+  private startWorker(fn: FunctionDefinition, taskRoot: string, log: ComponentLog): Worker {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      env: fn.environment(taskRoot),
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: fn.memoryMb },
+      workerData: { handlerFile: path.join(taskRoot, 'index.mjs'), handlerName: 'handler' },
+    });
+    worker.stdout.pipe(log.stream, { end: false });
+    worker.stderr.pipe(log.stream, { end: false });
+    return worker;
+  }
+
+  private takeWarm(taskRoot: string): Worker | undefined {
+    const idle = this.warm.get(taskRoot)?.pop();
+    if (!idle) return undefined;
+    clearTimeout(idle.expiry);
+    idle.worker.ref();
+    return idle.worker;
+  }
+
+  private keepWarm(taskRoot: string, worker: Worker): void {
+    const warmMs = this.options.warmMs ?? 60_000;
+    const idle = this.warm.get(taskRoot) ?? [];
+    if (this.closed || warmMs <= 0 || idle.length >= (this.options.maxWarmPerFunction ?? 2)) {
+      void worker.terminate();
+      return;
+    }
+    // An idle environment never keeps the process alive.
+    worker.unref();
+    const entry: WarmWorker = {
+      worker,
+      expiry: setTimeout(() => {
+        const list = this.warm.get(taskRoot);
+        list?.splice(list.indexOf(entry), 1);
+        void worker.terminate();
+      }, warmMs),
+    };
+    entry.expiry.unref();
+    idle.push(entry);
+    this.warm.set(taskRoot, idle);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.active].map((worker) => worker.terminate()));
+    const idle = [...this.warm.values()].flat();
+    this.warm.clear();
+    for (const entry of idle) clearTimeout(entry.expiry);
+    await Promise.all([...this.active, ...idle.map((entry) => entry.worker)].map((worker) => worker.terminate()));
     this.active.clear();
     await Promise.all([...this.logs.values()].map((log) => log.close()));
   }

@@ -1,8 +1,9 @@
 /**
- * The code each invocation's worker thread runs. It is plain JavaScript run with
- * `eval: true`, so it works the same under tsx, jest and plain node; it imports the unpacked
- * bundle, calls its handler with a Lambda-like context and posts back the result or the
- * error in Lambda's shape ({errorType, errorMessage, trace}).
+ * The code a function's worker thread runs: its execution environment. It is plain JavaScript
+ * run with `eval: true`, so it works the same under tsx, jest and plain node. It imports the
+ * unpacked bundle once (the cold start), then for each invocation posted to it calls the
+ * handler with a Lambda-like context and posts back the result or the error in Lambda's shape
+ * ({errorType, errorMessage, trace}). Like Lambda, a warm environment keeps its module state.
  */
 export const WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
@@ -19,18 +20,21 @@ function lambdaError(error, fallbackType) {
   return { errorType: fallbackType || typeof error, errorMessage: String(error), trace: [] };
 }
 
-async function main() {
-  const { handlerFile, handlerName, eventJson, context, deadline } = workerData;
+let imported;
+
+async function invoke({ eventJson, context, deadline }) {
+  const { handlerFile, handlerName } = workerData;
   let module;
   try {
-    module = await import(pathToFileURL(handlerFile).href);
+    module = await (imported ??= import(pathToFileURL(handlerFile).href));
   } catch (error) {
-    return { ok: false, error: lambdaError(error, 'Runtime.ImportModuleError') };
+    return { ok: false, reusable: false, error: lambdaError(error, 'Runtime.ImportModuleError') };
   }
   const handler = module[handlerName];
   if (typeof handler !== 'function') {
     return {
       ok: false,
+      reusable: false,
       error: { errorType: 'Runtime.HandlerNotFound', errorMessage: 'index.' + handlerName + ' is undefined or not exported', trace: [] },
     };
   }
@@ -53,8 +57,10 @@ async function main() {
   }
 }
 
-main().then(
-  (message) => parentPort.postMessage(message),
-  (error) => parentPort.postMessage({ ok: false, error: lambdaError(error, 'Runtime.UnhandledError') }),
+parentPort.on('message', (request) =>
+  invoke(request).then(
+    (message) => parentPort.postMessage(message),
+    (error) => parentPort.postMessage({ ok: false, reusable: false, error: lambdaError(error, 'Runtime.UnhandledError') }),
+  ),
 );
 `;
