@@ -181,6 +181,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         definition,
       },
       waitMs: config.waitMs,
+      firstWaitMs: Math.min(config.firstWaitMs, config.waitMs),
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,

@@ -167,8 +167,6 @@ export class LambdaRunner {
               trace: [],
             },
           });
-        if (options.signal?.aborted) onAbort();
-        else options.signal?.addEventListener('abort', onAbort, { once: true });
 
         const onMessage = (message: WorkerReply) => {
           const reusable = message.ok || !('reusable' in message);
@@ -205,7 +203,11 @@ export class LambdaRunner {
         worker.on('message', onMessage);
         worker.on('error', onError);
         worker.on('exit', onExit);
-        worker.postMessage(request);
+        if (options.signal?.aborted) onAbort();
+        else {
+          options.signal?.addEventListener('abort', onAbort, { once: true });
+          worker.postMessage(request);
+        }
       },
     );
     this.active.delete(worker);
