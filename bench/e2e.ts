@@ -157,7 +157,9 @@ export async function measureEndToEnd(parts: readonly BenchPart[] = ALL_PARTS): 
       return run;
     };
 
-    for (const clip of parts.includes('clips') ? clips : []) {
+    // BENCH_CLIPS=n measures only the first n clips (a quick look; the figures want all of them).
+    const clipCount = Number(process.env.BENCH_CLIPS ?? clips.length) || clips.length;
+    for (const clip of parts.includes('clips') ? clips.slice(0, clipCount) : []) {
       figures.clips.push(await measured(path.join(GRID_DIR, clip.file), clip.reference));
     }
 

@@ -58,29 +58,31 @@ function readProcess(pid: number): ProcessSample | undefined {
   }
 }
 
-function processTree(root: number): ProcessSample[] {
-  let all: ProcessSample[];
+/** The pids a process started, from each of its threads' children lists (no walk of all of /proc). */
+function childrenOf(pid: number): number[] {
   try {
-    all = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .map((entry) => readProcess(Number(entry)))
-      .filter((sample): sample is ProcessSample => sample !== undefined);
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
   } catch {
-    return [];
+    return []; // Exited meanwhile.
   }
-  const children = new Map<number, ProcessSample[]>();
-  for (const sample of all) children.set(sample.ppid, [...(children.get(sample.ppid) ?? []), sample]);
+}
+
+function processTree(root: number): ProcessSample[] {
   const tree: ProcessSample[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      tree.push(child);
-      walk(child.pid);
-    }
-  };
-  const self = all.find((sample) => sample.pid === root);
-  if (self) tree.push(self);
-  walk(root);
-  return tree.map((sample) => ({ ...sample, name: programName(sample.pid, sample.name) }));
+  const pending = [root];
+  while (pending.length) {
+    const pid = pending.pop() as number;
+    const sample = readProcess(pid);
+    if (!sample) continue;
+    tree.push({ ...sample, name: programName(pid, sample.name) });
+    pending.push(...childrenOf(pid));
+  }
+  return tree;
 }
 
 /**
