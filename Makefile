@@ -53,9 +53,12 @@ bench: build native models
 
 # The whole pipeline on this machine: VIDEO=path processes that file (default: a GRID clip,
 # else a generated sample); ONCE=1 stops afterwards and exits 0 for COMPLETED/DEGRADED.
+# Lip reading needs GORGGLE_MODEL_DIR (a model package); without it, it is skipped and says why.
+# LIPREAD_TEST_MODEL=1 is a labelled plumbing check with the generated test model.
 .PHONY: local
 local: build native models
-	tsx scripts/local/make-local.ts $(if $(VIDEO),--video '$(VIDEO)') $(if $(filter 1 true yes,$(ONCE)),--once)
+	tsx scripts/local/make-local.ts $(if $(VIDEO),--video '$(VIDEO)') $(if $(filter 1 true yes,$(ONCE)),--once) \
+		$(if $(filter 1 true yes,$(LIPREAD_TEST_MODEL)),--lipread-test-model)
 
 clean:
 	rm -rf dist .gorggle test-output

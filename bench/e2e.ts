@@ -139,7 +139,8 @@ export async function measureEndToEnd(parts: readonly BenchPart[] = ALL_PARTS): 
   const machine = machineDescription();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gorggle-bench-e2e-'));
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'gorggle-bench-media-'));
-  const stack = await startLocalStack({ ports: 'random', dataDir });
+  // The stand-in model keeps the lip-reading branch's server round trip in the figures.
+  const stack = await startLocalStack({ ports: 'random', dataDir, lipReadingTestModel: true });
   const client = new GorggleClient(targetForStack(stack));
   try {
     const figures: EndToEndFigures = { machine, clips: [], longVideos: [] };

@@ -25,7 +25,8 @@ import { makeTwoSpeakerClip, prepareJob, PROCESSED, type PreparedJob } from '../
 import { median } from './stats';
 
 const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
-const FFMPEG = path.join(REPO_ROOT, 'node_modules', '@ffmpeg-installer', 'linux-x64', 'ffmpeg');
+/** The static ffmpeg the active-speaker zip carries (`make ffmpeg`). */
+const FFMPEG = path.join(REPO_ROOT, '.gorggle', 'ffmpeg', 'ffmpeg');
 const LR_ASD_WEIGHTS = process.env.LR_ASD_WEIGHTS ?? 'pretrain_AVA';
 const LR_ASD_ONNX = path.join(REPO_ROOT, '.gorggle', 'models', 'lr-asd', `${LR_ASD_WEIGHTS}.onnx`);
 const PAIRS: Array<[string, string]> = [

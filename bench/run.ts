@@ -3,8 +3,10 @@ import { measureEndToEnd, printEndToEnd } from './e2e';
 import { buildWeb, describeWebBuild } from '../scripts/build-web';
 import { measureLambdaBundles, printLambdaBundles } from './lambda-bundles';
 import { measureModels, printModels } from './models';
+import { measureTwoSpeakers, printTwoSpeakers } from './two-speaker';
 
 printLambdaBundles(measureLambdaBundles());
 console.log(`\n${describeWebBuild(await buildWeb())}`);
 printModels(await measureModels());
 printEndToEnd(await measureEndToEnd());
+printTwoSpeakers(await measureTwoSpeakers());

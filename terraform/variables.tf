@@ -56,9 +56,9 @@ variable "max_media_seconds" {
 }
 
 variable "allowed_extensions" {
-  description = "File extensions (without the dot) that start the pipeline when uploaded under uploads/ or contributions/."
+  description = "File extensions (without the dot) that start the pipeline when uploaded under uploads/ or contributions/. Audio files are processed with speech alone."
   type        = list(string)
-  default     = ["mp4", "mov", "mkv", "webm", "mpg", "mpeg", "avi", "m4v"]
+  default     = ["mp4", "m4v", "mov", "mkv", "webm", "mpg", "mpeg", "avi", "mp3", "m4a", "wav", "ogg", "opus", "flac"]
 
   validation {
     condition     = length(var.allowed_extensions) > 0 && alltrue([for ext in var.allowed_extensions : can(regex("^[a-z0-9]{1,8}$", ext))])

@@ -74,7 +74,8 @@ export interface ServerConfig {
   /** Where the shared secret every request must carry comes from. */
   secret: { value: string } | { parameter: string };
   allowedHosts: string[];
-  modelDir: string;
+  /** Unset: the server runs without a model, says so on /health and refuses jobs. */
+  modelDir?: string;
   device: 'cpu' | 'cuda';
   queueCapacity: number;
   concurrency: number;
@@ -94,6 +95,9 @@ export interface ServerConfig {
   logLevel: LogLevel;
 }
 
+/** What /health and refused jobs say when GORGGLE_MODEL_DIR names no model (the pipeline then skips lip reading). */
+export const NO_MODEL_REASON = 'no lip-reading model configured (set GORGGLE_MODEL_DIR)';
+
 export class ServerConfigError extends Error {
   override readonly name = 'ServerConfigError';
 }
@@ -109,11 +113,6 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
   }
   const e = parsed.data;
   const modelDir = e.GORGGLE_MODEL_DIR ?? e.MODEL_DIR;
-  if (!modelDir) {
-    throw new ServerConfigError(
-      'GORGGLE_MODEL_DIR is not set. Point it at a model package folder (with manifest.json), e.g. ec2-avhubert/models/test-model after `make models`.',
-    );
-  }
   if (!e.GORGGLE_PROCESSED_BUCKET) {
     throw new ServerConfigError(
       "GORGGLE_PROCESSED_BUCKET is not set. Name the pipeline's processed bucket: the server reads and writes no other.",
@@ -132,7 +131,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): ServerCo
       ? { value: e.GORGGLE_AVHUBERT_SECRET }
       : { parameter: e.GORGGLE_AVHUBERT_SECRET_PARAMETER ?? '' },
     allowedHosts: e.GORGGLE_AVHUBERT_ALLOWED_HOSTS,
-    modelDir,
+    ...(modelDir ? { modelDir } : {}),
     device: e.GORGGLE_DEVICE,
     queueCapacity: e.GORGGLE_QUEUE_CAPACITY,
     concurrency: e.GORGGLE_CONCURRENCY,

@@ -3,7 +3,7 @@
  * Loads the model once, serves jobs, and on SIGTERM drains and exits 0.
  */
 import { deviceInfo } from '../native';
-import { loadServerConfig } from './config';
+import { loadServerConfig, NO_MODEL_REASON } from './config';
 import { loadModelPackage } from './model';
 import { createObjectStore } from './pipeline/s3';
 import { preprocessVideoStream } from './preprocess';
@@ -14,20 +14,27 @@ async function main(): Promise<void> {
   const config = loadServerConfig();
   const log = createLogger(config.logLevel);
   const loadStarted = Date.now();
-  const model = await loadModelPackage(config.modelDir, {
-    device: config.device,
-    dtype: config.dtype,
-    budget: { memoryBytes: config.decodeMemoryBytes, maxBatchChunks: config.decodeBatchChunks },
-  });
-  log.info('model loaded', {
-    model: model.name,
-    mode: model.mode,
-    device: config.device,
-    dtype: config.dtype,
-    decoder: model.decoderKind,
-    landmarks: config.landmarks,
-    ms: Date.now() - loadStarted,
-  });
+  // Without a model the server still answers, so the pipeline learns at once that lip reading is off.
+  const model = config.modelDir
+    ? await loadModelPackage(config.modelDir, {
+        device: config.device,
+        dtype: config.dtype,
+        budget: { memoryBytes: config.decodeMemoryBytes, maxBatchChunks: config.decodeBatchChunks },
+      })
+    : undefined;
+  if (model) {
+    log.info('model loaded', {
+      model: model.name,
+      mode: model.mode,
+      device: config.device,
+      dtype: config.dtype,
+      decoder: model.decoderKind,
+      landmarks: config.landmarks,
+      ms: Date.now() - loadStarted,
+    });
+  } else {
+    log.warn(`no model: ${NO_MODEL_REASON}; jobs are refused`);
+  }
 
   const server = await startService(config, {
     model,
@@ -42,7 +49,7 @@ async function main(): Promise<void> {
     server
       .shutdown()
       .then(() => {
-        model.dispose();
+        model?.dispose();
         process.exit(0);
       })
       .catch((error: unknown) => {

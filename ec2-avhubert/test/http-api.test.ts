@@ -1,3 +1,4 @@
+import { NO_MODEL_REASON } from '../src/config';
 import { startLipReadingServer, type LipReadingServer } from '../src/server/app';
 import { JobFailure, type JobContext, type JobOutcome } from '../src/server/job-queue';
 import { silentLogger } from '../src/server/logger';
@@ -22,7 +23,9 @@ interface Harness {
   pending: Array<{ context: JobContext; finish: ReturnType<typeof deferred<JobOutcome>> }>;
 }
 
-async function startHarness(overrides: { queueCapacity?: number; jobTimeoutMs?: number } = {}): Promise<Harness> {
+async function startHarness(
+  overrides: { queueCapacity?: number; jobTimeoutMs?: number; noModel?: string } = {},
+): Promise<Harness> {
   const pending: Harness['pending'] = [];
   const server = await startLipReadingServer({
     access: ACCESS,
@@ -31,7 +34,7 @@ async function startHarness(overrides: { queueCapacity?: number; jobTimeoutMs?: 
       pending.push({ context, finish });
       return finish.promise;
     },
-    model: { name: 'test-model', mode: 'vsr', device: 'cpu' },
+    model: overrides.noModel ? { missing: overrides.noModel } : { name: 'test-model', mode: 'vsr', device: 'cpu' },
     port: 0,
     host: '127.0.0.1',
     queueCapacity: overrides.queueCapacity ?? 4,
@@ -201,6 +204,27 @@ describe('lip-reading HTTP API', () => {
       model: { loaded: true, name: 'test-model', mode: 'vsr', device: 'cpu' },
       queue: { depth: 0, capacity: 4, running: 0, accepting: true },
     });
+  });
+
+  it('without a model, says so on /health and refuses jobs with a reason that retrying cannot fix', async () => {
+    // Prepare
+    harness = await startHarness({ noModel: NO_MODEL_REASON });
+
+    // Act
+    const health = (await (await authed(`${harness.server.url}/health`)).json()) as Record<string, unknown>;
+    const refused = await post(harness.server, { video: VIDEO, mode: 'vsr' });
+    const { samples } = parsePrometheusText(await (await authed(`${harness.server.url}/metrics`)).text());
+
+    // Assess
+    expect(health).toMatchObject({ status: 'ok', model: null, reason: NO_MODEL_REASON });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect(await refused.json()).toEqual({
+      code: 'no_model',
+      error: `This server has no lip-reading model: ${NO_MODEL_REASON}. Jobs are refused until it is restarted with one.`,
+    });
+    expect(harness.pending).toEqual([]);
+    expect(samples.find((sample) => sample.name === 'gorggle_avhubert_model_loaded')?.value).toBe(0);
   });
 
   it('serves /metrics as Prometheus text with queue, job, fps and inference series', async () => {

@@ -75,7 +75,11 @@ export interface FaceDetector {
   getPage(jobId: string, nextToken?: string): Promise<FaceDetectionPage>;
 }
 
+/** What GET /health says about the server's model: its name, or why it has none. */
+export type LipReadingModelStatus = { model: { name: string } } | { model: null; reason: string };
+
 export interface LipReadingClient {
+  health(): Promise<LipReadingModelStatus>;
   submit(request: {
     video: S3Ref;
     mode: 'vsr' | 'avsr';

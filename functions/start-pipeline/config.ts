@@ -1,7 +1,9 @@
 import * as z from 'zod';
+import { MEDIA_EXTENSIONS } from '../lib/api/media-types';
 import { env } from '../lib/config';
 
-export const DEFAULT_ALLOWED_EXTENSIONS = 'mp4,mov,mkv,webm,mpg,mpeg,avi,m4v';
+/** Videos, and audio files (processed with speech alone). */
+export const DEFAULT_ALLOWED_EXTENSIONS = MEDIA_EXTENSIONS.join(',');
 /** 2 GiB: what extract can download and convert within Lambda's /tmp and time limits. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 

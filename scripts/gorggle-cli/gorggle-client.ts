@@ -21,6 +21,7 @@ import {
   RECENT_JOBS_INDEX,
   RECENT_JOBS_PARTITION,
 } from '../../functions/lib/adapters/dynamodb-job-repository';
+import { MEDIA_EXTENSIONS } from '../../functions/lib/api/media-types';
 import { resultDocumentSchema, type ResultDocument } from '../../functions/lib/contracts/documents';
 import type { JobRecord, JobStatus } from '../../functions/lib/contracts/job';
 import { deriveJobId, REFERENCE_METADATA_KEY } from '../../functions/lib/pipeline/start-pipeline';
@@ -229,7 +230,7 @@ export class GorggleClient {
       if (!last.job && waited > appearTimeoutMs) {
         throw new JobWaitTimeoutError(
           `No job ${jobId} appeared within ${Math.round(appearTimeoutMs / 1000)} s of the upload. ` +
-            'Check that the file ends in an allowed extension (.mp4, .mov, .mkv, .webm, .mpg, .mpeg, .avi, .m4v) ' +
+            `Check that the file ends in an allowed extension (.${MEDIA_EXTENSIONS.join(', .')}) ` +
             `and that start-pipeline runs (${this.logHint('start-pipeline')}).`,
           last,
         );

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { evaluateDirectory, formatEvaluation } from './evaluate';
 import { GorggleClient, JobNotFoundError, JobWaitTimeoutError } from './gorggle-client';
-import { exitCodeFor, processVideo } from './process-video';
+import { assertProcessable, exitCodeFor, processVideo, UnprocessableFileError } from './process-video';
 import { createProgressDisplay } from './progress-display';
 import { formatJobLine, formatJobReport, jobJson } from './report';
 import { awsTarget, DEFAULT_DATA_DIR, localTarget, TargetUnavailableError, type GorggleTarget } from './target';
@@ -112,6 +112,7 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
     if (needsArgument[command] && rest.length !== 1) {
       throw new UsageError(`gorggle ${command} takes one ${needsArgument[command]}.`);
     }
+    if (command === 'process') assertProcessable(path.resolve(argument));
     client = new GorggleClient(resolveTarget(values));
     const target = client.target;
     const timeoutMs = positiveNumber(values.timeout, 'timeout', 900) * 1000;
@@ -190,7 +191,8 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
     const known =
       error instanceof TargetUnavailableError ||
       error instanceof JobNotFoundError ||
-      error instanceof JobWaitTimeoutError;
+      error instanceof JobWaitTimeoutError ||
+      error instanceof UnprocessableFileError;
     io.stderr.write(`gorggle: ${known ? (error as Error).message : String((error as Error).stack ?? error)}\n`);
     return 1;
   } finally {

@@ -1,5 +1,7 @@
 /** One video through the pipeline, as a user does it: upload, follow the job, read the result. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { extensionOf, MEDIA_EXTENSIONS } from '../../functions/lib/api/media-types';
 import type { ResultDocument } from '../../functions/lib/contracts/documents';
 import type { GorggleClient, JobSnapshot, UploadedVideo, WaitOptions } from './gorggle-client';
 
@@ -21,11 +23,32 @@ export interface ProcessedVideo {
   wallSeconds: number;
 }
 
+/** A file the pipeline would not take: refused before anything is uploaded. */
+export class UnprocessableFileError extends Error {
+  override readonly name = 'UnprocessableFileError';
+}
+
+/**
+ * Throws at once for a file that is missing or whose extension the pipeline ignores (the
+ * upload would start no job, and waiting for one would only time out).
+ */
+export function assertProcessable(file: string, extensions: readonly string[] = MEDIA_EXTENSIONS): void {
+  if (!existsSync(file)) throw new UnprocessableFileError(`There is no file at ${file}.`);
+  const extension = extensionOf(file);
+  if (!extensions.includes(extension)) {
+    throw new UnprocessableFileError(
+      `${path.basename(file)}: the pipeline ignores ${extension ? `.${extension}` : 'files without an extension'}; ` +
+        `it takes .${extensions.join(', .')}. Convert the file (e.g. \`ffmpeg -i in.xyz out.mp4\`) and try again.`,
+    );
+  }
+}
+
 export async function processVideo(
   client: GorggleClient,
   file: string,
   options: ProcessOptions = {},
 ): Promise<ProcessedVideo> {
+  assertProcessable(file);
   const started = performance.now();
   const uploaded = await client.upload(file, { reference: options.reference, key: options.key });
   options.onUpload?.(uploaded);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ResultDocument } from '../../functions/lib/contracts/documents';
 import type { JobRecord } from '../../functions/lib/contracts/job';
-import { MODALITIES } from '../../functions/lib/contracts/pipeline';
+import { RESULT_MODALITIES } from '../../functions/lib/fuse/inputs';
 import { RESULT_FILES, type JobSnapshot } from './gorggle-client';
 import { stageSeconds, type StageProgress } from './stages';
 import type { GorggleTarget } from './target';
@@ -17,10 +17,12 @@ export function formatClock(seconds: number): string {
 const formatRate = (rate: number | undefined) => (rate === undefined ? 'n/a' : rate.toFixed(2));
 
 export function formatTranscript(result: ResultDocument): string[] {
-  if (result.segments.length === 0) return ['  (no speech found)'];
+  if (result.segments.length === 0) return [`  (${result.emptyReason ?? 'no speech found'})`];
+  const labels = new Map(result.speakers.map((speaker) => [speaker.id, speaker.label]));
   const lines: string[] = [];
   for (const segment of result.segments) {
-    const who = segment.face ? `${segment.speaker} (${segment.face.faceId})` : segment.speaker;
+    const name = labels.get(segment.speaker) ?? 'Unknown speaker';
+    const who = segment.face ? `${name} (${segment.face.faceId})` : name;
     lines.push(`  [${formatClock(segment.start)} -> ${formatClock(segment.end)}] ${who}: ${segment.text}`);
     if (segment.audioText && segment.audioText !== segment.text) lines.push(`      audio:  ${segment.audioText}`);
     if (segment.visualText && segment.visualText !== segment.text) lines.push(`      visual: ${segment.visualText}`);
@@ -29,10 +31,22 @@ export function formatTranscript(result: ResultDocument): string[] {
 }
 
 export function formatModalities(result: ResultDocument): string[] {
-  return MODALITIES.map((modality) => {
+  return RESULT_MODALITIES.map((modality) => {
     const status = result.modalities[modality];
-    const why = status.reason ?? status.error?.message;
-    return `  ${modality.padEnd(11)} ${status.status}${why ? `: ${why}` : ''}`;
+    const why = [status.error && `${status.error.name}: ${status.error.message}`, status.reason].filter(Boolean);
+    return `  ${modality.padEnd(14)} ${status.status}${why.length ? `: ${why.join('; ')}` : ''}`;
+  });
+}
+
+/** Who speaks: each person with their face or "off screen", their voices and the evidence. */
+export function formatSpeakers(result: ResultDocument): string[] {
+  if (!result.speakers.length) return ['  (none)'];
+  return result.speakers.map((speaker) => {
+    const where = speaker.onScreen ? `face ${speaker.faceId ?? '?'}` : 'off screen';
+    const voices = speaker.voices.length ? `, voice ${speaker.voices.join(' + ')}` : '';
+    const score =
+      speaker.meanSpeakingScore === undefined ? '' : `, speaking score ${speaker.meanSpeakingScore.toFixed(2)}`;
+    return `  ${speaker.id} ${speaker.label}: ${where}${voices}, ${speaker.speakingSec.toFixed(1)} s${score}`;
   });
 }
 
@@ -70,6 +84,8 @@ export function formatJobReport({ target, snapshot, result, localFiles, wallSeco
   if (job?.error) lines.push(`  error     ${job.error.name}: ${job.error.message}`);
   if (result) {
     lines.push('', 'Transcript:', ...formatTranscript(result));
+    const evidence = result.speakerEvidence ? ` (told apart by ${result.speakerEvidence})` : '';
+    lines.push('', `Speakers${evidence}:`, ...formatSpeakers(result));
     lines.push('', 'Modalities:', ...formatModalities(result));
     const { wer } = result.metrics;
     lines.push(

@@ -45,9 +45,36 @@ function parseOutput(output: string | undefined): { status?: string; error?: { n
 
 const asDate = (value: Date | undefined) => (value ? new Date(value) : undefined);
 
+/** Events that end one attempt of a Lambda task in failure; a Catch may still exit the state. */
+const ATTEMPT_FAILED = new Set(['LambdaFunctionFailed', 'LambdaFunctionTimedOut', 'TaskFailed', 'TaskTimedOut']);
+const ATTEMPT_SUCCEEDED = new Set(['LambdaFunctionSucceeded', 'TaskSucceeded']);
+
+/** "UnsupportedMediaError: The file is empty" from a failed attempt's error and cause. */
+function attemptError(event: HistoryEvent): string {
+  const details = (event.lambdaFunctionFailedEventDetails ??
+    event.lambdaFunctionTimedOutEventDetails ??
+    event.taskFailedEventDetails ??
+    event.taskTimedOutEventDetails) as { error?: string; cause?: string } | undefined;
+  let message = details?.cause;
+  try {
+    const cause = JSON.parse(details?.cause ?? '') as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // A plain-text cause.
+  }
+  return [details?.error, message].filter(Boolean).join(': ');
+}
+
 export function stageProgress(events: readonly HistoryEvent[]): StageProgress[] {
   const stages = new Map<Stage, StageProgress>(STAGES.map((stage) => [stage, { stage, status: 'pending', checks: 0 }]));
+  /**
+   * Extract and fuse run alone, so their Lambda events are theirs. A caught failure still
+   * exits the state: the last attempt's outcome says whether it succeeded.
+   */
+  let solo: { stage: Stage; failure?: string } | undefined;
   for (const event of events) {
+    if (solo && event.type && ATTEMPT_FAILED.has(event.type)) solo.failure = attemptError(event);
+    if (solo && event.type && ATTEMPT_SUCCEEDED.has(event.type)) delete solo.failure;
     const timestamp = asDate(event.timestamp);
     const entered = event.stateEnteredEventDetails;
     const exited = event.stateExitedEventDetails;
@@ -57,12 +84,16 @@ export function stageProgress(events: readonly HistoryEvent[]): StageProgress[] 
       if (!progress) continue;
       if (progress.status === 'pending') Object.assign(progress, { status: 'running', startedAt: timestamp });
       if (entered.name.startsWith('Check') && event.type === 'TaskStateEntered') progress.checks += 1;
+      if (stage === 'extract' || stage === 'fuse') solo = { stage };
     } else if (exited?.name) {
       const stage = stageOfState(exited.name);
       const progress = stage && stages.get(stage);
       if (!progress) continue;
       if (stage === 'extract' || stage === 'fuse') {
-        Object.assign(progress, { status: 'succeeded', endedAt: timestamp });
+        const failure = solo?.stage === stage ? solo.failure : undefined;
+        Object.assign(progress, { status: failure === undefined ? 'succeeded' : 'failed', endedAt: timestamp });
+        if (failure) progress.error = failure;
+        solo = undefined;
       } else if (BRANCH_END.test(exited.name)) {
         const result = parseOutput(exited.output);
         const status = result.status === 'skipped' || result.status === 'failed' ? result.status : 'succeeded';
@@ -79,7 +110,7 @@ export function stageProgress(events: readonly HistoryEvent[]): StageProgress[] 
       }
     }
   }
-  // A job that failed in extract never reaches the other stages.
+  // A job that failed in extract never reaches the other stages: they stay pending.
   return [...stages.values()];
 }
 

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { NO_MODEL_REASON } from '../../ec2-avhubert/src/config';
 import { REPO_ROOT } from '../build/functions';
 import { LOCAL_CREDENTIALS } from './config';
 import type { ComponentLog } from './logs';
@@ -17,7 +18,8 @@ export const TEST_MODEL_DIR = path.join(REPO_ROOT, 'ec2-avhubert', 'models', 'te
 export interface AvhubertOptions {
   host: string;
   port: number;
-  modelDir: string;
+  /** Absent: the server runs without a model, reports it on /health and refuses jobs. */
+  modelDir?: string;
   s3Endpoint: string;
   region: string;
   /** The only bucket jobs may name. */
@@ -38,11 +40,30 @@ export interface RunningAvhubert {
   close(): Promise<void>;
 }
 
+/** Which model the local lip-reading server serves, and what to tell the user about it. */
+export type LipReadingModelChoice =
+  { kind: 'package'; modelDir: string } | { kind: 'test-model'; modelDir: string } | { kind: 'none'; reason: string };
+
+/**
+ * A model package when one is named (GORGGLE_MODEL_DIR, then the stack's modelDir); the
+ * generated test model only when asked for it as a plumbing check; otherwise none.
+ */
+export function chooseLipReadingModel(options: {
+  envModelDir?: string;
+  modelDir?: string;
+  testModel: boolean;
+}): LipReadingModelChoice {
+  const named = options.envModelDir || options.modelDir;
+  if (named) return { kind: 'package', modelDir: named };
+  if (options.testModel) return { kind: 'test-model', modelDir: TEST_MODEL_DIR };
+  return { kind: 'none', reason: NO_MODEL_REASON };
+}
+
 /** Why the server cannot start here, or undefined when it can. */
-export function avhubertUnavailableReason(modelDir: string): string | undefined {
+export function avhubertUnavailableReason(modelDir: string | undefined): string | undefined {
   if (!existsSync(AVHUBERT_MAIN)) return `${AVHUBERT_MAIN} is missing`;
-  if (!existsSync(path.join(modelDir, 'manifest.json'))) {
-    return `no model package at ${modelDir} (run \`make models\` for the test model, or set GORGGLE_MODEL_DIR)`;
+  if (modelDir !== undefined && !existsSync(path.join(modelDir, 'manifest.json'))) {
+    return `no model package at ${modelDir} (run \`make models\` for the test model, or fix GORGGLE_MODEL_DIR)`;
   }
   return undefined;
 }
@@ -84,7 +105,7 @@ export async function startAvhubert(options: AvhubertOptions): Promise<RunningAv
       GORGGLE_AVHUBERT_ALLOWED_HOSTS: [`127.0.0.1:${port}`, `localhost:${port}`, `${options.host}:${port}`].join(','),
       GORGGLE_AVHUBERT_SECRET: options.secret,
       GORGGLE_PROCESSED_BUCKET: options.processedBucket,
-      GORGGLE_MODEL_DIR: options.modelDir,
+      ...(options.modelDir ? { GORGGLE_MODEL_DIR: options.modelDir } : {}),
       GORGGLE_DEVICE: 'cpu',
       // Never power the machine off, and stop quickly on Ctrl-C.
       GORGGLE_IDLE_SHUTDOWN_MINUTES: '0',
@@ -96,7 +117,7 @@ export async function startAvhubert(options: AvhubertOptions): Promise<RunningAv
   child.stderr?.pipe(log.stream, { end: false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', (code, signal) => log.info('lip-reading server exited', { code, signal }));
-  log.info('lip-reading server starting', { pid: child.pid, url, modelDir: options.modelDir });
+  log.info('lip-reading server starting', { pid: child.pid, url, modelDir: options.modelDir ?? 'none' });
 
   const ready = await waitForHealth(url, options.secret, child, options.readyTimeoutMs ?? 60_000);
   if (!ready) log.warn('lip-reading server did not answer /health; lip reading will degrade', { url });

@@ -70,8 +70,16 @@ export const localStackOptionsSchema = z.object({
   transcribe: z.boolean().default(true),
   rekognition: z.boolean().default(true),
   avhubert: z.boolean().default(true),
-  /** The lip-reading model package; GORGGLE_MODEL_DIR wins, then the test model. */
+  /**
+   * The lip-reading model package; GORGGLE_MODEL_DIR wins. Without one the server runs with no
+   * model, and lip reading is skipped with that reason: a stand-in never reads lips by default.
+   */
   modelDir: z.string().optional(),
+  /**
+   * A plumbing check only: serve the generated test model (two memorised GRID sentences) when
+   * no model package is given. Its words are labelled as such and kept out of the captions.
+   */
+  lipReadingTestModel: z.boolean().default(false),
   /** Echo component log lines on the console as well as in their files. */
   echoLogs: z.boolean().default(false),
 });

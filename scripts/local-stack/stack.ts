@@ -10,7 +10,13 @@ import path from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { renderStateMachine } from '../render-statemachine';
-import { avhubertUnavailableReason, startAvhubert, TEST_MODEL_DIR, type RunningAvhubert } from './avhubert';
+import {
+  avhubertUnavailableReason,
+  chooseLipReadingModel,
+  startAvhubert,
+  type LipReadingModelChoice,
+  type RunningAvhubert,
+} from './avhubert';
 import {
   LOCAL_CREDENTIALS,
   resolveConfig,
@@ -45,6 +51,8 @@ export interface LocalStack {
   allowPageOrigins(origins: readonly string[]): Promise<void>;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
   lipReadingServer?: { pid: number | undefined; url: string };
+  /** Which lip-reading model the server serves: a package, the labelled test model, or none. */
+  lipReadingModel: LipReadingModelChoice;
   logDir: string;
   /** Closes everything; safe to call more than once. */
   stop(): Promise<void>;
@@ -154,8 +162,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.dynamodb = dynamodb.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
+    const lipReadingModel = chooseLipReadingModel({
+      envModelDir: process.env.GORGGLE_MODEL_DIR,
+      modelDir: config.modelDir,
+      testModel: config.lipReadingTestModel,
+    });
     const lipReadingServer = await startLipReading(
       config,
+      lipReadingModel,
       s3.url,
       avhubertSecret,
       endpoints,
@@ -219,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       uploadEvents,
       allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
+      lipReadingModel,
       logDir,
       stop: () => (stopping ??= stopAll()),
     };
@@ -297,6 +312,7 @@ async function startEmulators(
 
 async function startLipReading(
   config: LocalStackConfig,
+  model: LipReadingModelChoice,
   s3Endpoint: string,
   secret: string,
   endpoints: LocalEndpoints,
@@ -305,7 +321,9 @@ async function startLipReading(
   stackLog: ComponentLog,
 ): Promise<RunningAvhubert | undefined> {
   if (!config.avhubert) return undefined;
-  const modelDir = process.env.GORGGLE_MODEL_DIR || config.modelDir || TEST_MODEL_DIR;
+  // With no model the server still runs: its /health tells the pipeline to skip lip reading.
+  const modelDir = model.kind === 'none' ? undefined : model.modelDir;
+  if (model.kind === 'test-model') stackLog.warn('lip reading serves the generated TEST model (a plumbing check)');
   const unavailable = avhubertUnavailableReason(modelDir);
   if (unavailable) {
     stackLog.warn(`the lip-reading server is not started: ${unavailable}; lip reading will degrade`);

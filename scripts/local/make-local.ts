@@ -4,7 +4,11 @@
  * Ctrl-C. With --once it stops the stack afterwards and exits 0 for COMPLETED or DEGRADED.
  * When a stack already runs (its lock file), the video goes to that one instead.
  *
- *   tsx scripts/local/make-local.ts [--video path] [--once]
+ *   tsx scripts/local/make-local.ts [--video path] [--once] [--lipread-test-model]
+ *
+ * Lip reading uses GORGGLE_MODEL_DIR's model package. Without one it is skipped, and says
+ * why; --lipread-test-model (make local LIPREAD_TEST_MODEL=1) serves the generated test
+ * model instead, as a labelled plumbing check whose words never reach the captions.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +23,7 @@ import { DEFAULT_DATA_DIR, localTarget, targetForStack, type GorggleTarget } fro
 import { StackAlreadyRunningError } from '../local-stack/lock';
 import { startLocalStack, type LocalStack } from '../local-stack/stack';
 import { DEFAULT_SAMPLE_TEXT, makeSampleClip } from '../make-sample-clip';
+import { awsUploadCommand, describeLipReadingModel } from './messages';
 import { startOptionalApi, type RunningApi } from './optional-api';
 
 export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
@@ -81,15 +86,7 @@ function printStack(stack: LocalStack, api: RunningApi | undefined): void {
     console.log(`  web page     ${api.pageUrl}`);
     console.log(`  results API  ${api.apiUrl} (Authorization: Bearer ${api.token})`);
   }
-  if (!process.env.GORGGLE_MODEL_DIR) {
-    // The generated test model was trained to say one of two GRID sentences; say so before
-    // anyone mistakes its words for lip reading.
-    console.log(
-      '\nLip reading runs the generated TEST model (ec2-avhubert/models/test-model): it only knows two GRID\n' +
-        'sentences, so its words are not real lip reading. Set GORGGLE_MODEL_DIR to an exported AV-HuBERT\n' +
-        'package (ec2-avhubert/README.md) for real results.',
-    );
-  }
+  console.log(`\n${describeLipReadingModel(stack.lipReadingModel)}`);
 }
 
 function printServing(stack: LocalStack): void {
@@ -97,12 +94,16 @@ function printServing(stack: LocalStack): void {
 Serving until Ctrl-C. Meanwhile, from another terminal:
   npx gorggle process <video>     (or: make local VIDEO=<video>)
   npx gorggle jobs
-  aws --endpoint-url ${stack.endpoints.s3} s3 cp <video> s3://${stack.names.uploadsBucket}/uploads/`);
+  ${awsUploadCommand(stack.endpoints.s3, stack.names.uploadsBucket, stack.config.region)}`);
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { video: { type: 'string' }, once: { type: 'boolean', default: false } },
+    options: {
+      video: { type: 'string' },
+      once: { type: 'boolean', default: false },
+      'lipread-test-model': { type: 'boolean', default: false },
+    },
   });
   const sample = await chooseVideo(values.video || undefined);
 
@@ -124,7 +125,10 @@ async function main(): Promise<number> {
   const started = performance.now();
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ echoLogs: process.env.GORGGLE_ECHO_LOGS === '1' });
+    stack = await startLocalStack({
+      echoLogs: process.env.GORGGLE_ECHO_LOGS === '1',
+      lipReadingTestModel: values['lipread-test-model'],
+    });
   } catch (error) {
     if (error instanceof StackAlreadyRunningError) {
       console.error(`${error.message} It is still starting; run \`make local VIDEO=...\` again in a moment.`);

@@ -52,11 +52,16 @@ export async function prepareJob(video: string, jobId: string, scratch: string):
     {
       jobs: new StageRecordingJobs(),
       objects: store,
-      media: new FfmpegMediaToolkit({ ffmpegPath: FFMPEG, ffprobePath: FFPROBE, timeoutMs: () => 120_000 }),
+      media: new FfmpegMediaToolkit({
+        ffmpegPath: FFMPEG,
+        ffprobePath: FFPROBE,
+        timeoutMs: () => 120_000,
+        maxOutputSeconds: 3601,
+      }),
       clock: { now: () => new Date() },
       voiceActivity: () => detector,
     },
-    { processedBucket: PROCESSED, workRoot },
+    { processedBucket: PROCESSED, workRoot, maxMediaSeconds: 3600 },
   );
 
   finder ??= createFaceFinder();

@@ -7,6 +7,8 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
 export const hasGrid = existsSync(GRID_DIR);
 export const gridClip = (name: string) => path.join(GRID_DIR, name);
+/** Builds a 6 s two-person video from two GRID clips (../shared/tools; read in place). */
+export const TWO_SPEAKER_TOOL = path.resolve(REPO_ROOT, '..', 'shared', 'tools', 'make-two-speaker-clip.sh');
 
 /** The static ffmpeg/ffprobe (`make ffmpeg`): the very binaries the extract zip carries. */
 export const FFMPEG_DIR_FOR_TESTS = path.join(REPO_ROOT, '.gorggle', 'ffmpeg');

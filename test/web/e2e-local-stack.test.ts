@@ -1,7 +1,9 @@
 /**
- * The page on the whole local stack, as `make local` serves it: upload a GRID clip through the
- * file picker, follow its job from the list through the stage timeline to COMPLETED, then read
- * the fused caption and the face box off the result view. One stack, one clip, random ports.
+ * The page on the whole local stack, as `make local` serves it (no lip-reading model, so lip
+ * reading is skipped and the page says why): upload a GRID clip through the file picker,
+ * follow its job from the list through the stage timeline to COMPLETED, then read the fused
+ * caption, the speaker and the speaking face's box off the result view. One stack, one clip,
+ * random ports.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +64,7 @@ if (!ready) console.warn('test/web/e2e-local-stack skipped: needs ../shared/fixt
   }, 30 * SECONDS);
 
   it(
-    'uploads a GRID clip, follows its stages to COMPLETED and shows the fused caption and a face box',
+    'uploads a GRID clip, follows its stages to COMPLETED and shows the fused caption, its speaker and the speaking face',
     async () => {
       // Prepare
       await page.goto(api!.pageUrl);
@@ -96,15 +98,22 @@ if (!ready) console.warn('test/web/e2e-local-stack skipped: needs ../shared/fixt
       // Assess: the timeline
       const jobId = decodeURIComponent(/#\/jobs\/([^/?]+)/.exec(page.url())?.[1] ?? '');
       expect(status).toBe('COMPLETED');
-      // It went live through running stages, and ended with all five succeeded.
+      // It went live through running stages, and ended with lip reading skipped, saying why.
       expect(timelines.slice(0, -1).some((timeline) => timeline.includes(' running'))).toBe(true);
       const stages = await page
         .locator('.stage')
         .evaluateAll((items) =>
           items.map((item) => `${item.getAttribute('data-stage')} ${item.querySelector('.badge')?.textContent}`),
         );
-      expect(stages).toEqual(
-        ['extract', 'transcribe', 'faces', 'lipreading', 'fuse'].map((stage) => `${stage} succeeded`),
+      expect(stages).toEqual([
+        'extract succeeded',
+        'transcribe succeeded',
+        'faces succeeded',
+        'lipreading skipped',
+        'fuse succeeded',
+      ]);
+      await expect(page.locator('[data-stage="lipreading"]').innerText()).resolves.toContain(
+        'no lip-reading model configured (set GORGGLE_MODEL_DIR)',
       );
 
       // Act: the result view at AT_SECONDS
@@ -140,8 +149,10 @@ if (!ready) console.warn('test/web/e2e-local-stack skipped: needs ../shared/fixt
       const nearest = faces.detections.reduce((best, detection) =>
         Math.abs(detection.time - AT_SECONDS) < Math.abs(best.time - AT_SECONDS) ? detection : best,
       );
-      const box = page.locator('.face-box');
-      await expect(box.count()).resolves.toBe(1);
+      const box = page.locator('.face-box.speaking');
+      await expect(page.locator('.face-box').count()).resolves.toBe(1);
+      await expect(box.innerText()).resolves.toBe('Speaker 1 · speaking');
+      await expect(page.locator('.line .speaker').first().innerText()).resolves.toBe('Speaker 1');
       const [frame, drawn] = await Promise.all([page.locator('.video-frame').boundingBox(), box.boundingBox()]);
       expect((drawn!.x - frame!.x) / frame!.width).toBeCloseTo(nearest.box.left, 1);
       expect((drawn!.y - frame!.y) / frame!.height).toBeCloseTo(nearest.box.top, 1);

@@ -12,6 +12,7 @@ import { testOutputDir } from '../support/paths';
 import {
   FINISHED_JOB_ID,
   FUSED_CUE_TEXT,
+  HOSTILE_SPEAKER_NAME,
   TOKEN,
   XSS_FILE_NAME,
   startResultsStack,
@@ -113,12 +114,12 @@ describe('the web page', () => {
     // Assess
     await page
       .getByRole('list', { name: 'Uploads' })
-      .getByText(/Not a video Gorggle takes/)
+      .getByText(/Not a video or audio file Gorggle takes/)
       .waitFor();
     expect(await stack.uploadedKeys()).toEqual(before);
   });
 
-  it('plays the result with the fused caption track, a face box and the transcript', async () => {
+  it('plays the result with the fused caption track, the speaking face marked, speakers and the transcript', async () => {
     // Prepare
     await signIn(page);
 
@@ -146,13 +147,44 @@ describe('the web page', () => {
       const track = Array.from(document.querySelector('video')!.textTracks).find((t) => t.mode === 'showing')!;
       return { label: track.label, cues: Array.from(track.activeCues ?? []).map((cue) => (cue as VTTCue).text) };
     });
-    expect(shown).toEqual({ label: 'Fused', cues: [FUSED_CUE_TEXT] });
-    const box = page.locator('.face-box');
+    expect(shown).toEqual({ label: 'Fused', cues: [`<v Speaker 1>Speaker 1: ${FUSED_CUE_TEXT}`] });
+    // Both faces are boxed; only the one speaking now is marked, in its speaker's colour.
+    await expect(page.locator('.face-box').count()).resolves.toBe(2);
+    const box = page.locator('.face-box.speaking');
     await expect(box.count()).resolves.toBe(1);
     const [frame, face] = await Promise.all([page.locator('.video-frame').boundingBox(), box.boundingBox()]);
-    expect(face!.x - frame!.x).toBeCloseTo(frame!.width * 0.35, -1);
+    expect(face!.x - frame!.x).toBeCloseTo(frame!.width * 0.1, -1);
     expect(face!.width).toBeCloseTo(frame!.width * 0.3, -1);
-    await expect(box.innerText()).resolves.toContain('spk_0');
+    await expect(box.innerText()).resolves.toBe('Speaker 1 · speaking');
+    const listener = page.locator('.face-box:not(.speaking)');
+    await expect(listener.innerText()).resolves.toBe(HOSTILE_SPEAKER_NAME);
+    const [speakerColour, chipColour] = await Promise.all([
+      box.evaluate((element) => getComputedStyle(element).borderTopColor),
+      page
+        .locator('.line .speaker')
+        .first()
+        .evaluate((element) => getComputedStyle(element).borderLeftColor),
+    ]);
+    expect(chipColour).toBe(speakerColour);
+    // Captions are coloured by their WebVTT voice, through a constructed sheet (the CSP bars inline styles).
+    const cueRules = await page.evaluate(() =>
+      document.adoptedStyleSheets.flatMap((sheet) => Array.from(sheet.cssRules).map((rule) => rule.cssText)),
+    );
+    expect(cueRules).toHaveLength(2);
+    expect(cueRules[0]).toMatch(/::cue\(v\[voice="Speaker 1"\]\) \{ color: rgb\(232, 163, 23\); \}/);
+    // The speakers card and transcript name both people, the hostile name as plain text.
+    const speakers = page.getByRole('list', { name: 'Speakers' });
+    await expect(speakers.locator('li').allInnerTexts()).resolves.toEqual([
+      expect.stringMatching(/^Speaker 1\s+on screen \(t1\) · voice spk_0 · 1\.8 s · speaking score 2\.10$/),
+      expect.stringContaining(HOSTILE_SPEAKER_NAME),
+    ]);
+    await expect(page.locator('.line .speaker').allInnerTexts()).resolves.toEqual(['Speaker 1', HOSTILE_SPEAKER_NAME]);
+    await expect(page.locator('img[src="y"]').count()).resolves.toBe(0);
+    expect(dialogs).toEqual([]);
+    await expect(page.locator('[data-stage="lipreading"]').count()).resolves.toBe(1);
+    await expect(page.locator('.modality').filter({ hasText: 'Lip reading' }).innerText()).resolves.toMatch(
+      /skipped[\s\S]*no lip-reading model configured \(set GORGGLE_MODEL_DIR\)/i,
+    );
     await expect(page.locator('.stage').count()).resolves.toBe(5);
     await expect(page.locator('[data-stage="lipreading"]').innerText()).resolves.toMatch(/PollingTimeoutError/);
     await expect(page.locator('.word').first().innerText()).resolves.toMatch(/bin\s+97% both/);

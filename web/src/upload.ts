@@ -1,6 +1,6 @@
 import type { Api } from './api';
 import type { WebConfig } from './config';
-import { CONTENT_TYPE_BY_EXTENSION } from '../../functions/lib/api/media-types';
+import { CONTENT_TYPE_BY_EXTENSION, extensionOf } from '../../functions/lib/api/media-types';
 import { announce, formatBytes, h } from './dom';
 
 /** Uploads this browser started, so a reload can still link them to their jobs. */
@@ -30,16 +30,14 @@ function remember(upload: PendingUpload): void {
   localStorage.setItem(PENDING_KEY, JSON.stringify(recent));
 }
 
-const extensionOf = (name: string) => (name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '');
-
 /** Why a file cannot be uploaded, checked before anything is sent. */
 export function fileProblem(file: File, config: WebConfig): string | undefined {
   const extension = extensionOf(file.name);
   if (!config.allowedExtensions.includes(extension)) {
-    return `Not a video Gorggle takes. Choose a .${config.allowedExtensions.join(', .')} file.`;
+    return `Not a video or audio file Gorggle takes. Choose a .${config.allowedExtensions.join(', .')} file.`;
   }
-  if (file.type && !file.type.startsWith('video/') && file.type !== 'application/octet-stream') {
-    return `The browser says this is ${file.type}, not a video.`;
+  if (file.type && !/^(video|audio)\//.test(file.type) && file.type !== 'application/octet-stream') {
+    return `The browser says this is ${file.type}, not a video or audio file.`;
   }
   if (file.size === 0) return 'The file is empty.';
   if (file.size > config.maxUploadBytes) {
@@ -92,7 +90,7 @@ export function uploadPanel(api: Api, config: WebConfig, onUploaded: () => void)
   const zone = h(
     'div',
     { class: 'drop-zone' },
-    h('p', { class: 'drop-title' }, 'Drop videos here'),
+    h('p', { class: 'drop-title' }, 'Drop videos or audio files here'),
     h('p', { class: 'muted' }, 'or'),
     h('label', { for: 'file-input', class: 'button primary' }, 'Choose videos…'),
     input,

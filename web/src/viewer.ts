@@ -3,13 +3,63 @@ import type { ResultResponse } from './api';
 import { formatTime, h } from './dom';
 
 type Segment = ResultDocument['segments'][number];
+type Speaker = ResultDocument['speakers'][number];
 type Box = { left: number; top: number; width: number; height: number };
+
+/** One colour per speaker, in speaker order; readable on light and dark cards and on video. */
+const SPEAKER_COLOURS = ['#e8a317', '#2bb3c0', '#e0529c', '#6fbf4a', '#9b7be0', '#f06a3f', '#4a90e2', '#c9b32b'];
+const UNKNOWN_COLOUR = '#9aa0a6';
+const UNKNOWN_LABEL = 'Unknown speaker';
+
+/** Names and colours by speaker id (S1 is the first colour). */
+export interface SpeakerStyle {
+  label(id: string): string;
+  colour(id: string): string;
+  byFace: ReadonlyMap<string, Speaker>;
+}
+
+export function speakerStyle(speakers: readonly Speaker[]): SpeakerStyle {
+  const index = new Map(speakers.map((speaker, position) => [speaker.id, position]));
+  const labels = new Map(speakers.map((speaker) => [speaker.id, speaker.label]));
+  return {
+    label: (id) => labels.get(id) ?? UNKNOWN_LABEL,
+    colour: (id) => {
+      const position = index.get(id);
+      return position === undefined
+        ? UNKNOWN_COLOUR
+        : (SPEAKER_COLOURS[position % SPEAKER_COLOURS.length] ?? UNKNOWN_COLOUR);
+    },
+    byFace: new Map(speakers.flatMap((speaker) => (speaker.faceId ? [[speaker.faceId, speaker] as const] : []))),
+  };
+}
+
+/** The page's one sheet of caption colours, replaced for each result shown. */
+let captionSheet: CSSStyleSheet | undefined;
+
+/**
+ * Colours each caption by its WebVTT voice (`<v Speaker 1>`). A constructed sheet, because
+ * the page's CSP forbids inline style elements; each name is escaped for CSS, so a name
+ * cannot end its selector.
+ */
+function applyCaptionColours(speakers: readonly Speaker[], style: SpeakerStyle): void {
+  if (typeof CSSStyleSheet === 'undefined' || !('adoptedStyleSheets' in document)) return;
+  if (!captionSheet) {
+    captionSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, captionSheet];
+  }
+  captionSheet.replaceSync(
+    speakers
+      .map((speaker) => `video::cue(v[voice="${CSS.escape(speaker.label)}"]) { color: ${style.colour(speaker.id)}; }`)
+      .join('\n'),
+  );
+}
 
 const SOURCE_LABELS = { audio: 'heard', visual: 'lip-read', both: 'both' } as const;
 const SOURCE_TITLES = { audio: 'heard', visual: 'lip-read', both: 'heard and lip-read' } as const;
 const MODALITY_LABELS = {
   transcribe: 'Speech (Amazon Transcribe)',
   faces: 'Faces (Amazon Rekognition)',
+  activeSpeakers: 'Who is speaking (LR-ASD)',
   lipreading: 'Lip reading (AV-HuBERT)',
 };
 
@@ -76,16 +126,23 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
   video.textTracks.addEventListener('addtrack', () => choose('fused'));
   queueMicrotask(() => choose('fused'));
 
+  const style = speakerStyle(result.speakers);
+  applyCaptionColours(result.speakers, style);
   const transcript = h('ol', { class: 'transcript', 'aria-label': 'Transcript' });
-  const lines = result.segments.map((segment) => transcriptLine(segment, video));
+  const lines = result.segments.map((segment) => transcriptLine(segment, video, style));
   transcript.append(...lines.map((line) => line.element));
 
   const drawFaces = () => {
     const time = video.currentTime;
-    const boxes = facesAt(time, result, faces);
+    const boxes = facesAt(time, result, faces, style);
     overlay.replaceChildren(
-      ...boxes.map(({ box, label }) => {
-        const element = h('div', { class: 'face-box' }, h('span', {}, label));
+      ...boxes.map(({ box, label, colour, speaking }) => {
+        const element = h(
+          'div',
+          { class: speaking ? 'face-box speaking' : 'face-box', 'data-speaking': speaking ? 'true' : 'false' },
+          h('span', {}, speaking ? `${label} · speaking` : label),
+        );
+        element.style.setProperty('--speaker-colour', colour);
         element.style.left = `${box.left * 100}%`;
         element.style.top = `${box.top * 100}%`;
         element.style.width = `${box.width * 100}%`;
@@ -165,8 +222,11 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
           h('span', { class: 'word-source src-both' }, 'both'),
           '. Select a line to play from there.',
         ),
-        result.segments.length ? transcript : h('p', { class: 'muted' }, 'No speech was found.'),
+        result.segments.length
+          ? transcript
+          : h('p', { class: 'muted' }, result.emptyReason === 'no speech' ? 'No speech was found.' : 'No words.'),
       ),
+      speakersCard(result, style),
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'modalities-heading' },
@@ -192,7 +252,56 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
   );
 }
 
-function transcriptLine(segment: Segment, video: HTMLVideoElement): { element: HTMLLIElement } {
+function speakerChip(id: string, style: SpeakerStyle): HTMLElement {
+  const chip = h('span', { class: 'speaker' }, style.label(id));
+  chip.style.setProperty('--speaker-colour', style.colour(id));
+  return chip;
+}
+
+/** Who speaks: each person, on screen (their face) or off, their voices and how sure the match is. */
+function speakersCard(result: ResultDocument, style: SpeakerStyle): HTMLElement {
+  const evidence = {
+    'active-speaker': 'Faces were matched to the voices by who is seen speaking (LR-ASD).',
+    'mouth-movement':
+      'Faces were matched to the voices by mouth movement (active speaker detection was not available).',
+    voices: 'Speakers come from the voices alone: no face was seen.',
+  } as const;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'speakers-heading' },
+    h('h2', { id: 'speakers-heading' }, 'Speakers'),
+    result.speakers.length
+      ? h(
+          'ul',
+          { class: 'speakers', 'aria-label': 'Speakers' },
+          result.speakers.map((speaker) =>
+            h(
+              'li',
+              { class: 'speaker-row' },
+              speakerChip(speaker.id, style),
+              h(
+                'span',
+                { class: 'small muted' },
+                [
+                  speaker.onScreen ? `on screen (${speaker.faceId ?? 'face'})` : 'off screen',
+                  speaker.voices.length ? `voice ${speaker.voices.join(', ')}` : '',
+                  `${speaker.speakingSec.toFixed(1)} s`,
+                  speaker.meanSpeakingScore === undefined
+                    ? ''
+                    : `speaking score ${speaker.meanSpeakingScore.toFixed(2)}`,
+                ]
+                  .filter(Boolean)
+                  .join(' · '),
+              ),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'No one speaks.'),
+    result.speakerEvidence ? h('p', { class: 'small muted' }, evidence[result.speakerEvidence]) : null,
+  );
+}
+
+function transcriptLine(segment: Segment, video: HTMLVideoElement, style: SpeakerStyle): { element: HTMLLIElement } {
   const seek = () => {
     video.currentTime = segment.start;
     void video.play().catch(() => undefined);
@@ -206,10 +315,10 @@ function transcriptLine(segment: Segment, video: HTMLVideoElement): { element: H
         type: 'button',
         class: 'line-seek',
         onclick: seek,
-        'aria-label': `Play from ${formatTime(segment.start)}: ${segment.text}`,
+        'aria-label': `Play from ${formatTime(segment.start)}: ${style.label(segment.speaker)}: ${segment.text}`,
       },
       h('span', { class: 'line-time' }, formatTime(segment.start)),
-      h('span', { class: 'speaker' }, segment.speaker),
+      speakerChip(segment.speaker, style),
     ),
     h(
       'span',
@@ -229,14 +338,35 @@ function transcriptLine(segment: Segment, video: HTMLVideoElement): { element: H
   return { element };
 }
 
-/** Face boxes to draw at `time`: the tracked detections nearest in time, else the segment's face. */
+interface FaceMark {
+  box: Box;
+  label: string;
+  colour: string;
+  /** The face of someone speaking at this moment (fuse's attribution, from the speaking scores). */
+  speaking: boolean;
+}
+
+/**
+ * Face boxes to draw at `time`: every tracked face nearest in time, named by its speaker,
+ * the speaking ones marked; without faces.json, the speaking segments' faces.
+ */
 function facesAt(
   time: number,
   result: ResultDocument,
   faces: FacesDocument | undefined,
-): Array<{ box: Box; label: string }> {
-  const speakerOf = (trackId: string) =>
-    result.segments.find((s) => s.face?.faceId === trackId && time >= s.start && time < s.end)?.speaker;
+  style: SpeakerStyle,
+): FaceMark[] {
+  const speakingNow = result.segments.filter((s) => s.face && time >= s.start && time < s.end);
+  const speakingFaces = new Set(speakingNow.map((s) => s.face?.faceId));
+  const mark = (faceId: string, box: Box): FaceMark => {
+    const speaker = style.byFace.get(faceId);
+    return {
+      box,
+      label: speaker ? speaker.label : 'face',
+      colour: speaker ? style.colour(speaker.id) : UNKNOWN_COLOUR,
+      speaking: speakingFaces.has(faceId),
+    };
+  };
   if (faces?.detections.length) {
     const window = Math.max(faces.frameIntervalSec, 0.2);
     const nearest = new Map<string, FacesDocument['detections'][number]>();
@@ -246,13 +376,7 @@ function facesAt(
       if (!current || Math.abs(detection.time - time) < Math.abs(current.time - time))
         nearest.set(detection.trackId, detection);
     }
-    if (nearest.size) {
-      return [...nearest.values()].map((d) => ({ box: d.box, label: speakerOf(d.trackId) ?? `face ${d.trackId}` }));
-    }
+    if (nearest.size) return [...nearest.values()].map((d) => mark(d.trackId, d.box));
   }
-  return result.segments.flatMap((segment) =>
-    segment.face && time >= segment.start && time < segment.end
-      ? [{ box: segment.face.box, label: segment.speaker }]
-      : [],
-  );
+  return speakingNow.flatMap((segment) => (segment.face ? [mark(segment.face.faceId, segment.face.box)] : []));
 }

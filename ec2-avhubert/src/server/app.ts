@@ -20,10 +20,15 @@ export interface DeviceMemory {
   memoryAllocatedBytes?: number;
 }
 
+/** No model package is configured: why, as /health and refused jobs say it. */
+export interface NoModel {
+  missing: string;
+}
+
 export interface LipReadingServerOptions {
   access: ServerAccess;
   runner: JobRunner;
-  model: ModelFacts;
+  model: ModelFacts | NoModel;
   port: number;
   host: string;
   queueCapacity: number;
@@ -92,7 +97,10 @@ function createServerMetrics() {
 export async function startLipReadingServer(options: LipReadingServerOptions): Promise<LipReadingServer> {
   const { log } = options;
   const metrics = createServerMetrics();
-  metrics.modelLoaded.set(1, { model: options.model.name, mode: options.model.mode, device: options.model.device });
+  const model = 'missing' in options.model ? undefined : options.model;
+  const noModel = 'missing' in options.model ? options.model.missing : undefined;
+  if (model) metrics.modelLoaded.set(1, { model: model.name, mode: model.mode, device: model.device });
+  else metrics.modelLoaded.set(0);
   const startedAt = Date.now();
 
   const idle = new IdleShutdown({ idleMs: options.idleShutdownMs, powerOff: options.powerOff, log });
@@ -121,7 +129,8 @@ export async function startLipReadingServer(options: LipReadingServerOptions): P
 
   const health = async () => ({
     status: queue.isAccepting ? 'ok' : 'shutting_down',
-    model: { loaded: true, ...options.model },
+    // The pipeline reads `model: null` as "lip reading is not configured" and skips it.
+    ...(model ? { model: { loaded: true, ...model } } : { model: null, reason: noModel }),
     device: options.deviceInfo ? await options.deviceInfo().catch(() => undefined) : undefined,
     queue: { depth: queue.depth, capacity: queue.capacity, running: queue.running, accepting: queue.isAccepting },
     idleShutdown: { enabled: idle.enabled, minutes: options.idleShutdownMs / 60_000, armed: idle.armed },
@@ -132,7 +141,7 @@ export async function startLipReadingServer(options: LipReadingServerOptions): P
     metrics.queueDepth.set(queue.depth);
     metrics.running.set(queue.running);
     const device = options.deviceInfo ? await options.deviceInfo().catch(() => undefined) : undefined;
-    if (device?.cudaAvailable && options.model.device.startsWith('cuda')) {
+    if (device?.cudaAvailable && model?.device.startsWith('cuda')) {
       const labels = { gpu: device.name };
       if (device.memoryTotalBytes !== undefined) metrics.gpuTotal.set(device.memoryTotalBytes, labels);
       if (device.memoryAllocatedBytes !== undefined) metrics.gpuAllocated.set(device.memoryAllocatedBytes, labels);
@@ -140,12 +149,12 @@ export async function startLipReadingServer(options: LipReadingServerOptions): P
     return metrics.registry.render();
   };
 
-  const handler = createRequestHandler({ access: options.access, queue, health, metrics: renderMetrics, log });
+  const handler = createRequestHandler({ access: options.access, queue, health, metrics: renderMetrics, log, noModel });
   const server: Server = createServer((request, response) => {
     response.on('finish', () => {
       if (request.method !== 'POST') return;
       if (response.statusCode === 429) metrics.rejected.inc({ reason: 'queue_full' });
-      if (response.statusCode === 503) metrics.rejected.inc({ reason: 'shutting_down' });
+      if (response.statusCode === 503) metrics.rejected.inc({ reason: noModel ? 'no_model' : 'shutting_down' });
       if (response.statusCode === 400) metrics.rejected.inc({ reason: 'invalid_request' });
       if (response.statusCode === 401 || response.statusCode === 403) metrics.rejected.inc({ reason: 'forbidden' });
     });
@@ -165,7 +174,7 @@ export async function startLipReadingServer(options: LipReadingServerOptions): P
   log.info('lip-reading server listening', {
     port,
     host: options.host,
-    model: options.model,
+    model: model ?? { missing: noModel },
     queueCapacity: options.queueCapacity,
     concurrency: options.concurrency,
   });

@@ -45,6 +45,8 @@ export interface HttpDeps {
   health: () => Promise<Record<string, unknown>> | Record<string, unknown>;
   metrics: () => Promise<string> | string;
   log: Logger;
+  /** Set when no model is loaded: why; jobs are then refused with code 'no_model'. */
+  noModel?: string;
 }
 
 class HttpError extends Error {
@@ -52,6 +54,8 @@ class HttpError extends Error {
     readonly statusCode: number,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** A stable name clients can act on, e.g. 'no_model' (retrying will not help). */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -141,6 +145,14 @@ export function createRequestHandler(deps: HttpDeps) {
 
     if (pathname === '/v1/jobs') {
       if (method !== 'POST') throw new HttpError(405, 'Use POST /v1/jobs to submit a job.', { allow: 'POST' });
+      if (deps.noModel) {
+        throw new HttpError(
+          503,
+          `This server has no lip-reading model: ${deps.noModel}. Jobs are refused until it is restarted with one.`,
+          {},
+          'no_model',
+        );
+      }
       if (!deps.queue.isAccepting) {
         throw new HttpError(503, 'The lip-reading server is shutting down. Retry shortly.', { 'retry-after': '60' });
       }
@@ -200,7 +212,8 @@ export function createRequestHandler(deps: HttpDeps) {
   return (request: IncomingMessage, response: ServerResponse): void => {
     route(request, response).catch((error: unknown) => {
       if (error instanceof HttpError) {
-        sendJson(response, error.statusCode, { error: error.message }, error.headers);
+        const body = { error: error.message, ...(error.code ? { code: error.code } : {}) };
+        sendJson(response, error.statusCode, body, error.headers);
         return;
       }
       deps.log.error('request failed', { error, url: request.url, method: request.method });

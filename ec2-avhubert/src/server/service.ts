@@ -1,5 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { ServerConfig } from '../config';
+import { NO_MODEL_REASON, type ServerConfig } from '../config';
 import {
   createLipReadingRunner,
   type ModelLike,
@@ -11,7 +11,8 @@ import { shellPowerOff } from './idle-shutdown';
 import type { Logger } from './logger';
 
 export interface ServiceParts {
-  model: ModelLike;
+  /** Absent: no model package is configured; the server reports it and refuses jobs. */
+  model?: ModelLike;
   preprocess: PreprocessStreamFn;
   store: ObjectStoreLike;
   log: Logger;
@@ -34,20 +35,23 @@ export async function readSharedSecret(source: ServerConfig['secret'], ssm = new
 
 /** Wires the real pipeline into the HTTP server with the configured limits. */
 export async function startService(config: ServerConfig, parts: ServiceParts): Promise<LipReadingServer> {
+  const { model } = parts;
   return startLipReadingServer({
     access: {
       secret: await readSharedSecret(config.secret),
       processedBucket: config.processedBucket,
       allowedHosts: config.allowedHosts,
     },
-    runner: createLipReadingRunner({
-      store: parts.store,
-      model: parts.model,
-      preprocess: parts.preprocess,
-      tmpDir: config.tmpDir,
-      timeBudget: { baseMs: config.jobTimeoutMs, perVideoSecondMs: config.jobTimeoutMsPerVideoSecond },
-    }),
-    model: { name: parts.model.name, mode: parts.model.mode, device: config.device },
+    runner: model
+      ? createLipReadingRunner({
+          store: parts.store,
+          model,
+          preprocess: parts.preprocess,
+          tmpDir: config.tmpDir,
+          timeBudget: { baseMs: config.jobTimeoutMs, perVideoSecondMs: config.jobTimeoutMsPerVideoSecond },
+        })
+      : () => Promise.reject(new Error(NO_MODEL_REASON)),
+    model: model ? { name: model.name, mode: model.mode, device: config.device } : { missing: NO_MODEL_REASON },
     port: config.port,
     host: config.host,
     queueCapacity: config.queueCapacity,

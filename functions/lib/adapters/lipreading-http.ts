@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { S3Ref } from '../contracts/common';
 import { s3RefSchema } from '../contracts/common';
 import { LipReadingFailedError, LipReadingUnavailableError } from '../errors';
-import type { LipReadingClient } from '../ports';
+import type { LipReadingClient, LipReadingModelStatus } from '../ports';
 
 /**
  * A Lambda must not hang on a server that accepted the socket and went quiet. The
@@ -39,6 +39,13 @@ function unreachableReason(error: unknown): string | undefined {
 }
 
 const submittedSchema = z.object({ id: z.string().min(1) });
+/** The model part of GET /health: `model: null` with a reason when the server has none. */
+const healthSchema = z.looseObject({
+  model: z.union([z.null(), z.looseObject({ name: z.string() })]),
+  reason: z.string().optional(),
+});
+/** The fallback reason for a server that reports no model without saying why. */
+const NO_MODEL = 'the lip-reading server has no model loaded';
 const jobSchema = z.object({
   id: z.string(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
@@ -58,6 +65,12 @@ export class HttpLipReadingClient implements LipReadingClient {
     private readonly secret: string,
   ) {
     this.baseUrl = endpoint.replace(/\/+$/, '');
+  }
+
+  async health(): Promise<LipReadingModelStatus> {
+    const response = await this.call('GET', '/health');
+    const health = this.parse(response, healthSchema, 'GET /health');
+    return health.model ? { model: { name: health.model.name } } : { model: null, reason: health.reason ?? NO_MODEL };
   }
 
   async submit(job: Parameters<LipReadingClient['submit']>[0]): Promise<{ id: string }> {
@@ -128,6 +141,11 @@ export class HttpLipReadingClient implements LipReadingClient {
     what: string,
   ): T {
     const { statusCode, text } = response;
+    const refusal = /"code"\s*:\s*"no_model"/.test(text) ? errorText(text) : undefined;
+    if (refusal) {
+      // Lost a race with a restart: the next attempt's health check turns this into "skipped".
+      throw new LipReadingUnavailableError(`The lip-reading server refused ${what}: ${refusal}`);
+    }
     if (statusCode === 429 || statusCode >= 500) {
       const retryAfter = response.retryAfter ? `; it asks to retry after ${response.retryAfter} s` : '';
       throw new LipReadingUnavailableError(
@@ -153,4 +171,15 @@ export class HttpLipReadingClient implements LipReadingClient {
     }
     return parsed.data;
   }
+}
+
+/** The `error` of a JSON error body, else the start of the text. */
+function errorText(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    if (typeof body.error === 'string') return body.error;
+  } catch {
+    // Not JSON: show it as it came.
+  }
+  return text.slice(0, 300);
 }

@@ -4,13 +4,21 @@ import { formatBytes } from '../pipeline/start-pipeline';
 import { ApiError } from './http';
 import type { PostPolicyCondition, UploadSigner } from './ports';
 import type { UploadResponse } from './views';
-import { CONTENT_TYPE_BY_EXTENSION } from './media-types';
+import { CONTENT_TYPE_BY_EXTENSION, extensionOf } from './media-types';
 
 /** What browsers report for the same files; each maps to its stored type in media-types.ts. */
 const CONTENT_TYPE_ALIASES: Readonly<Record<string, string>> = {
   'video/avi': 'video/x-msvideo',
   'video/msvideo': 'video/x-msvideo',
   'video/mkv': 'video/x-matroska',
+  'audio/mp3': 'audio/mpeg',
+  'audio/x-mpeg': 'audio/mpeg',
+  'audio/x-m4a': 'audio/mp4',
+  'audio/x-wav': 'audio/wav',
+  'audio/wave': 'audio/wav',
+  'audio/vnd.wave': 'audio/wav',
+  'audio/x-flac': 'audio/flac',
+  'audio/opus': 'audio/ogg',
 };
 
 /** S3 refuses presigned URLs that live longer than this is useful for; 15 minutes is the cap. */
@@ -50,7 +58,7 @@ export async function createUpload(
     throw new ApiError(
       415,
       'UPLOAD_REJECTED',
-      `"${request.fileName}" is not a video type Gorggle takes. Upload a .${options.allowedExtensions.join(', .')} file.`,
+      `"${request.fileName}" is not a video or audio type Gorggle takes. Upload a .${options.allowedExtensions.join(', .')} file.`,
     );
   }
   const contentType = CONTENT_TYPE_BY_EXTENSION[extension];
@@ -112,9 +120,4 @@ export function sanitiseFileName(name: string): string {
   const extension = dot > 0 ? cleaned.slice(dot).toLowerCase() : '';
   const stem = (dot > 0 ? cleaned.slice(0, dot) : cleaned).replace(/[\s._-]+$/g, '') || 'video';
   return `${stem.slice(0, MAX_NAME_LENGTH - extension.length)}${extension}`;
-}
-
-function extensionOf(fileName: string): string {
-  const dot = fileName.lastIndexOf('.');
-  return dot > 0 ? fileName.slice(dot + 1).toLowerCase() : '';
 }

@@ -99,29 +99,63 @@ export type ActiveSpeakersDocument = z.infer<typeof activeSpeakersDocumentSchema
 export const WORD_SOURCES = ['audio', 'visual', 'both'] as const;
 export type WordSource = (typeof WORD_SOURCES)[number];
 
-export const RESULT_VERSION = '1.0' as const;
+export const RESULT_VERSION = '2.0' as const;
 
 export const modalityStatusSchema = z.object({
   status: z.enum(['succeeded', 'failed', 'skipped']),
   reason: z.string().optional(),
   error: errorInfoSchema.optional(),
 });
+export type ModalityStatus = z.infer<typeof modalityStatusSchema>;
 
-/** result.json: the product's main output. */
+/** A speaker id in result.json: S1, S2, … in order of first speech. */
+export const SPEAKER_ID = /^S[1-9]\d*$/;
+/** The speaker of a segment or word that no one could be attached to. */
+export const UNKNOWN_SPEAKER = 'unknown';
+
+/** How fuse told who speaks (docs/result-json.md). */
+export const SPEAKER_EVIDENCE = ['active-speaker', 'mouth-movement', 'voices'] as const;
+
+export const resultSpeakerSchema = z.object({
+  id: z.string().regex(SPEAKER_ID),
+  /** The default display name, 'Speaker 1'; names a user gives live in edits, never here. */
+  label: z.string(),
+  onScreen: z.boolean(),
+  /** The face track (faces.json trackId) when on screen. */
+  faceId: z.string().optional(),
+  /** Transcribe's voice labels joined to this person, e.g. ['spk_0']. */
+  voices: z.array(z.string()),
+  speakingSec: z.number().nonnegative(),
+  /** Mean active-speaker logit over this speaker's words while on screen. */
+  meanSpeakingScore: z.number().optional(),
+});
+export type ResultSpeaker = z.infer<typeof resultSpeakerSchema>;
+
+const speakerRefSchema = z.string().refine((value) => value === UNKNOWN_SPEAKER || SPEAKER_ID.test(value), {
+  message: `a speaker id (S1, S2, …) or '${UNKNOWN_SPEAKER}'`,
+});
+
+/** result.json: the product's main output (docs/result-json.md). */
 export const resultDocumentSchema = z.object({
   version: z.literal(RESULT_VERSION),
   jobId: z.string(),
   source: z.object({ bucket: z.string(), key: z.string() }),
+  speakers: z.array(resultSpeakerSchema),
   segments: z.array(
     z.object({
       start: z.number().nonnegative(),
       end: z.number().nonnegative(),
-      speaker: z.string(),
+      /** An id from speakers[] or 'unknown'. */
+      speaker: speakerRefSchema,
+      /** Transcribe's voice label for this segment, when the audio heard it. */
+      voice: z.string().optional(),
       text: z.string(),
       confidence: z.number().min(0).max(1),
       audioText: z.string(),
       visualText: z.string(),
       face: z.object({ faceId: z.string(), box: relativeBoxSchema }).optional(),
+      /** Mean active-speaker logit of that face over the segment (> 0: speaking). */
+      speakingScore: z.number().optional(),
       words: z.array(
         z.object({
           start: z.number().nonnegative(),
@@ -129,6 +163,8 @@ export const resultDocumentSchema = z.object({
           text: z.string(),
           confidence: z.number().min(0).max(1),
           source: z.enum(WORD_SOURCES),
+          speaker: speakerRefSchema,
+          speakingScore: z.number().optional(),
         }),
       ),
     }),
@@ -136,12 +172,26 @@ export const resultDocumentSchema = z.object({
   modalities: z.object({
     transcribe: modalityStatusSchema,
     faces: modalityStatusSchema,
+    activeSpeakers: modalityStatusSchema,
     lipreading: modalityStatusSchema,
   }),
+  /** What told faces and voices apart: LR-ASD scores, the mouth-movement fallback, or voices alone. */
+  speakerEvidence: z.enum(SPEAKER_EVIDENCE).optional(),
+  /** Voice activity: where someone speaks, when extract found it. */
+  speech: z
+    .object({
+      segments: z.array(z.object({ start: z.number().nonnegative(), end: z.number().nonnegative() })),
+      speechSec: z.number().nonnegative(),
+    })
+    .optional(),
+  /** Set when the result is empty on purpose, e.g. 'no speech'. */
+  emptyReason: z.string().optional(),
   metrics: z.object({
     durationSec: z.number().nonnegative(),
     words: z.number().int().nonnegative(),
+    /** People: on-screen and off-screen speakers. */
     speakers: z.number().int().nonnegative(),
+    speechSec: z.number().nonnegative().optional(),
     wer: z
       .object({ audio: z.number().optional(), visual: z.number().optional(), fused: z.number().optional() })
       .optional(),

@@ -17,19 +17,36 @@ export function escapeVttText(text: string): string {
 /** A voice annotation ends at '>' and may not hold line breaks. */
 const voiceName = (speaker: string) => speaker.replace(/[<>&\r\n]/g, '_');
 
-export function toWebVtt(cues: readonly CaptionCue[]): string {
-  const blocks = cues.map((cue, index) => {
-    const text = cue.lines.map(escapeVttText).join('\n');
-    return `${index + 1}\n${timestamp(cue.start, '.')} --> ${timestamp(cue.end, '.')}\n<v ${voiceName(cue.speaker)}>${text}`;
-  });
-  return ['WEBVTT', ...blocks].join('\n\n') + '\n';
+/** Whether each cue starts a new speaker's turn (the first cue always does). */
+function speakerChanges(cues: readonly CaptionCue[]): boolean[] {
+  return cues.map((cue, index) => index === 0 || cues[index - 1]?.speaker !== cue.speaker);
 }
 
+/** Each cue's lines, the first with the visible name when the speaker changes there. */
+function namedLines(cue: CaptionCue, changes: boolean): string[] {
+  const [first = '', ...rest] = cue.lines;
+  return [(changes ? speakerPrefix(cue.speaker) : '') + first, ...rest];
+}
+
+/** WebVTT: every cue in a voice span `<v Speaker 1>`, and the name shown when the speaker changes. */
+export function toWebVtt(cues: readonly CaptionCue[], notes: readonly string[] = []): string {
+  const changes = speakerChanges(cues);
+  const blocks = cues.map((cue, index) => {
+    const text = namedLines(cue, changes[index] ?? true)
+      .map(escapeVttText)
+      .join('\n');
+    return `${index + 1}\n${timestamp(cue.start, '.')} --> ${timestamp(cue.end, '.')}\n<v ${voiceName(cue.speaker)}>${text}`;
+  });
+  const noteBlocks = notes.map((note) => `NOTE ${note.replace(/-->/g, '->').replace(/\n+/g, ' ')}`);
+  return ['WEBVTT', ...noteBlocks, ...blocks].join('\n\n') + '\n';
+}
+
+/** SRT: the visible name when the speaker changes (SRT has no voice spans). */
 export function toSrt(cues: readonly CaptionCue[]): string {
+  const changes = speakerChanges(cues);
   return cues
     .map((cue, index) => {
-      const [first = '', ...rest] = cue.lines;
-      const text = [speakerPrefix(cue.speaker) + first, ...rest].join('\n');
+      const text = namedLines(cue, changes[index] ?? true).join('\n');
       return `${index + 1}\n${timestamp(cue.start, ',')} --> ${timestamp(cue.end, ',')}\n${text}\n`;
     })
     .join('\n');

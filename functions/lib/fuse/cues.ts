@@ -10,17 +10,23 @@ const MIN_CUE_SEC = 0.1;
 export interface CaptionCue {
   start: number;
   end: number;
+  /** The speaker's display name, e.g. 'Speaker 1'. */
   speaker: string;
   lines: string[];
 }
 
 export interface CaptionBlock {
+  /** The speaker's display name, e.g. 'Speaker 1'. */
   speaker: string;
   words: readonly TimedWord[];
 }
 
-/** The visible speaker prefix (SRT); VTT uses a voice tag but lays lines out the same. */
-export const speakerPrefix = (speaker: string) => `[${speaker}] `;
+/**
+ * The visible name on the first cue after a change of speaker: browsers do not show WebVTT
+ * voice names, and SRT has none. Every cue leaves room for it so the layout never depends
+ * on the cue before.
+ */
+export const speakerPrefix = (speaker: string) => `${speaker}: `;
 
 /** Greedy wrap; the first line leaves room for the speaker prefix. Undefined when it does not fit. */
 export function layoutLines(texts: readonly string[], firstLineIndent: number): string[] | undefined {

@@ -67,9 +67,3 @@ export function pickFace(
   );
   return { faceId: chosen.trackId, box: closest.box };
 }
-
-/** A speaker label for a segment that only the camera saw. */
-export function faceSpeakerLabel(faceId: string): string {
-  const safe = faceId.replace(/[^A-Za-z0-9_-]/g, '_');
-  return /^face/i.test(safe) ? safe : `face_${safe}`;
-}

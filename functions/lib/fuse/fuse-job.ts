@@ -1,27 +1,25 @@
-import type * as z from 'zod';
-import type { ErrorInfo, S3Ref } from '../contracts/common';
+import type { ErrorInfo } from '../contracts/common';
 import {
   RESULT_VERSION,
-  facesDocumentSchema,
-  lipReadingDocumentSchema,
+  UNKNOWN_SPEAKER,
   resultDocumentSchema,
-  type FacesDocument,
-  type LipReadingDocument,
+  type ModalityStatus,
   type ResultDocument,
+  type ResultSpeaker,
 } from '../contracts/documents';
 import type { JobSummary } from '../contracts/job';
-import { MODALITIES, type BranchResult, type FuseInput, type Modality } from '../contracts/pipeline';
-import { NothingUsableError } from '../errors';
-import { describeError } from '../errors';
+import type { FuseInput } from '../contracts/pipeline';
+import { NothingUsableError, describeError } from '../errors';
 import { systemClock, type Clock, type JobRepository, type ObjectStore } from '../ports';
 import { DEFAULT_SOLO_WORD_THRESHOLD, fuseWords, passThrough } from './align';
 import { toSrt, toWebVtt } from './captions';
 import { buildCues, type CaptionBlock } from './cues';
-import { faceSpeakerLabel, pickFace } from './faces';
-import { buildSegments, segmentConfidence, visualWordGroups, type SpeechSegment } from './segments';
-import { audioWordsFromTranscribe, transcribeOutputSchema } from './transcribe-output';
+import { isStandInModel, loadInputs, RESULT_MODALITIES, type LoadedInputs, type ResultModality } from './inputs';
+import { speakerEvidence, type SpeakerEvidence } from './speaker-evidence';
+import { attributeSpeakers, describeSpeakers, faceOf, type PersonKey, type SpeechUnit } from './speakers';
+import { bestSegmentFor, buildSegments, segmentConfidence, visualWordGroups, type SpeechSegment } from './segments';
 import { wordErrorRate } from './wer';
-import { joinWords, roundTo, type AudioWord, type FusedWord, type TimedWord } from './words';
+import { joinWords, roundTo, type FusedWord, type TimedWord } from './words';
 
 export interface FusePorts {
   store: ObjectStore;
@@ -41,93 +39,25 @@ export interface FuseOutcome {
   words: number;
 }
 
-type ModalityStatus = ResultDocument['modalities'][Modality];
-
-/** Label for a segment no one could be attached to. */
-export const UNKNOWN_SPEAKER = 'unknown';
+export { UNKNOWN_SPEAKER };
+/** How captions name words no one could be attached to. */
+export const UNKNOWN_SPEAKER_LABEL = 'Unknown speaker';
+/** How visual.vtt names the words of a stand-in lip-reading model. */
+export const STAND_IN_LABEL = 'TEST MODEL, not real lip reading';
+/** result.json's emptyReason when voice activity found no speech. */
+export const NO_SPEECH = 'no speech';
 const SUMMARY_TRANSCRIPT_CHARS = 500;
 
 export const jobKey = (jobId: string, file: string) => `jobs/${jobId}/${file}`;
 
-interface LoadedInputs {
-  modalities: Record<Modality, ModalityStatus>;
-  audioWords?: AudioWord[];
-  faces?: FacesDocument;
-  lipReading?: LipReadingDocument;
-}
-
-/** Reads each modality that succeeded; one that cannot be read counts as failed. */
-async function loadInputs(branches: readonly BranchResult[], store: ObjectStore): Promise<LoadedInputs> {
-  const loaded: LoadedInputs = {
-    modalities: { transcribe: missing('failed'), faces: missing('failed'), lipreading: missing('failed') },
-  };
-  for (const modality of MODALITIES) {
-    const branch = branches.find((candidate) => candidate.modality === modality);
-    if (!branch) continue;
-    const status: ModalityStatus = { status: branch.status };
-    if (branch.reason) status.reason = branch.reason;
-    if (branch.error) status.error = branch.error;
-    loaded.modalities[modality] = status;
-    if (branch.status !== 'succeeded') continue;
-    if (!branch.output) {
-      loaded.modalities[modality] = { status: 'failed', reason: 'the branch succeeded but named no output document' };
-      continue;
-    }
-    try {
-      await readDocument(modality, branch.output, store, loaded);
-    } catch (error) {
-      if (!(error instanceof UnreadableDocumentError)) throw error;
-      loaded.modalities[modality] = {
-        status: 'failed',
-        reason: error.message,
-        error: { name: error.name, message: error.message },
-      };
-    }
-  }
-  return loaded;
-}
-
-const missing = (status: 'failed'): ModalityStatus => ({ status, reason: 'the pipeline reported no result' });
-
-class UnreadableDocumentError extends Error {
-  override readonly name = 'UnreadableDocumentError';
-}
-
-async function readDocument(modality: Modality, ref: S3Ref, store: ObjectStore, loaded: LoadedInputs) {
-  const text = await store.getText(ref);
-  if (modality === 'transcribe') {
-    loaded.audioWords = audioWordsFromTranscribe(parseDocument(text, transcribeOutputSchema, ref));
-  } else if (modality === 'faces') {
-    loaded.faces = parseDocument(text, facesDocumentSchema, ref);
-  } else {
-    loaded.lipReading = parseDocument(text, lipReadingDocumentSchema, ref);
-  }
-}
-
-function parseDocument<S extends z.ZodType>(text: string, schema: S, ref: S3Ref): z.infer<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UnreadableDocumentError(`s3://${ref.bucket}/${ref.key} is not JSON`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new UnreadableDocumentError(
-      `s3://${ref.bucket}/${ref.key} does not match its format: ${parsed.error.message}`,
-    );
-  }
-  return parsed.data;
-}
-
-/** "lipreading: LipReadingUnavailableError: ..." or "transcribe: skipped: no audio stream". */
-export function degradedReason(modality: Modality, status: ModalityStatus): string {
+/** "lipreading: LipReadingUnavailableError: ..." or "activeSpeakers: failed: ...". */
+export function degradedReason(modality: ResultModality, status: ModalityStatus): string {
   if (status.status === 'skipped') return `${modality}: skipped: ${status.reason ?? 'no reason given'}`;
   if (status.error) return `${modality}: ${status.error.name}: ${status.error.message}`;
   return `${modality}: failed: ${status.reason ?? 'no reason given'}`;
 }
 
-function fuseSegment(segment: SpeechSegment, audioHeardSpeech: boolean, threshold: number): FusedWord[] {
+function fuseSegment(segment: Pick<SpeechSegment, 'audio' | 'visual'>, audioHeardSpeech: boolean, threshold: number) {
   if (segment.audio.length && segment.visual.length) return fuseWords(segment.audio, segment.visual, threshold);
   if (segment.audio.length) return passThrough(segment.audio, 'audio');
   // Lips moved where the audio, which heard speech elsewhere, heard none: keep only confident words.
@@ -146,10 +76,11 @@ function truncateAtWord(text: string, limit: number): string {
 }
 
 /**
- * The fuse use case: reads what the branches produced, aligns and merges words,
- * attaches speakers and faces, writes result.json and the captions, and finishes the
- * job row as COMPLETED or DEGRADED. Throws NothingUsableError when there is no speech
- * from either the audio or the lips.
+ * The fuse use case: reads what the branches produced, aligns and merges words, tells who
+ * said each (speakers are people: voices joined to the faces seen speaking), writes
+ * result.json and the captions, and finishes the job row as COMPLETED or DEGRADED. A clip
+ * in which voice activity found no speech is an empty success. Throws NothingUsableError
+ * when there is speech but neither the audio nor the lips gave words.
  */
 export async function fuseJob(input: FuseInput, ports: FusePorts, options: FuseOptions): Promise<FuseOutcome> {
   const clock = ports.clock ?? systemClock;
@@ -174,20 +105,87 @@ export async function fuseJob(input: FuseInput, ports: FusePorts, options: FuseO
   }
 }
 
-async function fuse(
-  input: FuseInput,
-  store: ObjectStore,
-  options: FuseOptions,
-): Promise<{ status: FuseOutcome['status']; summary: JobSummary; result: FuseOutcome }> {
+/** One person's stretch of a speech segment: what becomes a result segment. */
+interface Turn {
+  start: number;
+  end: number;
+  person?: PersonKey;
+  voice?: string;
+  audio: TimedWord[];
+  visual: TimedWord[];
+}
+
+/** Splits each segment where the person speaking changes; its lip-read words follow the time they overlap. */
+function turnsOf(segments: readonly SpeechSegment[], evidence: SpeakerEvidence): Turn[] {
+  /** The words each segment attributes: the heard ones, else the lip-read ones. */
+  const attributed = segments.map((segment) => (segment.audio.length ? segment.audio : segment.visual));
+  const units: SpeechUnit[] = segments.flatMap((segment, index) =>
+    (attributed[index] ?? []).map((word) => ({
+      start: word.start,
+      end: word.end,
+      ...(segment.audio.length && segment.speaker !== undefined ? { voice: segment.speaker } : {}),
+      speakingFaces: evidence.speakingFaces(word, segment),
+    })),
+  );
+  const { people } = attributeSpeakers(units);
+
+  const turns: Turn[] = [];
+  let unit = 0;
+  segments.forEach((segment, index) => {
+    const heard = segment.audio.length > 0;
+    const own: Turn[] = [];
+    for (const word of attributed[index] ?? []) {
+      const person = people[unit++];
+      let turn = own.at(-1);
+      if (!turn || turn.person !== person) {
+        turn = {
+          start: word.start,
+          end: word.end,
+          ...(person ? { person } : {}),
+          ...(heard && segment.speaker !== undefined ? { voice: segment.speaker } : {}),
+          audio: [],
+          visual: [],
+        };
+        own.push(turn);
+      }
+      (heard ? turn.audio : turn.visual).push(word);
+      turn.end = Math.max(turn.end, word.end);
+    }
+    if (heard) {
+      for (const word of segment.visual) (bestSegmentFor(word, own) ?? own.at(-1))?.visual.push(word);
+    }
+    turns.push(...own);
+  });
+  return turns.sort((a, b) => a.start - b.start);
+}
+
+interface Written {
+  status: FuseOutcome['status'];
+  summary: JobSummary;
+  result: FuseOutcome;
+}
+
+async function fuse(input: FuseInput, store: ObjectStore, options: FuseOptions): Promise<Written> {
   const { job } = input;
   const threshold = options.soloWordThreshold ?? DEFAULT_SOLO_WORD_THRESHOLD;
-  const loaded = await loadInputs(input.branches, store);
+  const loaded = await loadInputs(input, store);
+  const standIn = loaded.lipReading && isStandInModel(loaded.lipReading.model.name) ? loaded.lipReading : undefined;
+  if (standIn) {
+    loaded.modalities.lipreading = {
+      ...loaded.modalities.lipreading,
+      reason:
+        `lip read by the stand-in test model ${standIn.model.name} (a plumbing check): its words are kept out ` +
+        'of the captions and shown only, labelled, in visual.vtt. Set GORGGLE_MODEL_DIR to a real model package.',
+    };
+  }
+  const lipReadGroups = loaded.lipReading ? visualWordGroups(loaded.lipReading) : [];
+  const visualGroups = standIn ? [] : lipReadGroups;
   const audioWords = loaded.audioWords ?? [];
-  const visualGroups = loaded.lipReading ? visualWordGroups(loaded.lipReading) : [];
+  const noSpeech = loaded.speech !== undefined && loaded.speech.segments.length === 0;
 
-  if (audioWords.length === 0 && visualGroups.length === 0) {
+  if (!noSpeech && audioWords.length === 0 && visualGroups.length === 0) {
     const reasons = (['transcribe', 'lipreading'] as const).map((modality) =>
-      loaded.modalities[modality].status === 'succeeded'
+      loaded.modalities[modality].status === 'succeeded' && !(modality === 'lipreading' && standIn)
         ? `${modality}: no words`
         : degradedReason(modality, loaded.modalities[modality]),
     );
@@ -198,61 +196,100 @@ async function fuse(
     );
   }
 
-  const preferMovingMouth = Boolean(loaded.lipReading?.mouthOpening);
-  const segments: ResultDocument['segments'] = [];
-  const audioBlocks: CaptionBlock[] = [];
-  const visualBlocks: CaptionBlock[] = [];
-  for (const segment of buildSegments(audioWords, visualGroups)) {
-    const words = fuseSegment(segment, audioWords.length > 0, threshold);
-    if (!words.length) continue;
+  const evidence = speakerEvidence(loaded);
+  if (evidence.kind !== 'active-speaker' && loaded.modalities.faces.status === 'succeeded') {
+    const activeSpeakers = loaded.modalities.activeSpeakers;
+    const fallback =
+      evidence.kind === 'mouth-movement'
+        ? 'faces were matched to speech by mouth movement instead (less reliable)'
+        : 'speakers come from voices alone';
+    activeSpeakers.reason = activeSpeakers.reason ? `${activeSpeakers.reason}; ${fallback}` : fallback;
+  }
+
+  const turns = noSpeech ? [] : turnsOf(buildSegments(audioWords, visualGroups), evidence);
+  const fusedTurns = turns
+    .map((turn) => ({ turn, words: fuseSegment(turn, audioWords.length > 0, threshold) }))
+    .filter(({ words }) => words.length > 0);
+
+  const scoreOf = (person: PersonKey | undefined, span: { start: number; end: number }) => {
+    const faceId = person && faceOf(person);
+    return faceId === undefined ? undefined : evidence.score(faceId, span);
+  };
+  const { speakers, idOf } = describeSpeakers(
+    fusedTurns.flatMap(({ turn, words }) =>
+      words.map((word) => ({
+        start: word.start,
+        end: word.end,
+        ...(turn.person ? { person: turn.person } : {}),
+        ...(turn.voice !== undefined ? { voice: turn.voice } : {}),
+        ...optionalScore(scoreOf(turn.person, word)),
+      })),
+    ),
+  );
+  const idFor = (person: PersonKey | undefined) => (person && idOf.get(person)) ?? UNKNOWN_SPEAKER;
+
+  const segments: ResultDocument['segments'] = fusedTurns.map(({ turn, words }) => {
     const start = Math.min(...words.map((word) => word.start));
     const end = Math.max(...words.map((word) => word.end));
-    const face = loaded.faces ? pickFace(loaded.faces, start, end, preferMovingMouth) : undefined;
-    const speaker = segment.speaker ?? (face ? faceSpeakerLabel(face.faceId) : UNKNOWN_SPEAKER);
-    segments.push({
+    const speaker = idFor(turn.person);
+    const faceId = turn.person && faceOf(turn.person);
+    const box = faceId === undefined ? undefined : evidence.boxAt(faceId, { start, end });
+    return {
       start: seconds(start),
       end: seconds(end),
       speaker,
+      ...(turn.voice !== undefined ? { voice: turn.voice } : {}),
       text: joinWords(words),
       confidence: roundTo(segmentConfidence(words)),
-      audioText: joinWords(segment.audio),
-      visualText: joinWords(segment.visual),
-      ...(face ? { face } : {}),
-      words: words.map((word) => ({ ...word, start: seconds(word.start), end: seconds(word.end) })),
-    });
-    if (segment.audio.length) audioBlocks.push({ speaker, words: segment.audio });
-    if (segment.visual.length) visualBlocks.push({ speaker, words: segment.visual });
-  }
+      audioText: joinWords(turn.audio),
+      visualText: joinWords(turn.visual),
+      ...(faceId !== undefined && box ? { face: { faceId, box } } : {}),
+      ...optionalScore(scoreOf(turn.person, { start, end })),
+      words: words.map((word: FusedWord) => ({
+        ...word,
+        start: seconds(word.start),
+        end: seconds(word.end),
+        speaker,
+        ...optionalScore(scoreOf(turn.person, word)),
+      })),
+    };
+  });
 
-  const missingModalities = MODALITIES.filter((modality) => loaded.modalities[modality].status !== 'succeeded');
-  const degradedReasons = missingModalities.map((modality) => degradedReason(modality, loaded.modalities[modality]));
-  const status = missingModalities.length ? 'DEGRADED' : 'COMPLETED';
+  const failed = RESULT_MODALITIES.filter((modality) => loaded.modalities[modality].status === 'failed');
+  const degradedReasons = failed.map((modality) => degradedReason(modality, loaded.modalities[modality]));
+  const status = failed.length ? 'DEGRADED' : 'COMPLETED';
   const fusedWords = segments.flatMap((segment) => segment.words);
-  if (fusedWords.length === 0) {
+  if (!noSpeech && fusedWords.length === 0) {
     throw new NothingUsableError(
       `Nothing to caption in s3://${job.source.bucket}/${job.source.key}: the few words heard or lip-read were ` +
         'too uncertain to keep. Upload a clearer recording (less background noise, the face well lit and turned ' +
         'to the camera).',
     );
   }
-  const speakers = new Set(segments.map((segment) => segment.speaker)).size;
   const lastWordEnd = Math.max(0, ...fusedWords.map((word) => word.end));
   const durationSec = roundTo(job.media.durationSec || lastWordEnd);
+  const speech = loaded.speech && { segments: loaded.speech.segments, speechSec: roundTo(loaded.speech.speechSec) };
 
   const document: ResultDocument = resultDocumentSchema.parse({
     version: RESULT_VERSION,
     jobId: job.jobId,
     source: { bucket: job.source.bucket, key: job.source.key },
+    speakers,
     segments,
     modalities: loaded.modalities,
+    speakerEvidence: evidence.kind,
+    ...(speech ? { speech } : {}),
+    ...(noSpeech ? { emptyReason: NO_SPEECH } : {}),
     metrics: {
       durationSec,
       words: fusedWords.length,
-      speakers,
-      ...(job.reference ? { wer: errorRates(job.reference, loaded, visualGroups, fusedWords) } : {}),
+      speakers: speakers.length,
+      ...(speech ? { speechSec: speech.speechSec } : {}),
+      ...(job.reference ? { wer: errorRates(job.reference, loaded, lipReadGroups, fusedWords) } : {}),
     },
   });
 
+  const label = labeller(speakers);
   const keys = {
     result: jobKey(job.jobId, 'result.json'),
     vtt: jobKey(job.jobId, 'captions.vtt'),
@@ -260,7 +297,20 @@ async function fuse(
     audioVtt: jobKey(job.jobId, 'audio.vtt'),
     visualVtt: jobKey(job.jobId, 'visual.vtt'),
   };
-  const fusedCues = buildCues(document.segments.map((segment) => ({ speaker: segment.speaker, words: segment.words })));
+  const fusedCues = buildCues(
+    document.segments.map((segment) => ({ speaker: label(segment.speaker), words: segment.words })),
+  );
+  const audioBlocks: CaptionBlock[] = fusedTurns
+    .filter(({ turn }) => turn.audio.length)
+    .map(({ turn }) => ({ speaker: label(idFor(turn.person)), words: turn.audio }));
+  const visualBlocks: CaptionBlock[] = standIn
+    ? lipReadGroups.map((words) => ({ speaker: STAND_IN_LABEL, words }))
+    : fusedTurns
+        .filter(({ turn }) => turn.visual.length)
+        .map(({ turn }) => ({ speaker: label(idFor(turn.person)), words: turn.visual }));
+  const visualNotes = standIn
+    ? [`These words come from the stand-in test model ${standIn.model.name}, not from real lip reading.`]
+    : [];
   const put = (key: string, body: string, contentType: string) =>
     store.putText({ bucket: options.processedBucket, key }, body, contentType);
   await Promise.all([
@@ -268,7 +318,7 @@ async function fuse(
     put(keys.vtt, toWebVtt(fusedCues), 'text/vtt; charset=utf-8'),
     put(keys.srt, toSrt(fusedCues), 'application/x-subrip; charset=utf-8'),
     put(keys.audioVtt, toWebVtt(buildCues(audioBlocks)), 'text/vtt; charset=utf-8'),
-    put(keys.visualVtt, toWebVtt(buildCues(visualBlocks)), 'text/vtt; charset=utf-8'),
+    put(keys.visualVtt, toWebVtt(buildCues(visualBlocks), visualNotes), 'text/vtt; charset=utf-8'),
   ]);
 
   const transcript = truncateAtWord(
@@ -280,7 +330,7 @@ async function fuse(
     summary: {
       durationSec,
       words: fusedWords.length,
-      speakers,
+      speakers: speakers.length,
       transcript,
       degradedReasons,
       resultKey: keys.result,
@@ -292,6 +342,14 @@ async function fuse(
       words: fusedWords.length,
     },
   };
+}
+
+const optionalScore = (score: number | undefined) => (score === undefined ? {} : { speakingScore: roundTo(score) });
+
+/** Speaker ids to display names for captions. */
+function labeller(speakers: readonly ResultSpeaker[]): (id: string) => string {
+  const labels = new Map(speakers.map((speaker) => [speaker.id, speaker.label]));
+  return (id) => labels.get(id) ?? UNKNOWN_SPEAKER_LABEL;
 }
 
 function errorRates(

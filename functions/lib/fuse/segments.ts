@@ -15,14 +15,23 @@ export interface SpeechSegment {
   visual: TimedWord[];
 }
 
-/** Consecutive audio words, split on pauses and on speaker change. */
+/**
+ * Each voice's words, split on pauses. A voice's turn ends when another voice's turn
+ * starts after it; a voice that starts while another still talks leaves that one open, so
+ * overlapping speech gives two segments side by side rather than one-word fragments.
+ */
 export function splitAudioIntoSegments(words: readonly AudioWord[], pauseSec = PAUSE_SEC): SpeechSegment[] {
   const segments: SpeechSegment[] = [];
-  let current: SpeechSegment | undefined;
-  for (const word of words) {
-    if (!current || word.speaker !== current.speaker || word.start - current.end > pauseSec) {
+  const open = new Map<string, SpeechSegment>();
+  for (const word of [...words].sort((a, b) => a.start - b.start)) {
+    let current = open.get(word.speaker);
+    if (!current || word.start - current.end > pauseSec) {
       current = { start: word.start, end: word.end, speaker: word.speaker, audio: [], visual: [] };
       segments.push(current);
+      open.set(word.speaker, current);
+      for (const [voice, other] of open) {
+        if (voice !== word.speaker && other.end <= word.start) open.delete(voice);
+      }
     }
     current.audio.push(word);
     current.end = Math.max(current.end, word.end);
@@ -47,10 +56,10 @@ export function visualWordGroups(document: LipReadingDocument): TimedWord[][] {
     .filter((group) => group.length > 0);
 }
 
-const overlap = (word: TimedWord, segment: SpeechSegment) =>
+type Span = { start: number; end: number };
+const overlap = (word: TimedWord, segment: Span) =>
   Math.min(word.end, segment.end) - Math.max(word.start, segment.start);
-const gap = (word: TimedWord, segment: SpeechSegment) =>
-  Math.max(segment.start - word.end, word.start - segment.end, 0);
+const gap = (word: TimedWord, segment: Span) => Math.max(segment.start - word.end, word.start - segment.end, 0);
 
 /**
  * Speech segments come from the audio; each visual word joins the audio segment it
@@ -75,15 +84,19 @@ export function buildSegments(audioWords: readonly AudioWord[], visualGroups: re
   return [...segments, ...visualOnly].sort((a, b) => a.start - b.start);
 }
 
-function bestSegmentFor(word: TimedWord, segments: readonly SpeechSegment[]): SpeechSegment | undefined {
-  let best: SpeechSegment | undefined;
+/** The span a visual word belongs to: the one it overlaps most, else the nearest within VISUAL_ATTACH_GAP_SEC. */
+export function bestSegmentFor<S extends { start: number; end: number }>(
+  word: TimedWord,
+  segments: readonly S[],
+): S | undefined {
+  let best: S | undefined;
   let bestOverlap = 0;
   for (const segment of segments) {
     const shared = overlap(word, segment);
     if (shared > bestOverlap) [best, bestOverlap] = [segment, shared];
   }
   if (best) return best;
-  let nearest: SpeechSegment | undefined;
+  let nearest: S | undefined;
   let nearestGap = VISUAL_ATTACH_GAP_SEC;
   for (const segment of segments) {
     const distance = gap(word, segment);

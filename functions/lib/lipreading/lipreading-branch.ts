@@ -57,7 +57,11 @@ export function lipReadingBranch(options: LipReadingBranchOptions): BranchProvid
     const mode = job.media.hasAudio ? 'avsr' : 'vsr';
     const segments = await speechSegments(job, options.objects);
     try {
-      const { id } = await options.clientFor(host.endpoint).submit({ video, mode, ...(segments ? { segments } : {}) });
+      const client = options.clientFor(host.endpoint);
+      // A server without a model package says so at once: lip reading is skipped, never retried.
+      const health = await client.health();
+      if (!health.model) return { status: 'skipped', reason: health.reason };
+      const { id } = await client.submit({ video, mode, ...(segments ? { segments } : {}) });
       const warmupSeconds = warmingSince ? secondsBetween(warmingSince, options.clock.now()) : 0;
       return { status: 'running', handle: id, facts: { mode, endpoint: host.endpoint, warmupSeconds } };
     } catch (error) {

@@ -42,7 +42,7 @@ export const MIN_PLAYABLE_SECONDS = 0.5;
 /** The poster frame is taken this far in, past fade-ins, when the video is long enough. */
 export const POSTER_OFFSET_SECONDS = 1;
 
-const UPLOAD_HINT = 'Upload an MP4, MOV, MKV or WebM file.';
+const UPLOAD_HINT = 'Upload a video (MP4, MOV, MKV or WebM) or an audio file (MP3, M4A, WAV, OGG or FLAC).';
 
 /** jobs/<jobId>/<name> in the processed bucket. */
 export function processedRef(bucket: string, jobId: string, name: string): S3Ref {
@@ -123,7 +123,7 @@ async function extractInto(
   const audioStream = pickAudioStream(report);
   if (!videoStream && !audioStream) {
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: ffprobe found no audio or video stream ` +
+      `The file is not a video or audio file we can read: ffprobe found no audio or video stream ` +
         `(format: '${report.format?.format_name ?? 'unknown'}', streams: ${describeStreams(report)}). ${UPLOAD_HINT}`,
     );
   }
@@ -191,7 +191,7 @@ async function probeSource(media: MediaToolkit, sourcePath: string): Promise<str
   } catch (error) {
     if (!(error instanceof MediaToolError) || error.timedOut) throw error;
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
+      `The file is not a video or audio file we can read: ffprobe could not open it (${error.detail}). ${UPLOAD_HINT}`,
       { cause: error },
     );
   }
@@ -208,7 +208,7 @@ function assertAcceptedContainer(report: ProbeReport, extension: string): Accept
   if (!container || !expected.includes(container)) {
     const named = extension ? `named ${extension} ` : '';
     throw new UnsupportedMediaError(
-      `The file is not a video we can read: it is ${named}but holds '${found}' data, ` +
+      `The file is not a video or audio file we can read: it is ${named}but holds '${found}' data, ` +
         `not ${expected.map((c) => c.label).join(' or ')}. ${UPLOAD_HINT}`,
     );
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { extensionOf } from '../api/media-types';
 import type { ErrorInfo } from '../contracts/common';
 import type { JobRecord } from '../contracts/job';
 import { pipelineInputSchema, type PipelineInput } from '../contracts/pipeline';
@@ -174,12 +175,6 @@ export function deriveJobId(bucket: string, key: string, version: string): strin
 export function jobKindFor(key: string): PipelineInput['kind'] | undefined {
   const prefix = Object.keys(UPLOAD_PREFIXES).find((candidate) => key.startsWith(candidate));
   return prefix ? UPLOAD_PREFIXES[prefix] : undefined;
-}
-
-function extensionOf(key: string): string {
-  const name = key.slice(key.lastIndexOf('/') + 1);
-  const dot = name.lastIndexOf('.');
-  return dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
 }
 
 function rejectionFor(size: number, maxUploadBytes: number): UploadRejectedError | undefined {

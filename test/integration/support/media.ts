@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseTranscriptsTsv, type ReferenceClip } from '../../../scripts/gorggle-cli/evaluate';
-import { GRID_DIR } from '../../support/paths';
+import { GRID_DIR, TWO_SPEAKER_TOOL } from '../../support/paths';
 
 const run = promisify(execFile);
 
@@ -26,6 +26,51 @@ export async function makeFacelessClip(dir: string, seconds = 3): Promise<string
     ...['-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`],
     ...['-f', 'lavfi', '-i', `sine=frequency=300:duration=${seconds}`],
     ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', out],
+  ]);
+  return out;
+}
+
+/**
+ * Two GRID clips side by side for 6 s (../shared/tools/make-two-speaker-clip.sh): the left
+ * person speaks for 0-3 s, the right one for 3-6 s, each listening while the other talks.
+ */
+export async function makeTwoSpeakerClip(
+  dir: string,
+  left: string,
+  right: string,
+  bothTalking = false,
+): Promise<string> {
+  const out = path.join(dir, `two-${path.parse(left).name}-${path.parse(right).name}${bothTalking ? '-both' : ''}.mp4`);
+  await run('bash', [
+    TWO_SPEAKER_TOOL,
+    ...(bothTalking ? ['--both-talking'] : []),
+    path.join(GRID_DIR, left),
+    path.join(GRID_DIR, right),
+    out,
+  ]);
+  return out;
+}
+
+/** A GRID clip's sound alone, as an .mp3. */
+export async function makeGridMp3(dir: string, clip: string): Promise<string> {
+  const out = path.join(dir, `${path.parse(clip).name}.mp3`);
+  await ffmpeg(['-i', path.join(GRID_DIR, clip), '-vn', '-c:a', 'libmp3lame', '-b:a', '64k', out]);
+  return out;
+}
+
+/** A GRID clip's picture alone: a face speaking, no sound stream. */
+export async function makeGridVideoOnly(dir: string, clip: string): Promise<string> {
+  const out = path.join(dir, `${path.parse(clip).name}-video-only.mp4`);
+  await ffmpeg(['-i', path.join(GRID_DIR, clip), '-an', '-c:v', 'libx264', '-preset', 'veryfast', out]);
+  return out;
+}
+
+/** A GRID clip's picture with a silent sound track: a face, and no speech. */
+export async function makeGridSilent(dir: string, clip: string): Promise<string> {
+  const out = path.join(dir, `${path.parse(clip).name}-silent.mp4`);
+  await ffmpeg([
+    ...['-i', path.join(GRID_DIR, clip), '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono'],
+    ...['-map', '0:v', '-map', '1:a', '-shortest', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', out],
   ]);
   return out;
 }

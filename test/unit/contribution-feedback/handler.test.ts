@@ -90,15 +90,15 @@ function recordingRow(recordingId: string): Recording {
 
 function resultDocument(jobId: string, text: string): ResultDocument {
   return {
-    version: '1.0',
+    version: '2.0',
     jobId,
     source: { bucket: 'gorggle-uploads', key: 'contributions/c0ffee/x.mp4' },
-    segments: [
-      { start: 0, end: 2, speaker: 'spk_0', text, confidence: 0.9, audioText: text, visualText: '', words: [] },
-    ],
+    speakers: [{ id: 'S1', label: 'Speaker 1', onScreen: true, faceId: 't1', voices: ['spk_0'], speakingSec: 2 }],
+    segments: [{ start: 0, end: 2, speaker: 'S1', text, confidence: 0.9, audioText: text, visualText: '', words: [] }],
     modalities: {
       transcribe: { status: 'succeeded' },
       faces: { status: 'succeeded' },
+      activeSpeakers: { status: 'succeeded' },
       lipreading: { status: 'failed' },
     },
     metrics: { durationSec: 2.5, words: 6, speakers: 1 },

@@ -116,6 +116,25 @@ describe('extractMedia with the real static ffmpeg', () => {
     expect(readdirSync(workRoot)).toEqual([]);
   });
 
+  it.each([
+    ['mp3', 'libmp3lame'],
+    ['wav', 'pcm_s16le'],
+    ['ogg', 'libvorbis'],
+    ['opus', 'libopus'],
+    ['flac', 'flac'],
+  ])('takes a .%s audio file (%s) as speech alone', async (extension, codec) => {
+    // Prepare
+    const file = generate(`voice.${extension}`, ['-f', 'lavfi', '-i', 'sine=frequency=300:duration=1', '-c:a', codec]);
+
+    // Act
+    const facts = await uploadAndExtract(file, `uploads/voice memo.${extension}`);
+
+    // Assess
+    expect(facts).toMatchObject({ hasAudio: true, hasVideo: false });
+    expect(facts.durationSec).toBeCloseTo(1, 0);
+    expect(probeOutput(facts.audio!.key).streams[0]).toMatchObject({ codec_name: 'pcm_s16le', sample_rate: '16000' });
+  });
+
   it('extracts only audio from an audio-only file', async () => {
     // Prepare
     const tone = generate('tone.m4a', ['-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'aac']);
@@ -175,7 +194,7 @@ describe('extractMedia with the real static ffmpeg', () => {
         return file;
       },
       message:
-        /^The file is not a video we can read: ffprobe could not open it \(.*Invalid data found when processing input\)\. Upload an MP4, MOV, MKV or WebM file\.$/,
+        /^The file is not a video or audio file we can read: ffprobe could not open it \(.*Invalid data found when processing input\)\. Upload a video \(MP4, MOV, MKV or WebM\) or an audio file \(MP3, M4A, WAV, OGG or FLAC\)\.$/,
     },
     {
       case: 'text named .txt, which an unguarded ffprobe reads as a terminal screen',
@@ -185,14 +204,15 @@ describe('extractMedia with the real static ffmpeg', () => {
         writeFileSync(file, 'These are meeting notes, not a video.\n'.repeat(50));
         return file;
       },
-      message: /^The file is not a video we can read: ffprobe could not open it .*Upload an MP4/,
+      message: /^The file is not a video or audio file we can read: ffprobe could not open it .*Upload a video \(MP4/,
     },
     {
       case: 'an MKV file named .mp4',
       key: 'uploads/renamed.mp4',
       make: () =>
         generate('renamed.mkv', ['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25:duration=1', '-c:v', 'mpeg4']),
-      message: /^The file is not a video we can read: it is named \.mp4 but holds 'matroska,webm' data, not MP4\/MOV\./,
+      message:
+        /^The file is not a video or audio file we can read: it is named \.mp4 but holds 'matroska,webm' data, not MP4\/MOV\./,
     },
     {
       case: 'a zero-byte object',

@@ -146,8 +146,8 @@ describe('extractMedia decisions', () => {
     await expect(result).rejects.toMatchObject({
       name: 'UnsupportedMediaError',
       message:
-        "The file is not a video we can read: ffprobe found no audio or video stream (format: 'mov,mp4,m4a,3gp,3g2,mj2', " +
-        'streams: mov_text subtitle, h264 video). Upload an MP4, MOV, MKV or WebM file.',
+        "The file is not a video or audio file we can read: ffprobe found no audio or video stream (format: 'mov,mp4,m4a,3gp,3g2,mj2', " +
+        'streams: mov_text subtitle, h264 video). Upload a video (MP4, MOV, MKV or WebM) or an audio file (MP3, M4A, WAV, OGG or FLAC).',
     });
   });
 

@@ -15,6 +15,7 @@ const media = new FfmpegMediaToolkit({
   ffmpegPath: FFMPEG,
   ffprobePath: path.join(FFPROBE_DIR_FOR_TESTS, 'ffprobe'),
   timeoutMs: () => 60_000,
+  maxOutputSeconds: 3601,
 });
 const JOB = 'job-speech';
 
@@ -53,7 +54,7 @@ async function extract(file: string) {
         return detector;
       },
     },
-    { processedBucket: 'processed', workRoot },
+    { processedBucket: 'processed', workRoot, maxMediaSeconds: 3600 },
   );
 }
 
@@ -62,9 +63,10 @@ const speechJson = () =>
     JSON.parse(readFileSync(store.pathOf({ bucket: 'processed', key: `jobs/${JOB}/speech.json` }), 'utf8')),
   );
 
+/** Debian's ffmpeg makes the test media (lavfi sources the static build leaves out). */
 function generate(name: string, args: string[]): string {
   const file = path.join(scratch, name);
-  execFileSync(FFMPEG, ['-nostdin', '-v', 'error', '-y', ...args, file]);
+  execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args, file]);
   return file;
 }
 

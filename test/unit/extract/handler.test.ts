@@ -158,7 +158,9 @@ describe('extract handler', () => {
       status: 'failed',
       error: {
         name: 'UnsupportedMediaError',
-        message: expect.stringContaining('Upload an MP4, MOV, MKV or WebM file.'),
+        message: expect.stringContaining(
+          'Upload a video (MP4, MOV, MKV or WebM) or an audio file (MP3, M4A, WAV, OGG or FLAC).',
+        ),
       },
     });
     expect(uploaded.size).toBe(0);

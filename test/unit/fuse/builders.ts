@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { S3Ref } from '../../../functions/lib/contracts/common';
-import type { FacesDocument, LipReadingDocument } from '../../../functions/lib/contracts/documents';
+import type {
+  ActiveSpeakersDocument,
+  FacesDocument,
+  LipReadingDocument,
+  SpeechDocument,
+} from '../../../functions/lib/contracts/documents';
 import type { JobStatus, JobSummary, StageRecord } from '../../../functions/lib/contracts/job';
 import type { FuseInput, Stage } from '../../../functions/lib/contracts/pipeline';
+import { resultDocumentSchema, type ResultDocument } from '../../../functions/lib/contracts/documents';
+import { fuseJob } from '../../../functions/lib/fuse/fuse-job';
 import type { JobRepository, ObjectStore } from '../../../functions/lib/ports';
 import { REPO_ROOT } from '../../support/paths';
 
@@ -122,6 +129,74 @@ export function facesDocument(tracks: TrackSpec[], durationSec = 10): FacesDocum
   };
 }
 
+export interface ScoredTrack {
+  trackId: string;
+  /** When the face speaks: logit `speaking` there, `listening` elsewhere. */
+  speaks: Array<[number, number]>;
+  from?: number;
+  to: number;
+  speaking?: number;
+  listening?: number;
+}
+
+/** speakers.json at 25 fps: each track scores `speaking` (default 2) while it speaks, `listening` (-2) otherwise. */
+export function activeSpeakersDocument(tracks: ScoredTrack[]): ActiveSpeakersDocument {
+  return {
+    version: 1,
+    model: { name: 'lr-asd', weights: 'pretrain_AVA', sha256: '85e6c77f' },
+    fps: 25,
+    tracks: tracks.map((track) => {
+      const firstFrame = Math.round((track.from ?? 0) * 25);
+      const frames = Math.round(track.to * 25) - firstFrame;
+      return {
+        trackId: track.trackId,
+        firstFrame,
+        scores: Array.from({ length: frames }, (_, index) => {
+          const time = (firstFrame + index + 0.5) / 25;
+          const speaks = track.speaks.some(([from, to]) => time >= from && time < to);
+          return speaks ? (track.speaking ?? 2) : (track.listening ?? -2);
+        }),
+      };
+    }),
+  };
+}
+
+/** speech.json with the given speech intervals. */
+export function speechDocument(segments: Array<[number, number]>, durationSec = 3): SpeechDocument {
+  return {
+    version: 1,
+    model: { name: 'silero-vad', sha256: '1a153a22' },
+    sampleRate: 16000,
+    durationSec,
+    settings: { threshold: 0.5, minSpeechSec: 0.25, minSilenceSec: 0.1, padSec: 0.03 },
+    segments: segments.map(([start, end]) => ({ start, end })),
+    speechSec: segments.reduce((sum, [start, end]) => sum + end - start, 0),
+  };
+}
+
+/** The event with the faces branch's active-speaker step as given (output at jobs/<id>/speakers.json). */
+export function withActiveSpeakers(
+  event: FuseInput,
+  status: 'succeeded' | 'failed' | 'skipped' = 'succeeded',
+  extra: { reason?: string; error?: { name: string; message: string } } = {},
+): FuseInput {
+  const output = { bucket: 'gorggle-processed', key: `jobs/${event.job.jobId}/speakers.json` };
+  return {
+    ...event,
+    branches: event.branches.map((branch) =>
+      branch.modality === 'faces'
+        ? { ...branch, activeSpeakers: { status, ...(status === 'succeeded' ? { output } : {}), ...extra } }
+        : branch,
+    ),
+  };
+}
+
+/** The event with extract's voice activity (output at jobs/<id>/speech.json). */
+export function withSpeech(event: FuseInput, segments: number, speechSec: number): FuseInput {
+  const output = { bucket: 'gorggle-processed', key: `jobs/${event.job.jobId}/speech.json` };
+  return { ...event, job: { ...event.job, media: { ...event.job.media, speech: { output, segments, speechSec } } } };
+}
+
 export function loadEvent<T = FuseInput>(relativePath: string): T {
   return JSON.parse(readFileSync(path.join(REPO_ROOT, 'events', relativePath), 'utf8')) as T;
 }
@@ -200,4 +275,36 @@ export class RecordingJobRepository implements JobRepository {
   fail(): never {
     throw new Error('fuse leaves FAILED to record-failure');
   }
+}
+
+export const PROCESSED_BUCKET = 'gorggle-processed';
+const fixedClock = { now: () => new Date('2025-06-01T10:01:00.000Z') };
+
+/** What one fuse run reads: each document is seeded where the event says it is. */
+export interface FuseScenario {
+  event: FuseInput;
+  transcribe?: string;
+  faces?: object;
+  lipReading?: object;
+  /** speakers.json, read when the event's faces branch names it (withActiveSpeakers). */
+  activeSpeakers?: object;
+  /** speech.json, read when the event's media names it (withSpeech). */
+  speech?: object;
+}
+
+/** Runs the fuse use case over an in-memory store and returns what it wrote. */
+export async function runFuse({ event, transcribe, faces, lipReading, activeSpeakers, speech }: FuseScenario) {
+  const store = new InMemoryObjectStore();
+  if (transcribe !== undefined) store.seed(branchOutput(event, 'transcribe'), transcribe);
+  if (faces) store.seed(branchOutput(event, 'faces'), faces);
+  if (lipReading) store.seed(branchOutput(event, 'lipreading'), lipReading);
+  const speakersRef = event.branches.find((branch) => branch.modality === 'faces')?.activeSpeakers?.output;
+  if (activeSpeakers && speakersRef) store.seed(speakersRef, activeSpeakers);
+  const speechRef = event.job.media.speech?.output;
+  if (speech && speechRef) store.seed(speechRef, speech);
+  const jobs = new RecordingJobRepository();
+  const outcome = await fuseJob(event, { store, jobs, clock: fixedClock }, { processedBucket: PROCESSED_BUCKET });
+  const file = (name: string) => store.read(PROCESSED_BUCKET, `jobs/${event.job.jobId}/${name}`);
+  const result: ResultDocument = resultDocumentSchema.parse(JSON.parse(file('result.json')));
+  return { outcome, jobs, result, file };
 }

@@ -17,7 +17,7 @@ describe('buildCues', () => {
     // Prepare: 90 words, 36 s without a pause
     const vocabulary = ['the', 'quick', 'extraordinarily', 'brown', 'fox', 'jumps', 'over', 'a', 'lazy', 'dog'];
     const texts = Array.from({ length: 90 }, (_, index) => vocabulary[index % vocabulary.length]!);
-    const speaker = 'spk_0';
+    const speaker = 'Speaker 1';
 
     // Act
     const cues = buildCues([{ speaker, words: monologue(texts) }]);
@@ -60,11 +60,12 @@ describe('buildCues', () => {
 
 describe('caption writers', () => {
   const cues = [
-    { start: 0.5, end: 2.25, speaker: 'spk_0', lines: ['<script>alert("x")</script>', 'Tom & Jerry'] },
-    { start: 3661.001, end: 3662.5, speaker: 'spk_1', lines: ['a > b'] },
+    { start: 0.5, end: 2.25, speaker: 'Speaker 1', lines: ['<script>alert("x")</script>', 'Tom & Jerry'] },
+    { start: 2.5, end: 3, speaker: 'Speaker 1', lines: ['again'] },
+    { start: 3661.001, end: 3662.5, speaker: '<Ann> & Bob', lines: ['a > b'] },
   ];
 
-  it('escapes markup in WebVTT text and names the speaker in a voice tag', () => {
+  it('escapes markup, names the speaker in a voice span on every cue and visibly where the speaker changes', () => {
     // Act
     const vtt = toWebVtt(cues);
 
@@ -75,23 +76,35 @@ describe('caption writers', () => {
         '',
         '1',
         '00:00:00.500 --> 00:00:02.250',
-        '<v spk_0>&lt;script&gt;alert("x")&lt;/script&gt;',
+        '<v Speaker 1>Speaker 1: &lt;script&gt;alert("x")&lt;/script&gt;',
         'Tom &amp; Jerry',
         '',
         '2',
+        '00:00:02.500 --> 00:00:03.000',
+        '<v Speaker 1>again',
+        '',
+        '3',
         '01:01:01.001 --> 01:01:02.500',
-        '<v spk_1>a &gt; b',
+        '<v _Ann_ _ Bob>&lt;Ann&gt; &amp; Bob: a &gt; b',
         '',
       ].join('\n'),
     );
     expect(vtt).not.toContain('<script>');
   });
 
+  it('writes NOTE blocks after the header, never a cue timing inside one', () => {
+    // Act
+    const vtt = toWebVtt(cues.slice(1, 2), ['made by a stand-in --> not real']);
+
+    // Assess
+    expect(vtt.split('\n\n').slice(0, 2)).toEqual(['WEBVTT', 'NOTE made by a stand-in -> not real']);
+  });
+
   it('escapes ampersands before angle brackets, so nothing is escaped twice', () => {
     expect(escapeVttText('&lt; <')).toBe('&amp;lt; &lt;');
   });
 
-  it('writes SRT with comma milliseconds and a [speaker] prefix', () => {
+  it('writes SRT with comma milliseconds and the name where the speaker changes', () => {
     // Act
     const srt = toSrt(cues);
 
@@ -100,12 +113,16 @@ describe('caption writers', () => {
       [
         '1',
         '00:00:00,500 --> 00:00:02,250',
-        '[spk_0] <script>alert("x")</script>',
+        'Speaker 1: <script>alert("x")</script>',
         'Tom & Jerry',
         '',
         '2',
+        '00:00:02,500 --> 00:00:03,000',
+        'again',
+        '',
+        '3',
         '01:01:01,001 --> 01:01:02,500',
-        '[spk_1] a > b',
+        '<Ann> & Bob: a > b',
         '',
       ].join('\n'),
     );

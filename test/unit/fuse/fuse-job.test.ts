@@ -1,5 +1,3 @@
-import { resultDocumentSchema, type ResultDocument } from '../../../functions/lib/contracts/documents';
-import type { FuseInput } from '../../../functions/lib/contracts/pipeline';
 import { NothingUsableError } from '../../../functions/lib/errors';
 import { fuseJob } from '../../../functions/lib/fuse/fuse-job';
 import {
@@ -9,7 +7,9 @@ import {
   facesDocument,
   lipReadingDocument,
   loadEvent,
+  runFuse,
   transcribeJson,
+  withActiveSpeakers,
   type SeenWord,
   type SpokenItem,
 } from './builders';
@@ -23,25 +23,6 @@ const spoken = (spec: Array<[string, number]>, speaker = 'spk_0'): SpokenItem[] 
   spec.map(([text, confidence], index) => [text, ...at(index), confidence, speaker]);
 const seen = (spec: Array<[string, number]>): SeenWord[] =>
   spec.map(([text, confidence], index) => [text, ...at(index), confidence]);
-
-interface Scenario {
-  event: FuseInput;
-  transcribe?: string;
-  faces?: object;
-  lipReading?: object;
-}
-
-async function runFuse({ event, transcribe, faces, lipReading }: Scenario) {
-  const store = new InMemoryObjectStore();
-  if (transcribe !== undefined) store.seed(branchOutput(event, 'transcribe'), transcribe);
-  if (faces) store.seed(branchOutput(event, 'faces'), faces);
-  if (lipReading) store.seed(branchOutput(event, 'lipreading'), lipReading);
-  const jobs = new RecordingJobRepository();
-  const outcome = await fuseJob(event, { store, jobs, clock }, { processedBucket: PROCESSED });
-  const file = (name: string) => store.read(PROCESSED, `jobs/${event.job.jobId}/${name}`);
-  const result: ResultDocument = resultDocumentSchema.parse(JSON.parse(file('result.json')));
-  return { outcome, jobs, result, file };
-}
 
 const oneFace = facesDocument([{ trackId: '1', from: 0, to: 3, left: 0.35, mouthSwing: 0.06 }], 3);
 
@@ -77,7 +58,8 @@ describe('fuseJob', () => {
     expect(result.segments).toHaveLength(1);
     const [segment] = result.segments;
     expect(segment).toMatchObject({
-      speaker: 'spk_0',
+      speaker: 'S1',
+      voice: 'spk_0',
       text: 'bin blue at f two now',
       audioText: 'bin blue at s two now',
       visualText: 'bin blue at f two now',
@@ -101,9 +83,13 @@ describe('fuseJob', () => {
       },
       words: 6,
     });
-    expect(file('captions.vtt')).toContain('<v spk_0>bin blue at f two now');
-    expect(file('audio.vtt')).toContain('<v spk_0>bin blue at s two now');
-    expect(file('visual.vtt')).toContain('<v spk_0>bin blue at f two now');
+    expect(result.speakers).toEqual([
+      { id: 'S1', label: 'Speaker 1', onScreen: true, faceId: '1', voices: ['spk_0'], speakingSec: 2.1 },
+    ]);
+    expect(result.speakerEvidence).toBe('mouth-movement');
+    expect(file('captions.vtt')).toContain('<v Speaker 1>Speaker 1: bin blue at f two now');
+    expect(file('audio.vtt')).toContain('<v Speaker 1>Speaker 1: bin blue at s two now');
+    expect(file('visual.vtt')).toContain('<v Speaker 1>Speaker 1: bin blue at f two now');
     expect(jobs.stages.map(({ stage, record }) => [stage, record.status])).toEqual([
       ['fuse', 'running'],
       ['fuse', 'succeeded'],
@@ -155,9 +141,11 @@ describe('fuseJob', () => {
     expect(result.metrics.wer).toEqual({ audio: 0, visual: 0.1667, fused: 0 });
   });
 
-  it('gives two speakers two segments, each with the face whose mouth moves', async () => {
+  it('without active speaker scores, gives two voices the faces whose mouths move, and says so', async () => {
     // Prepare: both faces are on screen throughout; each mouth moves only while its owner talks
-    const event = loadEvent('fuse/all-modalities.json');
+    const event = withActiveSpeakers(loadEvent('fuse/all-modalities.json'), 'failed', {
+      error: { name: 'ActiveSpeakerFailedError', message: 'onnxruntime could not load the model' },
+    });
     const transcribe = transcribeJson([
       ['are', 0.3, 0.5, 0.9, 'spk_0'],
       ['you', 0.5, 0.7, 0.9, 'spk_0'],
@@ -174,18 +162,31 @@ describe('fuseJob', () => {
     const lipReading = lipReadingDocument([], { mouthOpening: { fps: 25, values: [0, 0.2, 0.4, 0.1] } });
 
     // Act
-    const { result, file } = await runFuse({ event, transcribe, faces, lipReading });
+    const { outcome, result, file } = await runFuse({ event, transcribe, faces, lipReading });
 
     // Assess
-    expect(result.segments.map((segment) => [segment.speaker, segment.text, segment.face?.faceId])).toEqual([
-      ['spk_0', 'are you ready?', 'A'],
-      ['spk_1', 'yes I am', 'B'],
+    expect(
+      result.segments.map((segment) => [segment.speaker, segment.voice, segment.text, segment.face?.faceId]),
+    ).toEqual([
+      ['S1', 'spk_0', 'are you ready?', 'A'],
+      ['S2', 'spk_1', 'yes I am', 'B'],
+    ]);
+    expect(result.speakers.map(({ id, faceId, voices }) => ({ id, faceId, voices }))).toEqual([
+      { id: 'S1', faceId: 'A', voices: ['spk_0'] },
+      { id: 'S2', faceId: 'B', voices: ['spk_1'] },
     ]);
     expect(result.metrics.speakers).toBe(2);
+    expect(result.speakerEvidence).toBe('mouth-movement');
+    expect(result.modalities.activeSpeakers).toEqual({
+      status: 'failed',
+      reason: 'faces were matched to speech by mouth movement instead (less reliable)',
+      error: { name: 'ActiveSpeakerFailedError', message: 'onnxruntime could not load the model' },
+    });
+    expect(outcome.status).toBe('DEGRADED');
     expect(file('captions.vtt')).toMatch(
-      /<v spk_0>are you ready\?\n\n2\n00:00:01\.400 --> 00:00:02\.300\n<v spk_1>yes I am/,
+      /<v Speaker 1>Speaker 1: are you ready\?\n\n2\n00:00:01\.400 --> 00:00:02\.300\n<v Speaker 2>Speaker 2: yes I am/,
     );
-    expect(file('captions.srt')).toContain('[spk_1] yes I am');
+    expect(file('captions.srt')).toContain('Speaker 2: yes I am');
   });
 
   it('marks the job DEGRADED with the reason when lip reading failed', async () => {
@@ -219,7 +220,7 @@ describe('fuseJob', () => {
     expect(file('visual.vtt')).toBe('WEBVTT\n');
   });
 
-  it('captions from the lips alone when there is no audio, naming speakers by face', async () => {
+  it('captions from the lips alone when there is no audio, naming the speaker by face', async () => {
     // Prepare
     const event = loadEvent('fuse/no-audio.json');
     const faces = facesDocument([{ trackId: '7', from: 0, to: 3, left: 0.3 }]);
@@ -234,10 +235,15 @@ describe('fuseJob', () => {
     const { outcome, jobs, result } = await runFuse({ event, faces, lipReading });
 
     // Assess
-    expect(outcome.status).toBe('DEGRADED');
-    expect(jobs.finished?.summary.degradedReasons).toEqual(['transcribe: skipped: no audio stream']);
+    expect(outcome.status).toBe('COMPLETED');
+    expect(jobs.finished?.summary.degradedReasons).toEqual([]);
     expect(result.modalities.transcribe).toEqual({ status: 'skipped', reason: 'no audio stream' });
-    expect(result.segments.map((segment) => [segment.speaker, segment.text])).toEqual([['face_7', 'lay green']]);
+    expect(result.segments.map((segment) => [segment.speaker, segment.text, segment.face?.faceId])).toEqual([
+      ['S1', 'lay green', '7'],
+    ]);
+    expect(result.speakers).toEqual([
+      { id: 'S1', label: 'Speaker 1', onScreen: true, faceId: '7', voices: [], speakingSec: expect.any(Number) },
+    ]);
     expect(result.segments[0]!.words.every((word) => word.source === 'visual')).toBe(true);
     expect(result.metrics.wer).toBeUndefined();
   });
@@ -268,11 +274,15 @@ describe('fuseJob', () => {
 
     // Assess
     expect(result.segments.map((segment) => [segment.speaker, segment.text, segment.visualText])).toEqual([
-      ['spk_0', 'lay white', 'lay white'],
-      ['face-2', 'hello', 'hello there'],
+      ['S1', 'lay white', 'lay white'],
+      ['S2', 'hello', 'hello there'],
+    ]);
+    expect(result.speakers.map(({ id, onScreen, faceId, voices }) => ({ id, onScreen, faceId, voices }))).toEqual([
+      { id: 'S1', onScreen: false, faceId: undefined, voices: ['spk_0'] },
+      { id: 'S2', onScreen: true, faceId: 'face-2', voices: [] },
     ]);
     expect(result.segments[1]!.words).toEqual([
-      { text: 'hello', start: 5, end: 5.4, confidence: 0.9, source: 'visual' },
+      { text: 'hello', start: 5, end: 5.4, confidence: 0.9, source: 'visual', speaker: 'S2' },
     ]);
   });
 
@@ -310,7 +320,9 @@ describe('fuseJob', () => {
     // Assess
     expect(outcome.status).toBe('DEGRADED');
     expect(result.modalities.faces).toMatchObject({ status: 'failed', error: { name: 'UnreadableDocumentError' } });
-    expect(result.segments[0]).toMatchObject({ text: 'soon', speaker: 'spk_0' });
+    expect(result.segments[0]).toMatchObject({ text: 'soon', speaker: 'S1', voice: 'spk_0' });
+    expect(result.speakers).toMatchObject([{ id: 'S1', onScreen: false, voices: ['spk_0'] }]);
+    expect(result.speakerEvidence).toBe('voices');
     expect(result.segments[0]!.face).toBeUndefined();
   });
 });

@@ -133,6 +133,25 @@ describe('where the CLI sends requests', () => {
   });
 });
 
+describe('files the pipeline would ignore', () => {
+  it('refuses them at once, before looking for a stack, naming what it takes', async () => {
+    // Prepare
+    const dir = mkdtempSync(path.join(tmpdir(), 'gorggle-cli-ignored-'));
+    const notes = path.join(dir, 'notes.txt');
+    writeFileSync(notes, 'not media');
+    const output = captureIo();
+
+    // Act
+    const code = await runCli(['process', notes, '--data-dir', dir], output.io);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(output.err()).toMatch(/notes\.txt: the pipeline ignores \.txt; it takes \.mp4, .*\.mp3, .*\.flac/);
+    expect(output.err()).not.toMatch(/No local stack/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
 describe('what the CLI prints', () => {
   it('draws a bar and clock times', () => {
     expect(progressBar(0.5, 10)).toBe('[#####-----]  50%');
@@ -142,14 +161,27 @@ describe('what the CLI prints', () => {
   it('prints the transcript, each modality with its reason, WER and the result keys', () => {
     // Prepare
     const result: ResultDocument = {
-      version: '1.0',
+      version: '2.0',
       jobId: 'job1',
       source: { bucket: 'up', key: 'uploads/a.mp4' },
+      speakers: [
+        {
+          id: 'S1',
+          label: 'Speaker 1',
+          onScreen: true,
+          faceId: 'face-1',
+          voices: ['spk_0'],
+          speakingSec: 1.5,
+          meanSpeakingScore: 1.25,
+        },
+      ],
+      speakerEvidence: 'active-speaker',
       segments: [
         {
           start: 0.5,
           end: 2,
-          speaker: 'spk_0',
+          speaker: 'S1',
+          voice: 'spk_0',
           text: 'BIN BLUE',
           confidence: 0.9,
           audioText: 'been blue',
@@ -161,7 +193,8 @@ describe('what the CLI prints', () => {
       modalities: {
         transcribe: { status: 'succeeded' },
         faces: { status: 'succeeded' },
-        lipreading: { status: 'failed', reason: 'the lip-reading server did not answer' },
+        activeSpeakers: { status: 'succeeded' },
+        lipreading: { status: 'skipped', reason: 'no lip-reading model configured (set GORGGLE_MODEL_DIR)' },
       },
       metrics: { durationSec: 3, words: 2, speakers: 1, wer: { audio: 0.5, visual: 0, fused: 0 } },
     };
@@ -190,9 +223,11 @@ describe('what the CLI prints', () => {
 
     // Assess
     expect(text).toContain('Job job1: DEGRADED in 12.3 s');
-    expect(text).toContain('[00:00.50 -> 00:02.00] spk_0 (face-1): BIN BLUE');
+    expect(text).toContain('[00:00.50 -> 00:02.00] Speaker 1 (face-1): BIN BLUE');
     expect(text).toContain('audio:  been blue');
-    expect(text).toMatch(/lipreading\s+failed: the lip-reading server did not answer/);
+    expect(text).toContain('Speakers (told apart by active-speaker):');
+    expect(text).toContain('S1 Speaker 1: face face-1, voice spk_0, 1.5 s, speaking score 1.25');
+    expect(text).toMatch(/lipreading\s+skipped: no lip-reading model configured \(set GORGGLE_MODEL_DIR\)/);
     expect(text).toContain('WER       audio 0.50, visual 0.00, fused 0.00');
     expect(text).toContain(
       `s3://${TERRAFORM_OUTPUTS.processed_bucket_name.value}/jobs/job1/ result.json, captions.vtt`,

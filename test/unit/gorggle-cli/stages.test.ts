@@ -77,6 +77,40 @@ describe('stageProgress', () => {
     expect(stageSeconds(stages[1]!)).toBeUndefined();
   });
 
+  it('shows extraction failed when its Catch led on to RecordFailure, and succeeded when a retry passed', () => {
+    // Prepare: the failed Lambda attempt, then the state exits through its Catch
+    const failed = history([
+      ['ExecutionStarted'],
+      ['TaskStateEntered', 'ExtractMedia'],
+      ['LambdaFunctionScheduled'],
+      ['LambdaFunctionFailed'],
+      ['TaskStateExited', 'ExtractMedia'],
+      ['TaskStateEntered', 'RecordFailure'],
+      ['TaskStateExited', 'RecordFailure'],
+      ['FailStateEntered', 'Failed'],
+      ['ExecutionFailed'],
+    ]);
+    failed[3]!.lambdaFunctionFailedEventDetails = {
+      error: 'UnsupportedMediaError',
+      cause: JSON.stringify({ errorType: 'UnsupportedMediaError', errorMessage: 'The file is empty (0 bytes).' }),
+    };
+    const retried = history([
+      ['ExecutionStarted'],
+      ['TaskStateEntered', 'ExtractMedia'],
+      ['LambdaFunctionFailed'],
+      ['LambdaFunctionSucceeded'],
+      ['TaskStateExited', 'ExtractMedia'],
+    ]);
+
+    // Act
+    const [extract] = stageProgress(failed);
+    const [extractRetried] = stageProgress(retried);
+
+    // Assess
+    expect(extract).toMatchObject({ status: 'failed', error: 'UnsupportedMediaError: The file is empty (0 bytes).' });
+    expect(extractRetried?.status).toBe('succeeded');
+  });
+
   it('maps state names of the state machine to stages', () => {
     expect(
       ['WaitForFaceDetection', 'LipReadingTimedOut', 'CheckTranscription', 'Fuse', 'Done'].map(stageOfState),

@@ -24,6 +24,9 @@ const JOB_ID = 'a3f1c2d4e5b6a7c8d9e0f1a2b3c4d5e6';
 const VIDEO = { bucket: 'gorggle-processed', key: `jobs/${JOB_ID}/video.mp4` };
 const RESULT = { bucket: 'gorggle-processed', key: `jobs/${JOB_ID}/lipreading.json` };
 
+/** The bodies of the jobs submitted, in order. */
+const posted = () => server.requests.filter((request) => request.method === 'POST').map((request) => request.body);
+
 /** The sample check event, pointed at this test's server. */
 function checkEvent(): BranchTaskInput {
   const event = sampleEvent('invoke-lipreading', 'check.json');
@@ -58,7 +61,7 @@ describe('invoke-lipreading start (fixed endpoint)', () => {
     const second = await invoke(event);
 
     // Assess
-    expect(server.requests.map((request) => request.body)).toEqual([
+    expect(posted()).toEqual([
       { video: VIDEO, mode: 'avsr' },
       { video: VIDEO, mode: 'avsr' },
     ]);
@@ -86,7 +89,23 @@ describe('invoke-lipreading start (fixed endpoint)', () => {
     await invoke(sampleEvent('invoke-lipreading', 'start-no-audio.json'));
 
     // Assess
-    expect(server.requests[0]!.body).toMatchObject({ mode: 'vsr' });
+    expect(posted()).toEqual([expect.objectContaining({ mode: 'vsr' })]);
+  });
+
+  it('skips lip reading at once, without retries or a job, when the server has no model', async () => {
+    // Prepare
+    const reason = 'no lip-reading model configured (set GORGGLE_MODEL_DIR)';
+    server.reply('GET /health', { status: 200, body: { status: 'ok', model: null, reason } });
+
+    // Act
+    const state = await invoke(sampleEvent('invoke-lipreading', 'start.json'));
+
+    // Assess
+    expect(state).toMatchObject({ modality: 'lipreading', status: 'skipped', reason });
+    expect(server.requests.map(({ method, url }) => `${method} ${url}`)).toEqual(['GET /health']);
+    expect(stageUpdates(dynamodb).map(({ record }) => record)).toEqual([
+      expect.objectContaining({ status: 'skipped', facts: { reason } }),
+    ]);
   });
 
   it('skips an upload without video and sends nothing', async () => {

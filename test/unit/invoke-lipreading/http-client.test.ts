@@ -56,4 +56,35 @@ describe('HttpLipReadingClient', () => {
     await expect(submit).rejects.toThrow(LipReadingFailedError);
     await server.close();
   });
+
+  it('reads the model from /health, or why there is none', async () => {
+    // Prepare
+    const reason = 'no lip-reading model configured (set GORGGLE_MODEL_DIR)';
+    const server = new ScriptedServer().reply('GET /health', { status: 200, body: { model: null, reason } });
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`, SECRET);
+
+    // Act
+    const without = await client.health();
+    const withModel = await client.health();
+
+    // Assess
+    expect(without).toEqual({ model: null, reason });
+    expect(withModel).toEqual({ model: { name: 'avhubert-large' } });
+    await server.close();
+  });
+
+  it('says that a job was refused for want of a model, and keeps it retryable for a server that restarts', async () => {
+    // Prepare
+    const error = 'This server has no lip-reading model: no lip-reading model configured (set GORGGLE_MODEL_DIR).';
+    const server = new ScriptedServer().reply('POST /v1/jobs', { status: 503, body: { error, code: 'no_model' } });
+    const client = new HttpLipReadingClient(`http://127.0.0.1:${await server.listen()}`, SECRET);
+
+    // Act
+    const submit = client.submit({ video: VIDEO, mode: 'avsr' });
+
+    // Assess
+    await expect(submit).rejects.toThrow(LipReadingUnavailableError);
+    await expect(submit).rejects.toThrow(`The lip-reading server refused POST /v1/jobs: ${error}`);
+    await server.close();
+  });
 });

@@ -13,14 +13,21 @@ export interface ScriptedReply {
   headers?: Record<string, string>;
 }
 
+/** GET /health of a server with a model loaded: what the script answers unless told otherwise. */
+export const HEALTHY: ScriptedReply = {
+  status: 200,
+  body: { status: 'ok', model: { loaded: true, name: 'avhubert-large', mode: 'avsr', device: 'cuda' } },
+};
+
 /**
  * A real HTTP server on 127.0.0.1 that answers the lip-reading API from a script: each
  * request takes the next reply queued for its "METHOD path", so a test can say "429 first,
- * then 202".
+ * then 202". GET /health answers HEALTHY when nothing is queued for it.
  */
 export class ScriptedServer {
   readonly requests: RecordedRequest[] = [];
   private readonly replies = new Map<string, ScriptedReply[]>();
+  private readonly defaults = new Map<string, ScriptedReply>([['GET /health', HEALTHY]]);
   private server: Server | undefined;
 
   reply(route: string, ...replies: ScriptedReply[]): this {
@@ -45,10 +52,11 @@ export class ScriptedServer {
           body: text ? JSON.parse(text) : undefined,
         });
         const route = `${request.method} ${request.url}`;
-        const reply = this.replies.get(route)?.shift() ?? {
-          status: 404,
-          body: { error: `no scripted reply for ${route}` },
-        };
+        const reply = this.replies.get(route)?.shift() ??
+          this.defaults.get(route) ?? {
+            status: 404,
+            body: { error: `no scripted reply for ${route}` },
+          };
         response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
         response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
       });

@@ -26,6 +26,7 @@ const speechDocument = (segments: SpeechDocument['segments']): SpeechDocument =>
 async function submitted(job: AnalysedInput, store = new InMemoryObjectStore()) {
   const requests: Array<Parameters<LipReadingClient['submit']>[0]> = [];
   const client: LipReadingClient = {
+    health: async () => ({ model: { name: 'test-model' } }),
     submit: async (request) => {
       requests.push(request);
       return { id: 'lr-1' };

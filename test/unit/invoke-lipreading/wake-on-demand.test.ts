@@ -127,7 +127,7 @@ describe('invoke-lipreading wake on demand', () => {
     const state = await invoke(event);
 
     // Assess
-    expect(server.requests).toHaveLength(1);
+    expect(server.requests.map(({ method, url }) => `${method} ${url}`)).toEqual(['GET /health', 'POST /v1/jobs']);
     expect(state).toMatchObject({
       status: 'running',
       handle: 'lr-woken',

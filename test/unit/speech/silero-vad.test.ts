@@ -7,9 +7,9 @@ import { speechDocumentSchema } from '../../../functions/lib/contracts/documents
 import { readPcm16MonoWav, type PcmAudio } from '../../../functions/lib/media/wav';
 import { detectSpeech } from '../../../functions/lib/speech/voice-activity';
 import { sileroModelPath } from '../../support/models';
-import { FFMPEG_DIR_FOR_TESTS, gridClip, GRID_DIR, hasGrid } from '../../support/paths';
+import { gridClip, GRID_DIR, hasGrid } from '../../support/paths';
 
-const FFMPEG = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');
+const DEBIAN_FFMPEG = 'ffmpeg';
 const CLIPS = ['bbaf2n', 'brbk7n', 'lbax4n', 'lbbc2a', 'lrwp9a', 'sbia1a', 'swiz3n', 'swwp2s'];
 /** GRID .align files count in 1/1000 of a frame at 25 fps. */
 const ALIGN_UNITS_PER_SECOND = 25_000;
@@ -23,10 +23,13 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** 16 kHz mono 16-bit audio, as extract writes it, from any input ffmpeg reads (`-f lavfi` sources too). */
+/**
+ * 16 kHz mono 16-bit audio, as extract writes it, from any input ffmpeg reads. Debian's ffmpeg
+ * makes it: the static build leaves out the lavfi sources and filters these inputs use.
+ */
 function audioFrom(name: string, inputArgs: string[]): Promise<PcmAudio> {
   const wav = path.join(scratch, `${name}.wav`);
-  execFileSync(FFMPEG, [
+  execFileSync(DEBIAN_FFMPEG, [
     '-nostdin',
     '-v',
     'error',

@@ -155,7 +155,10 @@ describe('start-pipeline config', () => {
     const missing = configSchema.safeParse({});
 
     // Assess
-    expect(config.ALLOWED_EXTENSIONS).toEqual(['mp4', 'mov', 'mkv', 'webm', 'mpg', 'mpeg', 'avi', 'm4v']);
+    expect(config.ALLOWED_EXTENSIONS).toEqual([
+      ...['mp4', 'm4v', 'mov', 'mkv', 'webm', 'mpg', 'mpeg', 'avi'],
+      ...['mp3', 'm4a', 'wav', 'ogg', 'opus', 'flac'],
+    ]);
     expect(config.MAX_UPLOAD_BYTES).toBe(2 * 1024 ** 3);
     expect(custom).toMatchObject({ ALLOWED_EXTENSIONS: ['mp4', 'webm'], MAX_UPLOAD_BYTES: 1000 });
     expect(missing.success).toBe(false);

@@ -45,15 +45,19 @@ function recording(overrides: Partial<Recording> = {}): Recording {
 
 function result(text: string, transcribe: 'succeeded' | 'failed' = 'succeeded'): ResultDocument {
   return {
-    version: '1.0',
+    version: '2.0',
     jobId: 'job-1',
     source: { bucket: 'uploads', key: 'k' },
+    speakers: text
+      ? [{ id: 'S1', label: 'Speaker 1', onScreen: true, faceId: 't1', voices: ['spk_0'], speakingSec: 2 }]
+      : [],
     segments: text
-      ? [{ start: 0, end: 2, speaker: 'spk_0', text, confidence: 0.9, audioText: text, visualText: '', words: [] }]
+      ? [{ start: 0, end: 2, speaker: 'S1', text, confidence: 0.9, audioText: text, visualText: '', words: [] }]
       : [],
     modalities: {
       transcribe: { status: transcribe },
       faces: { status: 'succeeded' },
+      activeSpeakers: { status: 'succeeded' },
       lipreading: { status: 'failed' },
     },
     metrics: { durationSec: 3, words: 6, speakers: 1 },

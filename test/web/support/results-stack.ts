@@ -37,7 +37,13 @@ export const XSS_FILE_NAME = '<img src=x onerror=alert(1)>.mp4';
 
 /** What the seeded result says at 1.0 s, in the fused track. */
 export const FUSED_CUE_TEXT = 'bin blue at f two now';
-export const FACE_BOX = { left: 0.35, top: 0.2, width: 0.3, height: 0.5 };
+/** The speaking face (Speaker 1, t1) and the listener beside it (Speaker 2, t2). */
+export const FACE_BOX = { left: 0.1, top: 0.2, width: 0.3, height: 0.5 };
+export const LISTENER_BOX = { left: 0.6, top: 0.2, width: 0.3, height: 0.5 };
+/** A name with markup, as a user may give one (issue 17): it must render as text. */
+export const HOSTILE_SPEAKER_NAME = '<img src=y onerror=alert(2)>"]{}';
+/** The second speaker's reply, 3.1 to 3.8 s. */
+export const REPLY_TEXT = 'yes';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -54,6 +60,7 @@ export interface ResultsStack {
   stop(): Promise<void>;
 }
 
+const escapeCue = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 const vtt = (cues: Array<[number, number, string]>) =>
   `WEBVTT\n\n${cues.map(([start, end, text], i) => `${i + 1}\n${stamp(start)} --> ${stamp(end)}\n${text}\n`).join('\n')}`;
 const stamp = (seconds: number, separator = '.') =>
@@ -68,28 +75,75 @@ export function sampleResult(jobId: string, sourceKey: string): ResultDocument {
     source: (['both', 'audio', 'both', 'visual', 'both', 'audio'] as const)[i] ?? 'both',
   }));
   return resultDocumentSchema.parse({
-    version: '1.0',
+    version: '2.0',
     jobId,
     source: { bucket: UPLOADS_BUCKET, key: sourceKey },
+    speakers: [
+      {
+        id: 'S1',
+        label: 'Speaker 1',
+        onScreen: true,
+        faceId: 't1',
+        voices: ['spk_0'],
+        speakingSec: 1.8,
+        meanSpeakingScore: 2.1,
+      },
+      {
+        id: 'S2',
+        label: HOSTILE_SPEAKER_NAME,
+        onScreen: true,
+        faceId: 't2',
+        voices: ['spk_0'],
+        speakingSec: 0.7,
+        meanSpeakingScore: 1.4,
+      },
+    ],
+    speakerEvidence: 'active-speaker',
     segments: [
       {
         start: 0.5,
         end: 3.0,
-        speaker: 'spk_0',
+        speaker: 'S1',
+        voice: 'spk_0',
         text: FUSED_CUE_TEXT,
         confidence: 0.85,
         audioText: 'bin blue at f two now',
         visualText: 'bin blue at e two now',
         face: { faceId: 't1', box: FACE_BOX },
-        words,
+        speakingScore: 2.1,
+        words: words.map((word) => ({ ...word, speaker: 'S1', speakingScore: 2.1 })),
+      },
+      {
+        start: 3.1,
+        end: 3.8,
+        speaker: 'S2',
+        voice: 'spk_0',
+        text: REPLY_TEXT,
+        confidence: 0.9,
+        audioText: REPLY_TEXT,
+        visualText: '',
+        face: { faceId: 't2', box: LISTENER_BOX },
+        speakingScore: 1.4,
+        words: [
+          {
+            start: 3.1,
+            end: 3.8,
+            text: REPLY_TEXT,
+            confidence: 0.9,
+            source: 'audio',
+            speaker: 'S2',
+            speakingScore: 1.4,
+          },
+        ],
       },
     ],
     modalities: {
       transcribe: { status: 'succeeded' },
       faces: { status: 'succeeded' },
-      lipreading: { status: 'failed', reason: 'The lip-reading server was busy for too long.' },
+      activeSpeakers: { status: 'succeeded' },
+      lipreading: { status: 'skipped', reason: 'no lip-reading model configured (set GORGGLE_MODEL_DIR)' },
     },
-    metrics: { durationSec: 4, words: words.length, speakers: 1, wer: { audio: 0, visual: 0.1667, fused: 0 } },
+    metrics: { durationSec: 4, words: words.length + 1, speakers: 2, wer: { audio: 0, fused: 0 } },
   });
 }
 
@@ -181,15 +235,23 @@ export async function startResultsStack(): Promise<ResultsStack> {
     version: 1,
     frameIntervalSec: 0.2,
     durationSec: 4,
-    detections: Array.from({ length: 20 }, (_, i) => ({
-      time: i * 0.2,
-      trackId: 't1',
-      box: FACE_BOX,
-      confidence: 0.99,
-    })),
-    tracks: [{ trackId: 't1', firstSeen: 0, lastSeen: 3.8, detections: 20 }],
+    detections: Array.from({ length: 20 }, (_, i) =>
+      (['t1', 't2'] as const).map((trackId) => ({
+        time: Number((i * 0.2).toFixed(1)),
+        trackId,
+        box: trackId === 't1' ? FACE_BOX : LISTENER_BOX,
+        confidence: 0.99,
+      })),
+    ).flat(),
+    tracks: [
+      { trackId: 't1', firstSeen: 0, lastSeen: 3.8, detections: 20 },
+      { trackId: 't2', firstSeen: 0, lastSeen: 3.8, detections: 20 },
+    ],
   };
-  const fusedCues: Array<[number, number, string]> = [[0.5, 3.0, FUSED_CUE_TEXT]];
+  const fusedCues: Array<[number, number, string]> = [
+    [0.5, 3.0, `<v Speaker 1>Speaker 1: ${FUSED_CUE_TEXT}`],
+    [3.1, 3.8, `<v ${HOSTILE_SPEAKER_NAME.replace(/[<>&]/g, '_')}>${escapeCue(HOSTILE_SPEAKER_NAME)}: ${REPLY_TEXT}`],
+  ];
   const files: Array<[string, string | Buffer, string]> = [
     ['result.json', JSON.stringify(result), 'application/json'],
     ['faces.json', JSON.stringify(faces), 'application/json'],
@@ -228,8 +290,8 @@ export async function startResultsStack(): Promise<ResultsStack> {
       },
       summary: {
         durationSec: 4,
-        words: 6,
-        speakers: 1,
+        words: 7,
+        speakers: 2,
         degradedReasons: ['lip reading: the server was busy for too long'],
       },
     }),
