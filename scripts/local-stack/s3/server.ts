@@ -11,7 +11,7 @@ import type { ComponentLog } from '../logs';
 import type { NotificationFilter } from '../terraform-facts';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS } from '../config';
-import { guardLocalServer } from '../http-guard';
+import { guardLocalServer, keepIdleConnections } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 
 export interface S3ServerOptions {
@@ -109,6 +109,7 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   let pageOrigins = new Set<string>();
   if (internals.httpServer) {
     guardLocalServer(internals.httpServer, { name: 'local S3', allowedOrigins: () => pageOrigins });
+    keepIdleConnections(internals.httpServer);
   }
   internals.httpServer?.on('request', (request, response) => {
     const started = Date.now();
