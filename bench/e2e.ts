@@ -34,6 +34,8 @@ const CONCURRENT_UPLOADS = 20;
  * which keeps the lip-reading server's work (decode, dlib landmarks, crops) in the figures.
  */
 const LIP_READING_TEST_MODEL = process.env.BENCH_LIP_READING === 'test-model';
+/** BENCH_OLD_STACK=1: a new Lambda environment per invocation and 1 s waits, as before issue 16, to compare. */
+const OLD_LOCAL_STACK = process.env.BENCH_OLD_STACK === '1';
 /** Issue 16's targets: a 3 s clip in 4 s, real time x 0.5 on the 312 s video, 2 GiB at most. */
 const TARGETS = { shortClipSeconds: 4, longRtf: 0.5, peakRssBytes: 2 * 2 ** 30 };
 const run = promisify(execFile);
@@ -147,7 +149,12 @@ export async function measureEndToEnd(parts: readonly BenchPart[] = ALL_PARTS): 
   const machine = machineDescription();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gorggle-bench-e2e-'));
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'gorggle-bench-media-'));
-  const stack = await startLocalStack({ ports: 'random', dataDir, lipReadingTestModel: LIP_READING_TEST_MODEL });
+  const stack = await startLocalStack({
+    ports: 'random',
+    dataDir,
+    lipReadingTestModel: LIP_READING_TEST_MODEL,
+    ...(OLD_LOCAL_STACK ? { lambdaWarmMs: 0, waitMs: 1000, firstWaitMs: 1000 } : {}),
+  });
   const client = new GorggleClient(targetForStack(stack));
   try {
     const figures: EndToEndFigures = { machine, clips: [], longVideos: [] };
@@ -293,6 +300,7 @@ export function printEndToEnd(figures: EndToEndFigures | string): void {
     return;
   }
   console.log(`  ${figures.machine}`);
+  if (OLD_LOCAL_STACK) console.log('  BENCH_OLD_STACK=1: a new Lambda environment per invocation, 1 s waits');
   console.log(
     `  lip reading: ${LIP_READING_TEST_MODEL ? 'the generated test model (BENCH_LIP_READING=test-model)' : 'no model, skipped as `make local` does (BENCH_LIP_READING=test-model runs the test model)'}`,
   );

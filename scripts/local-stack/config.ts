@@ -49,6 +49,8 @@ export const localStackOptionsSchema = z.object({
    * loop waits firstWaitMs first, then a tenth of the time it has polled, up to this.
    */
   waitMs: z.number().int().nonnegative().default(5000),
+  /** How long a Lambda execution environment stays warm for its next invocation; 0: a new one each time. */
+  lambdaWarmMs: z.number().int().nonnegative().default(60_000),
   /** A polling loop's first Wait locally (at most waitMs). */
   firstWaitMs: z.number().int().nonnegative().default(200),
   /** Retry intervals are multiplied by this (JitterStrategy FULL still applies on AWS only). */

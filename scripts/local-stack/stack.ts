@@ -107,6 +107,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
+      warmMs: config.lambdaWarmMs,
       lookup: (name) => functionDefinition(name, { config, names, facts, endpoints, avhubertSecret }),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
