@@ -10,7 +10,7 @@ describe('local Lambda runner', () => {
 
   beforeAll(async () => {
     functions = await buildTestFunctions({
-      timeoutSeconds: { hang: 1, count: 1 },
+      timeoutSeconds: { hang: 1 },
       env: { echo: { MARKER: 'from-echo' }, fail: { MARKER: 'from-fail' } },
     });
   });
@@ -96,19 +96,19 @@ describe('local Lambda runner', () => {
     expect(runner.activeInvocations).toBe(0);
   });
 
-  it('keeps a finished environment warm for the next invocation, and throws away one that timed out', async () => {
+  it('keeps a finished environment warm for the next invocation, and throws away one that was stopped', async () => {
     // Act
     const first = await runner.invoke('count', {});
     const second = await runner.invoke('count', {});
-    const timedOut = await runner.invoke('count', { hang: true });
-    const afterTimeout = await runner.invoke('count', {});
+    const stopped = await runner.invoke('count', { hang: true }, { signal: AbortSignal.timeout(300) });
+    const afterStop = await runner.invoke('count', {});
     const [concurrentA, concurrentB] = await Promise.all([runner.invoke('count', {}), runner.invoke('count', {})]);
 
-    // Assess: module state lives on in a warm environment, as on Lambda; a timeout starts afresh.
+    // Assess: module state lives on in a warm environment, as on Lambda; a stopped one is not reused.
     expect(first).toMatchObject({ ok: true, payload: { invocations: 1 } });
     expect(second).toMatchObject({ ok: true, payload: { invocations: 2 } });
-    expect(timedOut).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout' } });
-    expect(afterTimeout).toMatchObject({ ok: true, payload: { invocations: 1 } });
+    expect(stopped).toMatchObject({ ok: false, error: { errorType: 'Runtime.Aborted' } });
+    expect(afterStop).toMatchObject({ ok: true, payload: { invocations: 1 } });
     // Two at once need two environments: the warm one and a new one.
     const counts = [concurrentA, concurrentB].map((result) => (result as { payload: { invocations: number } }).payload);
     expect(counts.map((payload) => payload.invocations).sort()).toEqual([1, 2]);
