@@ -3,7 +3,7 @@ import path from 'node:path';
 import type * as FaceApiModule from '@vladmandic/face-api';
 import { faceApiRuntime } from '../../../../ec2-avhubert/src/preprocess/face-api-runtime';
 import { normalisedCrops, toSourcePixels } from '../../../../ec2-avhubert/src/preprocess/face-landmarks';
-import { boxAround, FACE_API_FRAMING, fitsBox } from '../../../../ec2-avhubert/src/preprocess/tracker';
+import { boxAround, extentOf, FACE_API_FRAMING, fitsBox } from '../../../../ec2-avhubert/src/preprocess/tracker';
 import type { FoundFace, Landmarks, RgbFrame } from './face-record';
 
 export interface FaceFinder {
@@ -53,31 +53,14 @@ function faceApiPaths(options: FaceFinderOptions): { wasmDir: string; modelDir: 
   };
 }
 
-/** The middle and size of the landmarks' bounding square. */
-function landmarkExtent(points: Landmarks): { cx: number; cy: number; extent: number } {
-  let minX = Infinity;
-  let maxX = -Infinity;
-  let minY = Infinity;
-  let maxY = -Infinity;
-  for (let k = 0; k + 1 < points.length; k += 2) {
-    const x = points[k] as number;
-    const y = points[k + 1] as number;
-    minX = Math.min(minX, x);
-    maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y);
-    maxY = Math.max(maxY, y);
-  }
-  return { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, extent: Math.max(maxX - minX, maxY - minY, 1e-6) };
-}
-
 /**
  * The detector's box for a face that moved: the box keeps its place and size relative to the
  * landmarks, so a followed face is framed as its detection framed it.
  */
 function movedBox(detected: FoundFace, landmarks: Landmarks): FoundFace['box'] {
-  const before = landmarkExtent(detected.landmarks);
-  const after = landmarkExtent(landmarks);
-  const scale = after.extent / before.extent;
+  const before = extentOf(detected.landmarks);
+  const after = extentOf(landmarks);
+  const scale = before.extent > 0 ? after.extent / before.extent : 1;
   return {
     x: after.cx + (detected.box.x - before.cx) * scale,
     y: after.cy + (detected.box.y - before.cy) * scale,
