@@ -41,8 +41,15 @@ lint: setup
 	eslint --max-warnings 0 .
 	prettier --check .
 
-test: build lint native models pyref
+test: build lint native models pyref avhubert-bundle
 	NODE_OPTIONS=--experimental-vm-modules jest --ci
+	$(MAKE) terraform-check
+
+# Terraform: init from a local provider mirror when there is one, fmt, validate, and the
+# mocked applies of terraform/tests. Without Terraform it says so (and fails in CI).
+.PHONY: terraform-check
+terraform-check: build avhubert-bundle
+	tsx test/terraform/check.ts
 
 # Every benchmark: bundles and the page, the local pipeline end to end, the lip-reading server
 # and its decoder steps (before/after the device decoder).
@@ -106,11 +113,21 @@ $(LR_ASD_ONNX): scripts/models/lr_asd.py scripts/models/weights.ts | $(NPM_STAMP
 	weights="$$(tsx scripts/models/weights.ts path lr-asd/$(LR_ASD_WEIGHTS))" && \
 	  $(TORCH_PYTHON) scripts/models/lr_asd.py --name $(LR_ASD_WEIGHTS) --weights "$$weights" --out-dir $(LR_ASD_DIR)
 
-# Lip-reading server (ec2-avhubert): the bundle systemd runs (the addon is copied beside
-# it when built), and its CPU benchmark with the test model.
-.PHONY: avhubert-bundle bench-avhubert
-avhubert-bundle:
+# Lip-reading server (ec2-avhubert): avhubert-server is the file systemd runs (the addon is
+# copied beside it when built); avhubert-bundle packs it with everything a GPU instance needs
+# to install it offline, the tarball Terraform uploads. Then its CPU benchmark.
+AVHUBERT_BUNDLE := dist/avhubert/gorggle-avhubert.tar.gz
+AVHUBERT_BUNDLE_INPUTS := $(shell find ec2-avhubert/src ec2-avhubert/native/src ec2-avhubert/systemd ec2-avhubert/setup ec2-avhubert/scripts -type f 2>/dev/null) \
+	ec2-avhubert/native/binding.gyp ec2-avhubert/native/gyp-config.mjs ec2-avhubert/package.json package-lock.json
+.PHONY: avhubert-server avhubert-bundle bench-avhubert
+avhubert-server: $(NPM_STAMP)
 	tsx ec2-avhubert/scripts/bundle.ts
+
+avhubert-bundle: $(AVHUBERT_BUNDLE)
+
+$(AVHUBERT_BUNDLE): $(AVHUBERT_BUNDLE_INPUTS) $(STATIC_FFMPEG) | $(NPM_STAMP)
+	tsx ec2-avhubert/scripts/bundle.ts
+	tsx ec2-avhubert/scripts/package.ts --out $@
 
 # Issue 16's part of `make bench` alone: the local pipeline end to end (3 s clips, the 60 s and
 # 312 s videos, 20 uploads at once) with per-stage times, CPU seconds and peak memory.
@@ -122,3 +139,16 @@ bench-local: build native models
 bench-avhubert: native models
 	tsx ec2-avhubert/bench/run.ts
 	tsx ec2-avhubert/bench/decode-steps.ts
+
+# AWS: `make deploy` builds, shows the Terraform plan and applies it once you type yes (settings
+# in terraform/terraform.tfvars, see terraform.tfvars.example); `make destroy` removes the stack
+# and everything it made; `make model-upload MODEL_DIR=<package>` gives lip reading its model.
+.PHONY: deploy destroy model-upload
+deploy: build
+	tsx scripts/deploy/deploy.ts
+
+destroy: $(NPM_STAMP)
+	tsx scripts/deploy/destroy.ts
+
+model-upload: $(NPM_STAMP)
+	tsx scripts/deploy/model-upload.ts '$(MODEL_DIR)'

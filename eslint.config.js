@@ -9,6 +9,7 @@ export default tseslint.config(
       '.gorggle/**',
       'coverage/**',
       'ec2-avhubert/native/build/**',
+      'ec2-avhubert/dist/**',
       'test-output/**',
     ],
   },

@@ -1,37 +1,31 @@
-# The lip-reading server (ec2-avhubert/) on one GPU instance in a private subnet. It powers
-# itself off when idle (shutdown behaviour "stop"); invoke-lipreading finds it by tag and
-# starts it when a job needs it, so no role can stop or terminate it.
+# The lip-reading server (ec2-avhubert/) on a GPU instance, only with enable_lipreading.
+#
+# An Auto Scaling group of zero or one: it holds no instance while idle, so the GPU costs
+# nothing then, and creating it needs neither vCPU quota nor capacity, so neither can fail an
+# apply. invoke-lipreading scales it to one when a job needs lip reading (and marks it busy
+# on every call); the instance installs the server from the bundle below on first boot; the
+# stop-idle-gpu function scales it back to zero once no job has needed it for a while. A
+# failed launch (quota, capacity) makes lip reading skipped, with AWS's reason, not the job.
+# EC2 health checks replace an impaired instance (there is no recovery alarm: EC2 refuses
+# recovery for g4dn, whose NVMe instance store it cannot move).
 
 locals {
-  # invoke-lipreading's DescribeInstances filter (AVHUBERT_INSTANCE_TAG) matches this tag.
-  avhubert_role_tag = { key = "gorggle:role", value = "avhubert" }
-  avhubert_ami_id   = var.avhubert_ami_id != null ? var.avhubert_ami_id : data.aws_ssm_parameter.deep_learning_ami[0].insecure_value
-  avhubert_model_s3 = "s3://${aws_s3_bucket.this["artifacts"].id}/${var.avhubert_model_prefix}"
-  avhubert_endpoint = "http://${aws_instance.avhubert.private_ip}:${var.avhubert_port}"
+  lipreading_enabled = var.enable_lipreading
+  # Every name that must be unique in the account and region derives from the prefix.
+  avhubert_group_name = "${var.name_prefix}-avhubert"
+  avhubert_group_arn  = "arn:${local.partition}:autoscaling:${var.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${local.avhubert_group_name}"
+  avhubert_tags       = { Name = local.avhubert_group_name, "gorggle:stack" = var.name_prefix, "gorggle:role" = "avhubert" }
 
-  # The keys of ec2-avhubert/systemd/avhubert.env.example; setup-ubuntu-g4dn.sh keeps an
-  # existing file, so these values win whether the AMI is baked before or set up after.
-  avhubert_user_data = <<-EOT
-    #!/bin/bash
-    set -euo pipefail
-    install -d -m 0755 /etc/gorggle
-    cat > /etc/gorggle/avhubert.env <<'ENV'
-    GORGGLE_AVHUBERT_HOST=0.0.0.0
-    GORGGLE_AVHUBERT_PORT=${var.avhubert_port}
-    GORGGLE_MODEL_DIR=/opt/gorggle-models/current
-    GORGGLE_DEVICE=cuda
-    GORGGLE_IDLE_SHUTDOWN_MINUTES=${var.avhubert_idle_shutdown_minutes}
-    GORGGLE_MODEL_S3_URI=${local.avhubert_model_s3}
-    GORGGLE_PROCESSED_BUCKET=${aws_s3_bucket.this["processed"].id}
-    GORGGLE_AVHUBERT_SECRET_PARAMETER=${aws_ssm_parameter.avhubert_secret.name}
-    AWS_REGION=${var.region}
-    ENV
-    chmod 0640 /etc/gorggle/avhubert.env
-    if id gorggle >/dev/null 2>&1; then chown root:gorggle /etc/gorggle/avhubert.env; fi
-    if [ -f /etc/systemd/system/gorggle-avhubert.service ]; then
-      systemctl enable --now gorggle-avhubert.service
-    fi
-  EOT
+  avhubert_model_s3       = "s3://${aws_s3_bucket.this["artifacts"].id}/${var.avhubert_model_prefix}"
+  avhubert_model_manifest = "${local.avhubert_model_s3}manifest.json"
+
+  avhubert_bundle_path   = coalesce(var.avhubert_bundle_path, "${path.module}/../dist/avhubert/gorggle-avhubert.tar.gz")
+  avhubert_bundle_exists = local.lipreading_enabled && fileexists(local.avhubert_bundle_path)
+  avhubert_bundle_sha256 = local.avhubert_bundle_exists ? filesha256(local.avhubert_bundle_path) : ""
+  # The content hash in the key: a new bundle is a new key, so a new launch template version.
+  avhubert_bundle_key = "avhubert/gorggle-avhubert-${substr(local.avhubert_bundle_sha256, 0, 16)}.tar.gz"
+
+  avhubert_ami_id = local.lipreading_enabled ? coalesce(var.avhubert_ami_id, one(data.aws_ssm_parameter.avhubert_ami[*].insecure_value)) : null
 }
 
 # The secret invoke-lipreading sends on every request and the server requires. Made here
@@ -45,70 +39,43 @@ resource "aws_ssm_parameter" "avhubert_secret" {
   value_wo_version = 1
 }
 
-data "aws_ssm_parameter" "deep_learning_ami" {
-  count = var.avhubert_ami_id == null ? 1 : 0
+data "aws_ssm_parameter" "avhubert_ami" {
+  count = local.lipreading_enabled && var.avhubert_ami_id == null ? 1 : 0
 
-  name = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
+  name = var.avhubert_ami_ssm_parameter
 }
 
 data "aws_ami" "avhubert" {
+  count = local.lipreading_enabled ? 1 : 0
+
   filter {
     name   = "image-id"
     values = [local.avhubert_ami_id]
   }
 }
 
-# --- Network: only the invoke-lipreading function reaches the server's port --------------
+# --- The bundle the instance installs on first boot --------------------------------------------
 
-resource "aws_security_group" "lipreading_function" {
-  name        = "${var.name_prefix}-invoke-lipreading"
-  description = "invoke-lipreading function: calls the lip-reading server and AWS APIs."
-  vpc_id      = var.vpc_id
+resource "aws_s3_object" "avhubert_bundle" {
+  count = local.lipreading_enabled ? 1 : 0
+
+  bucket       = aws_s3_bucket.this["artifacts"].id
+  key          = local.avhubert_bundle_key
+  source       = local.avhubert_bundle_path
+  source_hash  = local.avhubert_bundle_sha256
+  content_type = "application/gzip"
+
+  lifecycle {
+    precondition {
+      condition     = local.avhubert_bundle_exists
+      error_message = "${local.avhubert_bundle_path} is missing: run `make avhubert-bundle` (make deploy does), or set enable_lipreading = false."
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
-resource "aws_vpc_security_group_egress_rule" "lipreading_function_to_server" {
-  security_group_id            = aws_security_group.lipreading_function.id
-  description                  = "Lip-reading server API"
-  ip_protocol                  = "tcp"
-  from_port                    = var.avhubert_port
-  to_port                      = var.avhubert_port
-  referenced_security_group_id = aws_security_group.avhubert.id
-}
-
-resource "aws_vpc_security_group_egress_rule" "lipreading_function_https" {
-  security_group_id = aws_security_group.lipreading_function.id
-  description       = "AWS APIs (EC2, DynamoDB, S3) over HTTPS"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_security_group" "avhubert" {
-  name        = "${var.name_prefix}-avhubert"
-  description = "Lip-reading server: its API port from invoke-lipreading only."
-  vpc_id      = var.vpc_id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "avhubert_from_lipreading_function" {
-  security_group_id            = aws_security_group.avhubert.id
-  description                  = "Lip-reading server API from invoke-lipreading"
-  ip_protocol                  = "tcp"
-  from_port                    = var.avhubert_port
-  to_port                      = var.avhubert_port
-  referenced_security_group_id = aws_security_group.lipreading_function.id
-}
-
-resource "aws_vpc_security_group_egress_rule" "avhubert_https" {
-  security_group_id = aws_security_group.avhubert.id
-  description       = "S3 (media, models) and SSM over HTTPS"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-# --- Instance role: job files and the model package, plus SSM instead of a key pair -------
+# --- Instance role: the bundle, the model package, job files and the shared secret; no SSH ----
 
 data "aws_iam_policy_document" "ec2_assume_role" {
   statement {
@@ -135,11 +102,12 @@ data "aws_iam_policy_document" "avhubert" {
   }
 
   statement {
-    sid       = "ReadModelPackage"
+    sid       = "ReadBundleAndModelPackage"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.this["artifacts"].arn}/${var.avhubert_model_prefix}*"]
+    resources = ["${aws_s3_bucket.this["artifacts"].arn}/avhubert/*", "${aws_s3_bucket.this["artifacts"].arn}/${var.avhubert_model_prefix}*"]
   }
 
+  # why: `aws s3 sync` of the model package lists its prefix.
   statement {
     sid       = "ListModelPackage"
     actions   = ["s3:ListBucket"]
@@ -154,39 +122,59 @@ data "aws_iam_policy_document" "avhubert" {
 }
 
 resource "aws_iam_role" "avhubert" {
-  name               = "${var.name_prefix}-avhubert"
+  count = local.lipreading_enabled ? 1 : 0
+
+  name               = local.avhubert_group_name
   assume_role_policy = data.aws_iam_policy_document.ec2_assume_role.json
 }
 
 resource "aws_iam_role_policy" "avhubert" {
-  name   = "${var.name_prefix}-avhubert"
-  role   = aws_iam_role.avhubert.id
+  count = local.lipreading_enabled ? 1 : 0
+
+  name   = local.avhubert_group_name
+  role   = aws_iam_role.avhubert[0].id
   policy = data.aws_iam_policy_document.avhubert.json
 }
 
 resource "aws_iam_role_policy_attachment" "avhubert_ssm" {
-  role       = aws_iam_role.avhubert.name
+  count = local.lipreading_enabled && var.avhubert_session_manager ? 1 : 0
+
+  role       = aws_iam_role.avhubert[0].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
 resource "aws_iam_instance_profile" "avhubert" {
-  name = "${var.name_prefix}-avhubert"
-  role = aws_iam_role.avhubert.name
+  count = local.lipreading_enabled ? 1 : 0
+
+  name = local.avhubert_group_name
+  role = aws_iam_role.avhubert[0].name
 }
 
-# --- The instance ---------------------------------------------------------------------------
+# --- Launch template and group ----------------------------------------------------------------
 
 resource "aws_launch_template" "avhubert" {
-  name                                 = "${var.name_prefix}-avhubert"
-  description                          = "Lip-reading server (ec2-avhubert) on a CUDA GPU."
+  count = local.lipreading_enabled ? 1 : 0
+
+  name                                 = local.avhubert_group_name
+  description                          = "Lip-reading server (ec2-avhubert) on a CUDA GPU; installs itself from S3 on first boot."
   image_id                             = local.avhubert_ami_id
   instance_type                        = var.avhubert_instance_type
-  instance_initiated_shutdown_behavior = "stop"
-  user_data                            = base64encode(local.avhubert_user_data)
+  instance_initiated_shutdown_behavior = "terminate"
+  vpc_security_group_ids               = [aws_security_group.avhubert[0].id]
   update_default_version               = true
+  user_data = base64encode(templatefile("${path.module}/templates/avhubert-user-data.sh.tftpl", {
+    region           = var.region
+    bundle_bucket    = aws_s3_object.avhubert_bundle[0].bucket
+    bundle_key       = aws_s3_object.avhubert_bundle[0].key
+    bundle_sha256    = local.avhubert_bundle_sha256
+    model_s3_uri     = local.avhubert_model_s3
+    port             = var.avhubert_port
+    processed_bucket = aws_s3_bucket.this["processed"].id
+    secret_parameter = aws_ssm_parameter.avhubert_secret.name
+  }))
 
   iam_instance_profile {
-    arn = aws_iam_instance_profile.avhubert.arn
+    name = aws_iam_instance_profile.avhubert[0].name
   }
 
   metadata_options {
@@ -196,7 +184,7 @@ resource "aws_launch_template" "avhubert" {
   }
 
   block_device_mappings {
-    device_name = data.aws_ami.avhubert.root_device_name
+    device_name = data.aws_ami.avhubert[0].root_device_name
 
     ebs {
       volume_size           = var.avhubert_root_volume_gb
@@ -206,50 +194,125 @@ resource "aws_launch_template" "avhubert" {
     }
   }
 
-  monitoring {
-    enabled = true
+  tag_specifications {
+    resource_type = "instance"
+    tags          = local.avhubert_tags
   }
 
   tag_specifications {
     resource_type = "volume"
-    tags          = { Name = "${var.name_prefix}-avhubert", (local.avhubert_role_tag.key) = local.avhubert_role_tag.value }
+    tags          = local.avhubert_tags
   }
 }
 
-resource "aws_instance" "avhubert" {
-  subnet_id                            = var.avhubert_subnet_id
-  vpc_security_group_ids               = [aws_security_group.avhubert.id]
-  instance_initiated_shutdown_behavior = "stop"
+resource "aws_autoscaling_group" "avhubert" {
+  count = local.lipreading_enabled ? 1 : 0
+
+  name                = local.avhubert_group_name
+  min_size            = 0
+  max_size            = 1
+  desired_capacity    = 0
+  vpc_zone_identifier = local.avhubert_subnet_ids
+  health_check_type   = "EC2"
+  # First boot installs the server (several minutes); EC2 status checks count from the start.
+  health_check_grace_period = 300
+  # A launch that fails for quota or capacity must never fail or stall an apply.
+  wait_for_capacity_timeout        = "0"
+  ignore_failed_scaling_activities = true
+  # destroy terminates the instance with the group: nothing is left behind.
+  force_delete = true
+  # Moving the one instance between zones would cut a job short.
+  suspended_processes = ["AZRebalance"]
 
   launch_template {
-    id      = aws_launch_template.avhubert.id
-    version = aws_launch_template.avhubert.latest_version
-  }
-
-  tags = {
-    Name                          = "${var.name_prefix}-avhubert"
-    (local.avhubert_role_tag.key) = local.avhubert_role_tag.value
+    id      = aws_launch_template.avhubert[0].id
+    version = "$Latest"
   }
 
   lifecycle {
-    # A new AMI release must not replace the server under a running job; taint it to upgrade.
-    ignore_changes = [launch_template]
+    # invoke-lipreading and stop-idle-gpu set the capacity, and the busy tag, at run time.
+    ignore_changes = [desired_capacity, tag]
   }
 }
 
-# Moves the instance to healthy hardware when AWS's own checks fail. EC2 may refuse recovery
-# for types with instance store (g4dn has NVMe); a stop and start then does the same move.
-resource "aws_cloudwatch_metric_alarm" "avhubert_recover" {
-  alarm_name          = "${var.name_prefix}-avhubert-system-check"
-  alarm_description   = "The lip-reading instance failed its system status check: EC2 recovers it."
-  namespace           = "AWS/EC2"
-  metric_name         = "StatusCheckFailed_System"
-  dimensions          = { InstanceId = aws_instance.avhubert.id }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 2
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = ["arn:${local.partition}:automate:${var.region}:ec2:recover"]
+# --- An account whose default EBS key is a customer key (M8) ---------------------------------
+# Encrypted volumes then use that key, and the Auto Scaling service-linked role needs a grant
+# on it to launch; without one every launch fails with Client.InternalError.
+
+data "aws_ebs_default_kms_key" "current" {
+  count = local.lipreading_enabled ? 1 : 0
+}
+
+locals {
+  # alias/aws/ebs (AWS-managed) needs no grant; a customer key comes as its key ARN or an alias.
+  ebs_default_key      = one(data.aws_ebs_default_kms_key.current[*].key_arn)
+  ebs_key_is_key_arn   = can(regex("^arn:[^:]+:kms:[^:]+:[0-9]+:key/", local.ebs_default_key))
+  ebs_key_is_own_alias = can(regex("^arn:[^:]+:kms:[^:]+:[0-9]+:alias/", local.ebs_default_key)) && !endswith(coalesce(local.ebs_default_key, "-"), ":alias/aws/ebs")
+}
+
+data "aws_kms_key" "ebs_default" {
+  count = local.ebs_key_is_own_alias ? 1 : 0
+
+  key_id = local.ebs_default_key
+}
+
+resource "aws_kms_grant" "autoscaling_ebs" {
+  count = local.ebs_key_is_key_arn || local.ebs_key_is_own_alias ? 1 : 0
+
+  name              = "${local.avhubert_group_name}-ebs"
+  key_id            = local.ebs_key_is_key_arn ? local.ebs_default_key : data.aws_kms_key.ebs_default[0].arn
+  grantee_principal = "arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+  operations        = ["Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "DescribeKey", "CreateGrant"]
+
+  # The service-linked role exists once the account has its first Auto Scaling group.
+  depends_on = [aws_autoscaling_group.avhubert]
+}
+
+# --- The idle stopper: a scheduled function outside the instance --------------------------------
+
+resource "aws_cloudwatch_event_rule" "stop_idle_gpu" {
+  count = local.lipreading_enabled ? 1 : 0
+
+  name                = "${var.name_prefix}-stop-idle-gpu"
+  description         = "Scales the lip-reading GPU group to zero when no job has needed it for avhubert_idle_shutdown_minutes."
+  schedule_expression = "rate(5 minutes)"
+}
+
+resource "aws_cloudwatch_event_target" "stop_idle_gpu" {
+  count = local.lipreading_enabled ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.stop_idle_gpu[0].name
+  arn  = aws_lambda_function.this["stop-idle-gpu"].arn
+}
+
+resource "aws_lambda_permission" "stop_idle_gpu" {
+  count = local.lipreading_enabled ? 1 : 0
+
+  statement_id  = "AllowScheduledIdleStop"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["stop-idle-gpu"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.stop_idle_gpu[0].arn
+}
+
+data "aws_iam_policy_document" "stop_idle_gpu" {
+  statement {
+    sid     = "WriteOwnLogs"
+    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    # The function exists only with lip reading; its name is known either way.
+    resources = [try(local.function_log_streams["stop-idle-gpu"], "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:/aws/lambda/${var.name_prefix}-stop-idle-gpu:*")]
+  }
+
+  # why: Auto Scaling's Describe calls take no resource ARNs.
+  statement {
+    sid       = "ReadLipReadingGroup"
+    actions   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "StopLipReadingGroup"
+    actions   = ["autoscaling:SetDesiredCapacity"]
+    resources = [local.avhubert_group_arn]
+  }
 }

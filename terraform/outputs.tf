@@ -1,3 +1,13 @@
+output "stack_name" {
+  description = "The stack's name_prefix: every resource name and the GPU's gorggle:stack tag derive from it."
+  value       = var.name_prefix
+}
+
+output "region" {
+  description = "The region the stack runs in."
+  value       = var.region
+}
+
 output "uploads_bucket_name" {
   description = "Bucket to upload videos to, under uploads/ (the bot writes under contributions/)."
   value       = aws_s3_bucket.this["uploads"].id
@@ -43,14 +53,42 @@ output "upload_events_dlq_url" {
   value       = aws_sqs_queue.upload_events_dlq.id
 }
 
-output "avhubert_instance_id" {
-  description = "EC2 instance of the lip-reading server (stopped while idle)."
-  value       = aws_instance.avhubert.id
+output "lipreading_enabled" {
+  description = "Whether this stack runs lip reading (enable_lipreading); without it jobs skip lip reading with the reason."
+  value       = local.lipreading_enabled
 }
 
-output "lipreading_endpoint" {
-  description = "URL of the lip-reading server inside the VPC; invoke-lipreading finds the same address by the instance's tag."
-  value       = local.avhubert_endpoint
+output "avhubert_autoscaling_group_name" {
+  description = "Auto Scaling group of the lip-reading GPU server (0 instances while idle, 1 while jobs need it), or null without lip reading."
+  value       = one(aws_autoscaling_group.avhubert[*].name)
+}
+
+output "avhubert_bundle_s3_uri" {
+  description = "The server bundle a new GPU instance installs on first boot, or null without lip reading."
+  value       = local.lipreading_enabled ? "s3://${aws_s3_object.avhubert_bundle[0].bucket}/${aws_s3_object.avhubert_bundle[0].key}" : null
+}
+
+output "vpc_id" {
+  description = "VPC of the lip-reading server and invoke-lipreading (created here or passed in), or null without lip reading."
+  value       = local.lipreading_enabled ? local.vpc_id : null
+}
+
+output "log_group_names" {
+  description = "Every log group this stack writes to; make destroy removes any that reappear after the destroy."
+  value = concat(
+    [for group in aws_cloudwatch_log_group.function : group.name],
+    [aws_cloudwatch_log_group.state_machine.name, aws_cloudwatch_log_group.api_access.name],
+  )
+}
+
+output "cost_idle_usd_per_month" {
+  description = "What the stack costs per month while nobody uses it (us-east-1 list prices): the GPU is 0 because the group then holds no instance; pay-per-request services are 0 and left out."
+  value       = merge(local.idle_usd_per_month, { total = sum(values(local.idle_usd_per_month)) })
+}
+
+output "cost_per_gpu_hour_usd" {
+  description = "What each hour of lip reading costs (the GPU instance and its root volume, us-east-1 on-demand), or null without lip reading or for an instance type with no known price (set avhubert_hourly_usd)."
+  value       = local.per_gpu_hour_usd == null ? null : merge(local.per_gpu_hour_usd, { total = sum(values(local.per_gpu_hour_usd)) })
 }
 
 output "alarm_topic_arn" {

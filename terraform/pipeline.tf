@@ -84,6 +84,21 @@ locals {
       ephemeral_storage = 512
       in_vpc            = false
     }
+    # terraform/avhubert.tf: deployed with enable_lipreading only (local.lipreading_only_functions).
+    "stop-idle-gpu" = {
+      description       = "Every 5 minutes: scales the lip-reading GPU group to zero once no job has needed it for the idle time."
+      memory_size       = 256
+      timeout           = 30
+      ephemeral_storage = 512
+      in_vpc            = false
+    }
+  }
+
+  # The functions this stack deploys: all but the GPU's own without lip reading.
+  lipreading_only_functions = ["stop-idle-gpu"]
+  deployed_functions = {
+    for name, fn in local.lambda_functions : name => fn
+    if local.lipreading_enabled || !contains(local.lipreading_only_functions, name)
   }
 
   # COMMON_ENV_KEYS in functions/lib/config.ts.
@@ -126,7 +141,9 @@ locals {
     "invoke-lipreading" = {
       JOBS_TABLE                  = aws_dynamodb_table.jobs.name
       PROCESSED_BUCKET            = aws_s3_bucket.this["processed"].id
-      AVHUBERT_INSTANCE_TAG       = "${local.avhubert_role_tag.key}=${local.avhubert_role_tag.value}"
+      LIPREADING_ENABLED          = tostring(var.enable_lipreading)
+      AVHUBERT_ASG_NAME           = local.avhubert_group_name
+      AVHUBERT_MODEL_MANIFEST     = local.avhubert_model_manifest
       AVHUBERT_SECRET_PARAMETER   = aws_ssm_parameter.avhubert_secret.name
       AVHUBERT_PORT               = tostring(var.avhubert_port)
       AVHUBERT_WARMUP_MAX_SECONDS = tostring(var.avhubert_warmup_max_seconds)
@@ -168,6 +185,10 @@ locals {
       PROCESSED_BUCKET         = aws_s3_bucket.this["processed"].id
       TELEGRAM_TOKEN_PARAMETER = "/${var.name_prefix}/telegram/bot-token"
     }
+    "stop-idle-gpu" = {
+      AVHUBERT_ASG_NAME = local.avhubert_group_name
+      IDLE_MINUTES      = tostring(var.avhubert_idle_shutdown_minutes)
+    }
   }
 
   # Each function's own policy document (below); test/infra checks them against the SDK
@@ -184,6 +205,7 @@ locals {
     api                     = data.aws_iam_policy_document.api.json
     "telegram-bot"          = data.aws_iam_policy_document.telegram_bot.json
     "contribution-feedback" = data.aws_iam_policy_document.contribution_feedback.json
+    "stop-idle-gpu"         = data.aws_iam_policy_document.stop_idle_gpu.json
   }
 
   upload_object_arns   = [for prefix in local.upload_prefixes : "${aws_s3_bucket.this["uploads"].arn}/${prefix}*"]
@@ -202,7 +224,7 @@ locals {
 # --- Functions ---------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "function" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   name              = "/aws/lambda/${var.name_prefix}-${each.key}"
   retention_in_days = var.log_retention_days
@@ -220,14 +242,14 @@ data "aws_iam_policy_document" "lambda_assume_role" {
 }
 
 resource "aws_iam_role" "function" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   name               = "${var.name_prefix}-${each.key}"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
 }
 
 resource "aws_iam_role_policy" "function" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   name   = "${var.name_prefix}-${each.key}"
   role   = aws_iam_role.function[each.key].id
@@ -235,7 +257,7 @@ resource "aws_iam_role_policy" "function" {
 }
 
 resource "aws_lambda_function" "this" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   function_name     = "${var.name_prefix}-${each.key}"
   description       = each.value.description
@@ -248,7 +270,7 @@ resource "aws_lambda_function" "this" {
   s3_bucket         = aws_s3_object.function_zip[each.key].bucket
   s3_key            = aws_s3_object.function_zip[each.key].key
   s3_object_version = aws_s3_object.function_zip[each.key].version_id
-  source_code_hash  = filebase64sha256("${local.functions_dist_dir}/${each.key}.zip")
+  source_code_hash  = local.function_zip_hashes[each.key]
 
   ephemeral_storage {
     size = each.value.ephemeral_storage
@@ -263,12 +285,13 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.function[each.key].name
   }
 
+  # Only invoke-lipreading, and only with lip reading: it calls the GPU server's private address.
   dynamic "vpc_config" {
-    for_each = each.value.in_vpc ? [true] : []
+    for_each = each.value.in_vpc && local.lipreading_enabled ? [true] : []
 
     content {
-      subnet_ids         = var.lambda_subnet_ids
-      security_group_ids = [aws_security_group.lipreading_function.id]
+      subnet_ids         = local.lambda_subnet_ids
+      security_group_ids = [aws_security_group.lipreading_function[0].id]
     }
   }
 
@@ -413,7 +436,6 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     resources = [local.function_log_streams["invoke-lipreading"]]
   }
 
-  # why: DescribeInstances cannot be scoped to a resource; the code filters by the role tag.
   # SecureStrings under the AWS-managed aws/ssm key decrypt without a kms grant.
   statement {
     sid       = "ReadLipReadingSecret"
@@ -421,9 +443,10 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     resources = [aws_ssm_parameter.avhubert_secret.arn]
   }
 
+  # why: Auto Scaling's Describe calls and DescribeInstances take no resource ARNs.
   statement {
     sid       = "FindLipReadingServer"
-    actions   = ["ec2:DescribeInstances"]
+    actions   = ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "ec2:DescribeInstances"]
     resources = ["*"]
   }
 
@@ -434,10 +457,18 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     resources = ["${aws_s3_bucket.this["processed"].arn}/jobs/*/speech.json"]
   }
 
+  # By name, not by resource: no function depends on the GPU group existing, so nothing of the
+  # pipeline waits for it (or fails with it) at apply time.
   statement {
     sid       = "WakeLipReadingServer"
-    actions   = ["ec2:StartInstances"]
-    resources = [aws_instance.avhubert.arn]
+    actions   = ["autoscaling:SetDesiredCapacity", "autoscaling:CreateOrUpdateTags"]
+    resources = [local.avhubert_group_arn]
+  }
+
+  statement {
+    sid       = "CheckModelPackage"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.this["artifacts"].arn}/${var.avhubert_model_prefix}manifest.json"]
   }
 
   # why: a function in a VPC manages its own network interfaces; these calls take no resource ARNs.

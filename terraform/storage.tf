@@ -15,6 +15,13 @@ locals {
   ]
 
   functions_dist_dir = coalesce(var.functions_dist_dir, "${path.module}/../dist/functions")
+  # Hashes of the zips `make build` writes; "" for a missing one, which the precondition of
+  # aws_s3_object.function_zip then names instead of a bare file error.
+  function_zip_hashes = {
+    for name in keys(local.deployed_functions) : name => (
+      fileexists("${local.functions_dist_dir}/${name}.zip") ? filebase64sha256("${local.functions_dist_dir}/${name}.zip") : ""
+    )
+  }
 }
 
 resource "aws_s3_bucket" "this" {
@@ -275,12 +282,19 @@ resource "aws_lambda_event_source_mapping" "upload_events" {
 # --- Lambda code: the zips exceed the 50 MB direct upload (extract carries ffmpeg) ---
 
 resource "aws_s3_object" "function_zip" {
-  for_each = local.lambda_functions
+  for_each = local.deployed_functions
 
   bucket      = aws_s3_bucket.this["artifacts"].id
   key         = "functions/${each.key}.zip"
   source      = "${local.functions_dist_dir}/${each.key}.zip"
-  source_hash = filebase64sha256("${local.functions_dist_dir}/${each.key}.zip")
+  source_hash = local.function_zip_hashes[each.key]
+
+  lifecycle {
+    precondition {
+      condition     = local.function_zip_hashes[each.key] != ""
+      error_message = "${local.functions_dist_dir}/${each.key}.zip is missing: run `make build` first (make deploy does)."
+    }
+  }
 
   depends_on = [aws_s3_bucket_versioning.this]
 }

@@ -167,42 +167,96 @@ variable "alarm_email" {
   default     = null
 }
 
+variable "enable_lipreading" {
+  description = "Run lip reading on a GPU instance (an Auto Scaling group of 0 or 1, launched per job batch and stopped when idle). Off: no GPU, no VPC; jobs run and lip reading is skipped with the reason. Needs a 'Running On-Demand G and VT instances' vCPU quota of at least 4 and a model package (make model-upload)."
+  type        = bool
+  default     = false
+}
+
 variable "vpc_id" {
-  description = "VPC of the lip-reading GPU instance and of the function that calls it."
+  description = "An existing VPC for the lip-reading server and the function that calls it. Null: the module creates a VPC with private subnets and the endpoints they need (no NAT, no internet). Used only with enable_lipreading."
   type        = string
-}
-
-variable "avhubert_subnet_id" {
-  description = "Private subnet of the lip-reading GPU instance. It needs a route to S3 (NAT or gateway endpoint) and to SSM."
-  type        = string
-}
-
-variable "lambda_subnet_ids" {
-  description = "Private subnets of the invoke-lipreading function. They need routes to the EC2, S3 and DynamoDB APIs (NAT or VPC endpoints)."
-  type        = list(string)
+  default     = null
 
   validation {
-    condition     = length(var.lambda_subnet_ids) > 0
-    error_message = "lambda_subnet_ids must name at least one subnet (two in different zones is better)."
+    condition     = var.vpc_id == null || var.lambda_subnet_ids != null
+    error_message = "With vpc_id, also give lambda_subnet_ids: private subnets of that VPC."
   }
 }
 
+variable "lambda_subnet_ids" {
+  description = "Private subnets of vpc_id for the invoke-lipreading function (and the GPU instance unless avhubert_subnet_id is set). They need routes to the EC2, Auto Scaling, SSM, S3 and DynamoDB APIs: a NAT gateway, or set create_vpc_endpoints."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.lambda_subnet_ids == null ? true : length(var.lambda_subnet_ids) > 0
+    error_message = "lambda_subnet_ids must name at least one subnet (two in different zones is better), or be left unset."
+  }
+}
+
+variable "avhubert_subnet_id" {
+  description = "Private subnet of vpc_id for the GPU instance; it needs routes to S3 and SSM (NAT or endpoints). Null: the subnets in lambda_subnet_ids."
+  type        = string
+  default     = null
+}
+
+variable "create_vpc_endpoints" {
+  description = "Create the VPC endpoints lip reading needs (gateway: S3, DynamoDB; interface: EC2, Auto Scaling, SSM, and ssmmessages and ec2messages with avhubert_session_manager). Null: yes in a VPC the module creates, no in vpc_id (which then needs a NAT gateway or endpoints of its own)."
+  type        = bool
+  default     = null
+}
+
+variable "vpc_cidr" {
+  description = "Address range of the VPC the module creates when vpc_id is null."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 24
+    error_message = "vpc_cidr must be an IPv4 CIDR block of /24 or larger, e.g. 10.42.0.0/16."
+  }
+}
+
+variable "vpc_zone_count" {
+  description = "Availability zones (offering avhubert_instance_type) the created VPC spans; more zones give the GPU group more places to find capacity."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.vpc_zone_count >= 1 && var.vpc_zone_count <= 4
+    error_message = "vpc_zone_count must be between 1 and 4."
+  }
+}
+
+variable "avhubert_session_manager" {
+  description = "Let `aws ssm start-session` reach the GPU instance: the managed policy, and the ssmmessages and ec2messages endpoints (about 15 USD a month while idle in one zone; the SSM endpoint is there anyway, for the shared secret)."
+  type        = bool
+  default     = false
+}
+
 variable "avhubert_instance_type" {
-  description = "EC2 instance type of the lip-reading server (a CUDA GPU)."
+  description = "EC2 instance type of the lip-reading server (a CUDA GPU; g4dn.xlarge has an NVIDIA T4 and 4 vCPUs)."
   type        = string
   default     = "g4dn.xlarge"
 }
 
 variable "avhubert_ami_id" {
-  description = "AMI of the lip-reading server, ideally baked with ec2-avhubert/setup/setup-ubuntu-g4dn.sh. Null means the latest AWS Deep Learning Base GPU AMI (Ubuntu 22.04); then run that script once over SSM."
+  description = "AMI of the lip-reading server. Null: the latest AWS Deep Learning AMI named by avhubert_ami_ssm_parameter, whose PyTorch provides the CUDA libtorch the addon is built against on first boot."
   type        = string
   default     = null
 }
 
+variable "avhubert_ami_ssm_parameter" {
+  description = "Public SSM parameter holding the AMI id when avhubert_ami_id is null: an AWS Deep Learning AMI with PyTorch (x86_64)."
+  type        = string
+  default     = "/aws/service/deeplearning/ami/x86_64/oss-nvidia-driver-gpu-pytorch-2.9-ubuntu-24.04/latest/ami-id"
+}
+
 variable "avhubert_root_volume_gb" {
-  description = "Size of the lip-reading server's encrypted root volume, in GiB."
+  description = "Size of the lip-reading server's encrypted root volume, in GiB (the Deep Learning AMIs need about 100). It exists only while an instance does."
   type        = number
-  default     = 100
+  default     = 120
 }
 
 variable "avhubert_port" {
@@ -217,7 +271,7 @@ variable "avhubert_port" {
 }
 
 variable "avhubert_model_prefix" {
-  description = "Key prefix in the artifacts bucket that holds the lip-reading model package (manifest.json, encoder.pt, decoder_step.pt, vocab.txt)."
+  description = "Key prefix in the artifacts bucket that holds the lip-reading model package (manifest.json, encoder.pt, decoder_step.pt, vocab.txt); make model-upload writes there."
   type        = string
   default     = "models/avhubert/"
 
@@ -228,15 +282,32 @@ variable "avhubert_model_prefix" {
 }
 
 variable "avhubert_idle_shutdown_minutes" {
-  description = "Minutes without work before the lip-reading server powers its instance off (it is started again on demand)."
+  description = "Minutes without a lip-reading job before the stopper (a scheduled function, outside the instance) scales the GPU group to zero."
   type        = number
   default     = 15
+
+  validation {
+    condition     = var.avhubert_idle_shutdown_minutes >= 5 && var.avhubert_idle_shutdown_minutes <= 1440
+    error_message = "avhubert_idle_shutdown_minutes must be between 5 (the stopper runs every 5 minutes) and 1440."
+  }
 }
 
 variable "avhubert_warmup_max_seconds" {
-  description = "Longest the lip-reading branch waits for a stopped GPU instance to boot and serve before it gives up."
+  description = "Longest the lip-reading branch waits for the GPU instance to launch, install itself and serve before it gives up."
   type        = number
-  default     = 600
+  default     = 900
+}
+
+variable "avhubert_bundle_path" {
+  description = "The lip-reading server bundle that `make avhubert-bundle` writes. Null: ../dist/avhubert/gorggle-avhubert.tar.gz beside this module."
+  type        = string
+  default     = null
+}
+
+variable "avhubert_hourly_usd" {
+  description = "On-demand price of avhubert_instance_type per hour, for the cost outputs. Null: the us-east-1 list price of the known g4dn/g5/g6 types."
+  type        = number
+  default     = null
 }
 
 variable "api_extra_allowed_origins" {

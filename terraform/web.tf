@@ -140,13 +140,22 @@ resource "aws_s3_object" "web" {
 resource "aws_s3_object" "web_index" {
   bucket = aws_s3_bucket.web.id
   key    = "index.html"
+  # Read only when built, so a missing build fails the precondition below, which says what to do.
   content = replace(
-    file("${local.web_dist_dir}/index.html"),
+    fileexists("${local.web_dist_dir}/index.html") ? file("${local.web_dist_dir}/index.html") : "",
     local.charset_meta,
     "${local.charset_meta}\n    <meta http-equiv=\"Content-Security-Policy\" content=\"${local.api_connect_csp}\" />",
   )
   content_type  = "text/html; charset=utf-8"
   cache_control = "no-cache"
+
+  lifecycle {
+    # Without the built page CloudFront would serve a blank site.
+    precondition {
+      condition     = fileexists("${local.web_dist_dir}/index.html")
+      error_message = "${local.web_dist_dir}/index.html is missing: run `make build` first (make deploy does)."
+    }
+  }
 }
 
 resource "aws_s3_object" "web_config" {
@@ -262,8 +271,9 @@ resource "aws_cloudfront_distribution" "web" {
     }
   }
 
+  # CloudFront's default certificate (*.cloudfront.net) ignores minimum_protocol_version and
+  # reports TLSv1, so setting another value only shows a change on every plan.
   viewer_certificate {
     cloudfront_default_certificate = true
-    minimum_protocol_version       = "TLSv1.2_2021"
   }
 }

@@ -158,7 +158,7 @@ export PATH="/usr/local/bin:${PATH}"
 npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 (cd ec2-avhubert/native && LIBTORCH_DIR="${LIBTORCH_DIR}" CUDA_HOME="${CUDA_HOME}" \
   npx --no-install node-gyp rebuild -j "${cores}")
-make avhubert-bundle
+make avhubert-server
 chown -R root:root "${APP_DIR}"
 chmod -R go-w "${APP_DIR}"
 

@@ -92,9 +92,43 @@ export interface LipReadingClient {
   >;
 }
 
-/** Wakes the GPU instance on demand (EC2 in AWS; absent locally). */
+/**
+ * Where lip reading runs: ready at an endpoint, still waking up, or unavailable for a reason
+ * that waiting will not fix (turned off, no model uploaded, the GPU instance cannot launch).
+ */
+export type LipReadingHostState =
+  | { state: 'ready'; endpoint: string }
+  | { state: 'warming'; detail: string }
+  | { state: 'unavailable'; reason: string };
+
+/** The lip-reading GPU server's Auto Scaling group as the host and the idle stopper see it. */
+export interface GpuGroupState {
+  name: string;
+  /** 0 while idle, 1 while lip reading is wanted. */
+  desiredCapacity: number;
+  /** Instances launching or in service (terminating ones are left out). */
+  instances: Array<{ id: string; lifecycleState: string }>;
+  /** When invoke-lipreading last needed the server (the group's busy tag). */
+  lastBusyAt?: Date;
+}
+
+export interface GpuGroup {
+  readonly name: string;
+  /** Undefined when the group does not exist. */
+  read(): Promise<GpuGroupState | undefined>;
+  /** Records that a job needs the server now, so the idle stopper leaves it running. */
+  markBusy(at: Date): Promise<void>;
+  scaleTo(capacity: 0 | 1): Promise<void>;
+  /** Why the group's latest launch failed (vCPU quota, no capacity), or undefined if it did not. */
+  launchFailure(): Promise<string | undefined>;
+  /** When the group last launched an instance successfully (failed retries do not count). */
+  lastLaunchAt(): Promise<Date | undefined>;
+  describeInstance(id: string): Promise<{ state: string; privateIp?: string }>;
+}
+
+/** Wakes the GPU server on demand (an Auto Scaling group in AWS; a fixed server locally). */
 export interface LipReadingHost {
-  ensureRunning(): Promise<{ state: 'ready'; endpoint: string } | { state: 'warming'; detail: string }>;
+  ensureRunning(): Promise<LipReadingHostState>;
 }
 
 export interface Clock {

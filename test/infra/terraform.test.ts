@@ -1,9 +1,8 @@
-import path from 'node:path';
-import type * as z from 'zod';
 import { COMMON_ENV_KEYS } from '../../functions/lib/config';
 import { DEFAULT_ALLOWED_EXTENSIONS, DEFAULT_MAX_UPLOAD_BYTES } from '../../functions/start-pipeline/config';
-import { FUNCTIONS_DIR, listFunctions } from '../../scripts/build/functions';
+import { listFunctions } from '../../scripts/build/functions';
 import { SETTING_VARIABLES, readStateMachineTemplate, stateMachineFunctions } from '../../scripts/render-statemachine';
+import { envSchemaFacts, type EnvSchemaFacts } from './support/env-schemas';
 import { ALLOWED_MANAGED_POLICIES } from './support/iam-reasons';
 import {
   actionWildcardProblems,
@@ -11,22 +10,14 @@ import {
   documentationProblems,
   environmentProblems,
   functionSetProblems,
+  gpuDependencyProblems,
+  recoverActionProblems,
+  sharedNameProblems,
   stateMachineWiringProblems,
   templateSettingProblems,
   wiringProblems,
-  type EnvSchemaFacts,
 } from './support/terraform-checks';
 import { asArray, asRecord, cloneModule, loadTerraformModule, type TerraformModule } from './support/terraform-module';
-
-/** Keys of a function's configSchema, and which of them have no default. */
-async function envSchemaFacts(functionName: string): Promise<EnvSchemaFacts> {
-  const { configSchema } = (await import(path.join(FUNCTIONS_DIR, functionName, 'config.ts'))) as {
-    configSchema: z.ZodObject<Record<string, z.ZodType>>;
-  };
-  const keys = Object.keys(configSchema.shape);
-  const required = keys.filter((key) => !configSchema.shape[key]!.safeParse(undefined).success);
-  return { keys, required };
-}
 
 const builtFunctions = listFunctions().map((fn) => fn.name);
 
@@ -237,6 +228,81 @@ describe('the Terraform module', () => {
     // Assess
     expect(allowed).toEqual(DEFAULT_ALLOWED_EXTENSIONS.split(','));
     expect(maxBytes).toBe(DEFAULT_MAX_UPLOAD_BYTES);
+  });
+
+  describe('keeps the pipeline independent of the GPU (D1)', () => {
+    const pipeline = [
+      'aws_lambda_function.this',
+      'aws_sfn_state_machine.pipeline',
+      'aws_lambda_event_source_mapping.upload_events',
+      'aws_apigatewayv2_route.api',
+      'aws_s3_object.web_index',
+      'aws_s3_object.web_config',
+    ];
+
+    it('lets no function, state machine, trigger, route or page wait for a GPU resource', () => {
+      expect(gpuDependencyProblems(module, pipeline)).toEqual([]);
+    });
+
+    it('reports a function policy that names the GPU group, with the path to it', () => {
+      // Prepare: invoke-lipreading's policy scoped to the group resource, as the instance once was.
+      const broken = cloneModule(module);
+      const statements = asArray(broken.data.aws_iam_policy_document!.invoke_lipreading![0]!.statement);
+      const wake = asRecord(statements.find((statement) => asRecord(statement).sid === 'WakeLipReadingServer'));
+      wake.resources = ['${aws_autoscaling_group.avhubert[0].arn}'];
+
+      // Act
+      const problems = gpuDependencyProblems(broken, ['aws_lambda_function.this']);
+
+      // Assess
+      expect(problems).toEqual([
+        'aws_lambda_function.this depends on the GPU resource aws_autoscaling_group.avhubert: aws_lambda_function.this -> aws_iam_role_policy.function -> local.function_policy_documents -> data.aws_iam_policy_document.invoke_lipreading -> aws_autoscaling_group.avhubert',
+      ]);
+    });
+  });
+
+  describe('uses no alarm action EC2 refuses for g4dn (D2)', () => {
+    it('has no ec2:recover action', () => {
+      expect(recoverActionProblems(module)).toEqual([]);
+    });
+
+    it('reports the recovery alarm the module once had', () => {
+      // Prepare
+      const broken = cloneModule(module);
+      broken.resource.aws_cloudwatch_metric_alarm!.avhubert_recover = [
+        { alarm_actions: ['arn:${local.partition}:automate:${var.region}:ec2:recover'] },
+      ];
+
+      // Act
+      const problems = recoverActionProblems(broken);
+
+      // Assess
+      expect(problems).toEqual([
+        expect.stringMatching(/^aws_cloudwatch_metric_alarm.avhubert_recover uses ec2:recover/),
+      ]);
+    });
+  });
+
+  describe('gives each stack its own names (R10)', () => {
+    it('derives every name a function looks up from the stack', () => {
+      expect(sharedNameProblems(module, ['NODE_OPTIONS'])).toEqual([]);
+    });
+
+    it('reports a lookup tag that is the same in every stack', () => {
+      // Prepare: the GPU found by a fixed tag, as before.
+      const broken = cloneModule(module);
+      broken.locals.avhubert_role_tag = { key: 'gorggle:role', value: 'avhubert' };
+      asRecord(asRecord(broken.locals.function_environment)['invoke-lipreading']).AVHUBERT_ASG_NAME =
+        '${local.avhubert_role_tag.key}=${local.avhubert_role_tag.value}';
+
+      // Act
+      const problems = sharedNameProblems(broken, ['NODE_OPTIONS']);
+
+      // Assess
+      expect(problems).toEqual([
+        'invoke-lipreading: AVHUBERT_ASG_NAME is the constant "gorggle:role=avhubert", the same in every stack; derive it from var.name_prefix',
+      ]);
+    });
   });
 
   describe('documents its interface', () => {

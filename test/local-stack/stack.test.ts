@@ -48,11 +48,11 @@ describe('local function environments', () => {
       };
 
       // Assess
-      const replaced: Record<string, string> = {
-        AVHUBERT_INSTANCE_TAG: 'AVHUBERT_ENDPOINT',
-        AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET',
-      };
-      const expectedKeys = Object.keys(facts.functions[name]!.environment).map((key) => replaced[key] ?? key);
+      // Replaced by their local stand-ins; the model manifest in S3 has none.
+      const replaced: Record<string, string> = { AVHUBERT_SECRET_PARAMETER: 'AVHUBERT_SECRET' };
+      const expectedKeys = Object.keys(facts.functions[name]!.environment)
+        .filter((key) => key !== 'AVHUBERT_MODEL_MANIFEST')
+        .map((key) => replaced[key] ?? key);
       expect(Object.keys(env)).toEqual(expect.arrayContaining(expectedKeys));
       expect(() => loadConfig(configSchema, env)).not.toThrow();
       expect(env).toMatchObject({
@@ -68,8 +68,12 @@ describe('local function environments', () => {
       { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
       { taskRoot: '/t' },
     );
-    expect(lipReading).toMatchObject({ AVHUBERT_ENDPOINT: endpoints.avhubert, POLL_INTERVAL_SECONDS: '1' });
-    expect(lipReading.AVHUBERT_INSTANCE_TAG).toBeUndefined();
+    expect(lipReading).toMatchObject({
+      LIPREADING_ENABLED: 'true',
+      AVHUBERT_ENDPOINT: endpoints.avhubert,
+      POLL_INTERVAL_SECONDS: '1',
+    });
+    expect(lipReading.AVHUBERT_MODEL_MANIFEST).toBeUndefined();
     // No SSM locally: the stack's own secret stands in for the parameter.
     expect(lipReading.AVHUBERT_SECRET).toBe(LOCAL_TEST_SECRET);
     expect(lipReading.AVHUBERT_SECRET_PARAMETER).toBeUndefined();

@@ -52,6 +52,7 @@ export function lipReadingBranch(options: LipReadingBranchOptions): BranchProvid
     if (!job.media.hasVideo || !job.media.video) return { status: 'skipped', reason: 'no video stream' };
     const video: S3Ref = job.media.video;
     const host = await options.host.ensureRunning();
+    if (host.state === 'unavailable') return { status: 'skipped', reason: host.reason };
     if (host.state === 'warming') return stillWarming(warmingSince, host.detail);
 
     const mode = job.media.hasAudio ? 'avsr' : 'vsr';
@@ -114,5 +115,6 @@ async function speechSegments(
 async function readyEndpoint(host: LipReadingHost): Promise<string> {
   const state = await host.ensureRunning();
   if (state.state === 'ready') return state.endpoint;
-  throw new LipReadingUnavailableError(`The lip-reading host went away while it had a job (${state.detail}).`);
+  const detail = state.state === 'warming' ? state.detail : state.reason;
+  throw new LipReadingUnavailableError(`The lip-reading host went away while it had a job (${detail}).`);
 }

@@ -26,9 +26,14 @@ export interface EnvironmentContext {
 
 /** Keys whose Terraform value points at AWS-only infrastructure, and what replaces them locally. */
 const LOCAL_REPLACEMENTS: Record<string, (context: EnvironmentContext) => Record<string, string>> = {
-  // No EC2 instance to wake: the lip-reading server runs beside the stack.
-  AVHUBERT_INSTANCE_TAG: ({ endpoints }): Record<string, string> =>
-    endpoints.avhubert ? { AVHUBERT_ENDPOINT: endpoints.avhubert } : {},
+  // Locally lip reading is on exactly when the stack runs a lip-reading server beside it: no
+  // GPU group to wake, the fixed endpoint instead.
+  LIPREADING_ENABLED: ({ endpoints }): Record<string, string> =>
+    endpoints.avhubert
+      ? { LIPREADING_ENABLED: 'true', AVHUBERT_ENDPOINT: endpoints.avhubert }
+      : { LIPREADING_ENABLED: 'false' },
+  // The local server has its model already; there is no artifacts bucket holding one.
+  AVHUBERT_MODEL_MANIFEST: (): Record<string, string> => ({}),
   // No SSM locally: the secret the stack generated for its lip-reading server, given directly.
   AVHUBERT_SECRET_PARAMETER: ({ avhubertSecret }): Record<string, string> => ({ AVHUBERT_SECRET: avhubertSecret }),
 };
@@ -101,6 +106,8 @@ export function resolveExpression(expression: string, context: EnvironmentContex
   };
   if (bucketKey && buckets[bucketKey]) return buckets[bucketKey];
   if (inner === 'local.state_machine_arn') return names.stateMachineArn;
+  // The GPU group no local function ever reaches (AVHUBERT_ENDPOINT wins), named as in AWS.
+  if (inner === 'local.avhubert_group_name') return `${config.namePrefix}-avhubert`;
   const timeoutMinus = groups(/^tostring\(local\.lambda_functions\.([a-z0-9_-]+)\.timeout\s*-\s*(\d+)\)$/);
   const target = timeoutMinus && facts.functions[timeoutMinus[0] ?? ''];
   if (timeoutMinus && target) return String(target.timeoutSeconds - Number(timeoutMinus[1]));

@@ -20,7 +20,7 @@ export interface SdkCall {
 }
 
 /** IAM service prefixes of the SDK clients whose prefix differs from the package name. */
-const IAM_PREFIX: Record<string, string> = { sfn: 'states' };
+const IAM_PREFIX: Record<string, string> = { sfn: 'states', 'auto-scaling': 'autoscaling' };
 
 /** Operations whose IAM action is not simply <prefix>:<operation>. */
 const SPECIAL_ACTIONS: Record<string, string[]> = {

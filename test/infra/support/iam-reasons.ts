@@ -47,6 +47,21 @@ export const GRANTS_BEYOND_CODE: readonly GrantReason[] = [
 /** SDK calls a bundle contains (a shared adapter class) but that function never makes. */
 export const WITHHELD_FROM_CODE: readonly GrantReason[] = [
   {
+    action: 'ec2:DescribeInstances',
+    functions: ['stop-idle-gpu'],
+    reason: 'The idle stopper decides from the group and its busy mark alone; it never looks at the instance.',
+  },
+  {
+    action: 'autoscaling:CreateOrUpdateTags',
+    functions: ['stop-idle-gpu'],
+    reason: 'Only invoke-lipreading marks the GPU group busy; the stopper only reads the mark.',
+  },
+  {
+    action: 's3:PutObject',
+    functions: ['invoke-lipreading'],
+    reason: 'invoke-lipreading only checks that the model manifest exists; it never writes through S3ObjectStore.',
+  },
+  {
     action: 'dynamodb:PutItem',
     functions: ['extract', 'transcribe', 'face-detect', 'invoke-lipreading', 'fuse', 'record-failure'],
     reason: 'Only start-pipeline creates job rows (createIfAbsent); the others update rows that exist.',

@@ -2,9 +2,12 @@
  * Checks of the parsed Terraform module against the code. Each is a pure function that
  * returns the problems it finds, so tests can also feed it broken copies.
  */
+import type { EnvSchemaFacts } from './env-schemas';
 import { asArray, asRecord, firstBlock, terraformName, type Block, type TerraformModule } from './terraform-module';
 
 const FUNCTIONS_RESOURCE = 'this';
+/** The functions a stack deploys: local.lambda_functions, less the GPU's own without lip reading. */
+const DEPLOYED_FUNCTIONS = '${local.deployed_functions}';
 
 /** Names of the functions the module deploys (keys of local.lambda_functions). */
 export function deployedFunctions(module: TerraformModule): string[] {
@@ -23,8 +26,12 @@ export function functionSetProblems(module: TerraformModule, builtFunctions: rea
   }
   const functions = module.resource.aws_lambda_function ?? {};
   const lambda = firstBlock(functions, FUNCTIONS_RESOURCE);
-  if (!lambda || lambda.for_each !== '${local.lambda_functions}') {
-    problems.push('aws_lambda_function.this must exist with for_each = local.lambda_functions');
+  if (!lambda || lambda.for_each !== DEPLOYED_FUNCTIONS) {
+    problems.push('aws_lambda_function.this must exist with for_each = local.deployed_functions');
+  }
+  const deployedFrom = String(module.locals.deployed_functions ?? '');
+  if (!/^\$\{\{\s*for name, fn in local\.lambda_functions : name => fn\b/.test(deployedFrom)) {
+    problems.push('local.deployed_functions must be drawn from local.lambda_functions');
   }
   for (const other of Object.keys(functions).filter((name) => name !== FUNCTIONS_RESOURCE)) {
     problems.push(`aws_lambda_function.${other} bypasses local.lambda_functions, so no check covers it`);
@@ -53,7 +60,7 @@ export function wiringProblems(module: TerraformModule): string[] {
     'aws_lambda_function.this environment variables',
   );
   const rolePolicy = firstBlock(module.resource.aws_iam_role_policy, 'function') ?? {};
-  expect(rolePolicy.for_each, '${local.lambda_functions}', 'aws_iam_role_policy.function for_each');
+  expect(rolePolicy.for_each, DEPLOYED_FUNCTIONS, 'aws_iam_role_policy.function for_each');
   expect(rolePolicy.policy, '${local.function_policy_documents[each.key]}', 'aws_iam_role_policy.function policy');
   expect(lambda.role, '${aws_iam_role.function[each.key].arn}', 'aws_lambda_function.this role');
 
@@ -75,13 +82,6 @@ export function wiringProblems(module: TerraformModule): string[] {
     }
   }
   return problems;
-}
-
-export interface EnvSchemaFacts {
-  /** Every key the function's configSchema reads. */
-  keys: readonly string[];
-  /** Keys without a default that must be set. */
-  required: readonly string[];
 }
 
 /** Each function's environment holds the common keys plus only, and all required, configSchema keys. */
@@ -346,6 +346,117 @@ export function documentationProblems(module: TerraformModule): string[] {
   }
   for (const [name, [output = {}]] of Object.entries(module.output)) {
     if (!output.description) problems.push(`output "${name}" has no description`);
+  }
+  return problems;
+}
+
+type Node = { kind: 'resource' | 'data' | 'local'; address: string };
+
+const REFERENCE = /\b(data\.)?(aws_[a-z0-9_]+)\.([a-z0-9_]+)\b|\blocal\.([a-z0-9_]+)/g;
+
+/** The resources, data sources and locals one block or value refers to (by name, not instance). */
+export function referencesOf(value: unknown): Node[] {
+  const found = new Map<string, Node>();
+  for (const [, data, type, name, local] of JSON.stringify(value ?? null).matchAll(REFERENCE)) {
+    const node: Node = local
+      ? { kind: 'local', address: `local.${local}` }
+      : { kind: data ? 'data' : 'resource', address: `${data ? 'data.' : ''}${type}.${name}` };
+    found.set(node.address, node);
+  }
+  return [...found.values()];
+}
+
+function blockOf(module: TerraformModule, node: Node): unknown {
+  if (node.kind === 'local') return module.locals[node.address.slice('local.'.length)];
+  const [type = '', name = ''] = node.address.replace(/^data\./, '').split('.');
+  return (node.kind === 'data' ? module.data : module.resource)[type]?.[name];
+}
+
+/**
+ * D1: the pipeline must not wait for, or fail with, the GPU. Nothing that `roots` refer to,
+ * directly or through locals, data sources and depends_on, may be a GPU resource: the path
+ * to the first one found is reported.
+ */
+export function gpuDependencyProblems(
+  module: TerraformModule,
+  roots: readonly string[],
+  gpuTypes: readonly string[] = [
+    'aws_instance',
+    'aws_autoscaling_group',
+    'aws_launch_template',
+    'aws_iam_instance_profile',
+    'aws_kms_grant',
+  ],
+): string[] {
+  const problems: string[] = [];
+  for (const root of roots) {
+    const start: Node = { kind: 'resource', address: root };
+    const cameFrom = new Map<string, string | undefined>([[root, undefined]]);
+    const queue: Node[] = [start];
+    while (queue.length) {
+      const node = queue.shift()!;
+      if (node.kind === 'resource' && gpuTypes.includes(node.address.split('.')[0]!)) {
+        const path: string[] = [];
+        for (let at: string | undefined = node.address; at; at = cameFrom.get(at)) path.unshift(at);
+        problems.push(`${root} depends on the GPU resource ${node.address}: ${path.join(' -> ')}`);
+        break;
+      }
+      for (const next of referencesOf(blockOf(module, node))) {
+        if (cameFrom.has(next.address)) continue;
+        cameFrom.set(next.address, node.address);
+        queue.push(next);
+      }
+    }
+  }
+  return problems;
+}
+
+/** D2: EC2 refuses the recover action for instance types with an instance store (g4dn). */
+export function recoverActionProblems(module: TerraformModule): string[] {
+  return Object.entries(module.resource.aws_cloudwatch_metric_alarm ?? {}).flatMap(([name, blocks]) =>
+    JSON.stringify(blocks).includes(':ec2:recover')
+      ? [
+          `aws_cloudwatch_metric_alarm.${name} uses ec2:recover, which EC2 refuses for instances with an instance store (g4dn)`,
+        ]
+      : [],
+  );
+}
+
+/** Replaces ${local.a.b} by the local's literal value, as far as locals are literals. */
+export function resolveLocals(expression: string, module: TerraformModule, depth = 0): string {
+  if (depth > 10) return expression;
+  const resolved = expression.replace(
+    /\$\{local\.([a-z0-9_]+)((?:\.[a-z0-9_]+)*)\}/g,
+    (match, name: string, path: string) => {
+      let value: unknown = module.locals[name];
+      for (const key of path.split('.').filter(Boolean)) value = asRecord(value)[key];
+      return typeof value === 'string' || typeof value === 'number' ? String(value) : match;
+    },
+  );
+  return resolved === expression ? resolved : resolveLocals(resolved, module, depth + 1);
+}
+
+/**
+ * R10: an environment value that names something must differ between two stacks in one
+ * account and region: it refers to a resource or variable, or contains var.name_prefix.
+ * Literal constants are allowed only for `constantKeys` (settings such as NODE_OPTIONS).
+ */
+export function sharedNameProblems(module: TerraformModule, constantKeys: readonly string[]): string[] {
+  const problems: string[] = [];
+  const environments = {
+    common: module.locals.common_function_environment,
+    ...asRecord(module.locals.function_environment),
+  };
+  for (const [functionName, environment] of Object.entries(environments)) {
+    for (const [key, raw] of Object.entries(asRecord(environment))) {
+      if (constantKeys.includes(key)) continue;
+      const value = resolveLocals(String(raw), module);
+      if (!value.includes('${')) {
+        problems.push(
+          `${functionName}: ${key} is the constant "${value}", the same in every stack; derive it from var.name_prefix`,
+        );
+      }
+    }
   }
   return problems;
 }

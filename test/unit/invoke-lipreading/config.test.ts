@@ -9,41 +9,57 @@ const base = {
 };
 
 describe('invoke-lipreading config', () => {
-  it('needs either a fixed endpoint or an instance tag, and says so', () => {
+  it('needs a fixed endpoint or a GPU group while lip reading is on, and says so', () => {
     // Act
-    const load = () => loadConfig(configSchema, { ...base, AVHUBERT_ENDPOINT: '', AVHUBERT_INSTANCE_TAG: '' });
+    const load = () => loadConfig(configSchema, { ...base, AVHUBERT_ENDPOINT: '', AVHUBERT_ASG_NAME: '' });
 
     // Assess
     expect(load).toThrow(ConfigurationError);
-    expect(load).toThrow(/AVHUBERT_ENDPOINT.*AVHUBERT_INSTANCE_TAG/);
+    expect(load).toThrow(/AVHUBERT_ENDPOINT.*AVHUBERT_ASG_NAME.*LIPREADING_ENABLED=false/);
+  });
+
+  it('needs neither when lip reading is turned off', () => {
+    // Act
+    const config = loadConfig(configSchema, { ...base, LIPREADING_ENABLED: 'false', AVHUBERT_ASG_NAME: '' });
+
+    // Assess
+    expect(config.LIPREADING_ENABLED).toBe('false');
   });
 
   it('defaults the port, the warm-up limit and the poll interval', () => {
     // Act
-    const config = loadConfig(configSchema, { ...base, AVHUBERT_INSTANCE_TAG: 'gorggle:role=avhubert' });
+    const config = loadConfig(configSchema, { ...base, AVHUBERT_ASG_NAME: 'gorggle-avhubert' });
 
     // Assess
-    expect(config).toMatchObject({ AVHUBERT_PORT: 8080, AVHUBERT_WARMUP_MAX_SECONDS: 600, POLL_INTERVAL_SECONDS: 10 });
+    expect(config).toMatchObject({
+      LIPREADING_ENABLED: 'true',
+      AVHUBERT_PORT: 8080,
+      AVHUBERT_WARMUP_MAX_SECONDS: 900,
+      POLL_INTERVAL_SECONDS: 10,
+    });
     expect(config.AVHUBERT_ENDPOINT).toBeUndefined();
   });
 
   it("needs the lip-reading server's shared secret, from SSM or (locally) given", () => {
     // Act
     const { AVHUBERT_SECRET_PARAMETER: _parameter, ...withoutSecret } = base;
-    const load = () => loadConfig(configSchema, { ...withoutSecret, AVHUBERT_INSTANCE_TAG: 'gorggle:role=avhubert' });
+    const load = () => loadConfig(configSchema, { ...withoutSecret, AVHUBERT_ASG_NAME: 'gorggle-avhubert' });
     const weak = () =>
       loadConfig(configSchema, { ...withoutSecret, AVHUBERT_ENDPOINT: 'http://127.0.0.1:1', AVHUBERT_SECRET: 'short' });
+    const off = () => loadConfig(configSchema, { ...withoutSecret, LIPREADING_ENABLED: 'false' });
 
     // Assess
     expect(load).toThrow(/AVHUBERT_SECRET_PARAMETER/);
     expect(weak).toThrow(/AVHUBERT_SECRET: must be at least 32 characters/);
+    expect(off).not.toThrow();
   });
 
-  it('refuses a tag that is not key=value', () => {
+  it('refuses a model manifest that is not an s3:// URI of a manifest.json', () => {
     // Act
-    const load = () => loadConfig(configSchema, { ...base, AVHUBERT_INSTANCE_TAG: 'avhubert' });
+    const load = () =>
+      loadConfig(configSchema, { ...base, AVHUBERT_ASG_NAME: 'g', AVHUBERT_MODEL_MANIFEST: 'models/avhubert/' });
 
     // Assess
-    expect(load).toThrow(/AVHUBERT_INSTANCE_TAG/);
+    expect(load).toThrow(/AVHUBERT_MODEL_MANIFEST/);
   });
 });

@@ -9,7 +9,7 @@ const port = await server.listen();
 const endpoint = `http://127.0.0.1:${port}`;
 setBranchEnv({
   AVHUBERT_ENDPOINT: endpoint,
-  AVHUBERT_INSTANCE_TAG: '',
+  AVHUBERT_ASG_NAME: '',
   AVHUBERT_SECRET: 'the-local-stack-makes-a-random-one-per-start',
 });
 

@@ -1,0 +1,36 @@
+# What the stack costs while nobody uses it, and what lip reading costs per GPU hour, from
+# us-east-1 on-demand list prices (other regions differ by a few per cent to a third). Every
+# other service is paid per request and costs nothing while idle: Lambda, Step Functions,
+# S3 requests, DynamoDB on demand, Transcribe, Rekognition, API Gateway, CloudFront, Cognito
+# (within its free tier). Storage of your own videos and results is not counted.
+
+locals {
+  # USD per hour, Linux on demand, us-east-1.
+  gpu_hourly_usd_list = {
+    "g4dn.xlarge"  = 0.526
+    "g4dn.2xlarge" = 0.752
+    "g5.xlarge"    = 1.006
+    "g5.2xlarge"   = 1.212
+    "g6.xlarge"    = 0.8048
+    "g6.2xlarge"   = 0.9776
+  }
+  gpu_hourly_usd          = var.avhubert_hourly_usd != null ? var.avhubert_hourly_usd : lookup(local.gpu_hourly_usd_list, var.avhubert_instance_type, null)
+  gp3_usd_per_gb_month    = 0.08
+  endpoint_usd_per_hour   = 0.01 # per interface endpoint and zone
+  hours_per_month         = 730
+  interface_endpoint_zone = length(local.interface_endpoint_subnet_ids)
+
+  idle_usd_per_month = {
+    # The group holds no instance while idle: neither GPU nor volume exists then.
+    gpu_instance            = 0
+    gpu_root_volume         = 0
+    vpc_interface_endpoints = length(local.interface_endpoints) * local.interface_endpoint_zone * local.endpoint_usd_per_hour * local.hours_per_month
+    cloudwatch_alarms       = 0.1 * length(local.cost_alarm_names)
+  }
+  cost_alarm_names = ["executions-failed", "upload-events-dead-letters"]
+
+  per_gpu_hour_usd = local.lipreading_enabled && local.gpu_hourly_usd != null ? {
+    instance    = local.gpu_hourly_usd
+    root_volume = var.avhubert_root_volume_gb * local.gp3_usd_per_gb_month / local.hours_per_month
+  } : null
+}
