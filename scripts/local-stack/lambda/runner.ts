@@ -1,18 +1,16 @@
 /**
- * Runs the zips from dist/functions like Lambda does: each function in worker threads of its
- * own (its execution environments) with the function's own environment (never the stack's
- * process.env), a deadline from the function's timeout, and errors in Lambda's shape. As on
- * Lambda, an environment that finished an invocation stays warm for the next one (module
- * state, loaded models and all) until it idles out; one that timed out, was stopped or
- * crashed is thrown away.
+ * Runs the zips from dist/functions like Lambda does: each function in execution environments
+ * of its own (a worker thread, or a child process for zips with native packages) with the
+ * function's own environment (never the stack's process.env), a deadline from the function's
+ * timeout, and errors in Lambda's shape. As on Lambda, an environment that finished an
+ * invocation stays warm for the next one (module state, loaded models and all) until it idles
+ * out; one that timed out, was stopped or crashed is thrown away.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { createComponentLog, type ComponentLog } from '../logs';
 import { FunctionUnpacker } from './unpack';
-import { WORKER_SOURCE } from './worker-source';
+import { startEnvironment, type ExecutionEnvironment } from './execution-environment';
 
 /** Lambda's error payload, as Step Functions puts it in Cause. */
 export interface LambdaErrorPayload {
@@ -62,14 +60,16 @@ export interface LambdaRunnerOptions {
   maxWarmPerFunction?: number;
 }
 
-type WorkerReply =
+type EnvironmentReply =
   | { ok: true; payloadJson: string }
   | { ok: false; reusable?: false; error: LambdaErrorPayload }
   | { ok: false; error: LambdaErrorPayload };
 
-interface WarmWorker {
-  worker: Worker;
+interface WarmEnvironment {
+  environment: ExecutionEnvironment;
   expiry: NodeJS.Timeout;
+  /** Stops watching for the idle environment's own end. */
+  unwatch: () => void;
 }
 
 export interface InvokeOptions {
@@ -79,9 +79,9 @@ export interface InvokeOptions {
 
 export class LambdaRunner {
   private readonly unpacker: FunctionUnpacker;
-  private readonly active = new Set<Worker>();
+  private readonly active = new Set<ExecutionEnvironment>();
   /** Idle environments by unpacked folder (a changed zip unpacks to a new one). */
-  private readonly warm = new Map<string, WarmWorker[]>();
+  private readonly warm = new Map<string, WarmEnvironment[]>();
   private readonly logs = new Map<string, ComponentLog>();
   private closed = false;
 
@@ -114,7 +114,7 @@ export class LambdaRunner {
     const deadline = started + fn.timeoutSeconds * 1000;
     log.stream.write(`START RequestId: ${requestId} Version: $LATEST\n`);
 
-    const worker = this.takeWarm(taskRoot) ?? this.startWorker(fn, taskRoot, log);
+    const worker = this.takeWarm(taskRoot) ?? this.startEnvironment(fn, taskRoot, log);
     const request = {
       eventJson: JSON.stringify(event ?? null),
       deadline,
@@ -133,6 +133,7 @@ export class LambdaRunner {
     const outcome = await new Promise<{ ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload }>(
       (resolve) => {
         let settled = false;
+        const unsubscribe: Array<() => void> = [];
         const settle = (
           value: { ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload },
           reusable = false,
@@ -141,9 +142,7 @@ export class LambdaRunner {
           settled = true;
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
-          worker.off('message', onMessage);
-          worker.off('error', onError);
-          worker.off('exit', onExit);
+          for (const remove of unsubscribe) remove();
           resolve(value);
           if (reusable) this.keepWarm(taskRoot, worker);
           else void worker.terminate();
@@ -167,42 +166,45 @@ export class LambdaRunner {
               trace: [],
             },
           });
-
-        const onMessage = (message: WorkerReply) => {
-          const reusable = message.ok || !('reusable' in message);
-          settle(
-            message.ok
-              ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown }
-              : { ok: false, error: message.error },
-            reusable,
-          );
-        };
-        const onError = (error: Error & { code?: string }) => {
-          const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-          settle({
-            ok: false,
-            error: {
-              errorType: outOfMemory ? 'Runtime.OutOfMemory' : error.name || 'Error',
-              errorMessage: outOfMemory
-                ? `RequestId: ${requestId} Error: Runtime exited with error: memory limit of ${fn.memoryMb} MB exceeded`
-                : error.message,
-              trace: String(error.stack ?? '').split('\n'),
-            },
-          });
-        };
-        const onExit = (code: number) => {
-          settle({
-            ok: false,
-            error: {
-              errorType: 'Runtime.ExitError',
-              errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
-              trace: [],
-            },
-          });
-        };
-        worker.on('message', onMessage);
-        worker.on('error', onError);
-        worker.on('exit', onExit);
+        unsubscribe.push(
+          worker.onMessage((reply) => {
+            const message = reply as EnvironmentReply;
+            settle(
+              message.ok
+                ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown }
+                : { ok: false, error: message.error },
+              message.ok || !('reusable' in message),
+            );
+          }),
+        );
+        unsubscribe.push(
+          worker.onError((error) => {
+            const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+            settle({
+              ok: false,
+              error: {
+                errorType: outOfMemory ? 'Runtime.OutOfMemory' : error.name || 'Error',
+                errorMessage: outOfMemory
+                  ? `RequestId: ${requestId} Error: Runtime exited with error: memory limit of ${fn.memoryMb} MB exceeded`
+                  : error.message,
+                trace: String(error.stack ?? '').split('\n'),
+              },
+            });
+          }),
+        );
+        unsubscribe.push(
+          worker.onExit((code) => {
+            settle({
+              ok: false,
+              error: {
+                errorType: 'Runtime.ExitError',
+                errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+                trace: [],
+              },
+            });
+          }),
+        );
+        // Listening before the request goes: a warm environment may answer at once.
         if (options.signal?.aborted) onAbort();
         else {
           options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -225,44 +227,49 @@ export class LambdaRunner {
   }
 
   /** A new execution environment: the bundle is imported on its first invocation. */
-  private startWorker(fn: FunctionDefinition, taskRoot: string, log: ComponentLog): Worker {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+  private startEnvironment(fn: FunctionDefinition, taskRoot: string, log: ComponentLog): ExecutionEnvironment {
+    const environment = startEnvironment({
+      taskRoot,
       env: fn.environment(taskRoot),
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: fn.memoryMb },
-      workerData: { handlerFile: path.join(taskRoot, 'index.mjs'), handlerName: 'handler' },
+      memoryMb: fn.memoryMb,
+      handlerName: 'handler',
     });
-    worker.stdout.pipe(log.stream, { end: false });
-    worker.stderr.pipe(log.stream, { end: false });
-    return worker;
+    environment.stdout.pipe(log.stream, { end: false });
+    environment.stderr.pipe(log.stream, { end: false });
+    return environment;
   }
 
-  private takeWarm(taskRoot: string): Worker | undefined {
+  private takeWarm(taskRoot: string): ExecutionEnvironment | undefined {
     const idle = this.warm.get(taskRoot)?.pop();
     if (!idle) return undefined;
     clearTimeout(idle.expiry);
-    idle.worker.ref();
-    return idle.worker;
+    idle.unwatch();
+    idle.environment.setIdle(false);
+    return idle.environment;
   }
 
-  private keepWarm(taskRoot: string, worker: Worker): void {
+  private keepWarm(taskRoot: string, environment: ExecutionEnvironment): void {
     const warmMs = this.options.warmMs ?? 60_000;
     const idle = this.warm.get(taskRoot) ?? [];
     if (this.closed || warmMs <= 0 || idle.length >= (this.options.maxWarmPerFunction ?? 2)) {
-      void worker.terminate();
+      void environment.terminate();
       return;
     }
     // An idle environment never keeps the process alive.
-    worker.unref();
-    const entry: WarmWorker = {
-      worker,
-      expiry: setTimeout(() => {
-        const list = this.warm.get(taskRoot);
-        list?.splice(list.indexOf(entry), 1);
-        void worker.terminate();
-      }, warmMs),
+    environment.setIdle(true);
+    const retire = () => {
+      const list = this.warm.get(taskRoot);
+      const index = list?.indexOf(entry) ?? -1;
+      if (index >= 0) list?.splice(index, 1);
+      clearTimeout(entry.expiry);
+      entry.unwatch();
+      void environment.terminate();
+    };
+    const entry: WarmEnvironment = {
+      environment,
+      expiry: setTimeout(retire, warmMs),
+      // One that ends while idle (a crash, a kill) leaves the pool at once.
+      unwatch: environment.onExit(retire),
     };
     entry.expiry.unref();
     idle.push(entry);
@@ -274,7 +281,9 @@ export class LambdaRunner {
     const idle = [...this.warm.values()].flat();
     this.warm.clear();
     for (const entry of idle) clearTimeout(entry.expiry);
-    await Promise.all([...this.active, ...idle.map((entry) => entry.worker)].map((worker) => worker.terminate()));
+    await Promise.all(
+      [...this.active, ...idle.map((entry) => entry.environment)].map((environment) => environment.terminate()),
+    );
     this.active.clear();
     await Promise.all([...this.logs.values()].map((log) => log.close()));
   }

@@ -1,12 +1,21 @@
 /**
- * The code a function's worker thread runs: its execution environment. It is plain JavaScript
- * run with `eval: true`, so it works the same under tsx, jest and plain node. It imports the
+ * The code a function's execution environment runs: a worker thread (`eval: true`) or a
+ * child process (`node -e`, handler file and name as arguments, messages over IPC). It is
+ * plain JavaScript, so it works the same under tsx, jest and plain node. It imports the
  * unpacked bundle once (the cold start), then for each invocation posted to it calls the
- * handler with a Lambda-like context and posts back the result or the error in Lambda's shape
- * ({errorType, errorMessage, trace}). Like Lambda, a warm environment keeps its module state.
+ * handler with that invocation's Lambda-like context and posts back the result or the error
+ * in Lambda's shape ({errorType, errorMessage, trace}). Like Lambda, a warm environment keeps
+ * its module state; `reusable: false` says it must not take another invocation.
  */
 export const WORKER_SOURCE = String.raw`
-const { parentPort, workerData } = require('node:worker_threads');
+const threads = require('node:worker_threads');
+const inThread = threads.parentPort !== null;
+const workerData = inThread ? threads.workerData : { handlerFile: process.argv[1], handlerName: process.argv[2] };
+const parentPort = inThread
+  ? threads.parentPort
+  : { on: (event, listener) => process.on(event, listener), postMessage: (message) => process.send(message) };
+// A process whose stack has gone ends too, whatever it was doing.
+if (!inThread) process.on('disconnect', () => process.exit(1));
 const { pathToFileURL } = require('node:url');
 
 function lambdaError(error, fallbackType) {
