@@ -62,8 +62,8 @@ export interface SfnEngineOptions {
   /** Every Wait state lasts this long instead of what it says; undefined keeps real times. */
   waitMs?: number;
   /**
-   * With waitMs: a polling loop's first Wait lasts this long, and each later one a tenth of
-   * the time the loop has polled so far, up to waitMs. A short job is then seen finished
+   * With waitMs: a polling loop's first Wait lasts this long (times the executions running),
+   * and each later one a tenth of the time the loop has polled so far, up to waitMs. A short job is then seen finished
    * within a fraction of a second, a long one polls every waitMs. Undefined: every Wait lasts waitMs.
    */
   firstWaitMs?: number;
@@ -366,7 +366,8 @@ export class SfnEngine {
             const now = Date.now();
             const first = firstWaits.get(stateName) ?? now;
             firstWaits.set(stateName, first);
-            return pollingWaitMs(now - first, { firstWaitMs, waitMs });
+            // Jobs at once share the polling: twenty jobs' first polls come no faster than one's.
+            return pollingWaitMs(now - first, { firstWaitMs: firstWaitMs * Math.max(1, this.runningCount), waitMs });
           },
         });
       }
