@@ -11,7 +11,7 @@ NPM_STAMP := node_modules/.package-lock.json
 # covers older npm.
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: setup build lint test bench clean ffmpeg
+.PHONY: setup build lint shellcheck test bench clean ffmpeg
 
 setup: $(STAMPS)/debian $(NPM_STAMP) ffmpeg
 
@@ -36,10 +36,14 @@ build: setup lr-asd
 	tsx scripts/build.ts
 	tsx scripts/build-web.ts
 
-lint: setup
+lint: setup shellcheck
 	tsc --noEmit -p tsconfig.json
 	eslint --max-warnings 0 .
 	prettier --check .
+
+# Every shell script, found by its .sh name or its shebang, and the shell templates Terraform renders.
+shellcheck: $(STAMPS)/debian $(NPM_STAMP)
+	tsx scripts/lint/shellcheck.ts
 
 test: build lint native models pyref avhubert-bundle
 	NODE_OPTIONS=--experimental-vm-modules jest --ci

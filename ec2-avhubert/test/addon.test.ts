@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 import { deviceInfo, loadModule, TorchInputError, TorchRuntimeError, type TorchModule } from '../native/index';
 import { AUDIO_DIM, requireBuiltArtifacts, syntheticVideo, TEST_MODEL_DIR, VIDEO_SIZE } from './model-packages';
 
+const run = promisify(execFile);
 const ENCODER_FILE = path.join(TEST_MODEL_DIR, 'encoder.pt');
 const ENCODER_DIM = 32;
 
@@ -144,17 +147,25 @@ describe('libtorch addon', () => {
     await expect(module.run('forward', encoderInputs(1))).rejects.toThrow(/was disposed/);
   });
 
-  it('keeps memory flat over 1000 runs', async () => {
-    // Prepare: warm up allocator and JIT profiling first
-    const inputs = encoderInputs(1);
-    for (let i = 0; i < 50; i++) await encoder.run('forward', inputs);
-    const before = process.memoryUsage().rss;
+  it('leaks no input, output or tensor: memory after GC stays flat over 1000 runs on fresh inputs', async () => {
+    // Prepare: its own process, so a forced GC sees only the addon (and jest's heap stays out).
+    const probe = path.join(import.meta.dirname, 'support', 'addon-memory-probe.ts');
 
     // Act
-    for (let i = 0; i < 1000; i++) await encoder.run('forward', inputs);
-    const growthMb = (process.memoryUsage().rss - before) / 2 ** 20;
+    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', probe, '4', '250', '250'], {
+      cwd: import.meta.dirname,
+      timeout: 120_000,
+    });
+    const { runsPerWindow, frameBytes, growth } = JSON.parse(stdout) as {
+      runsPerWindow: number;
+      frameBytes: number;
+      growth: Array<{ rss: number; arrayBuffers: number }>;
+    };
 
-    // Assess
-    expect(growthMb).toBeLessThan(30);
+    // Assess: a leak grows every window; the allocator's steps do not. An eighth of one
+    // frame per run is the most any window may grow by.
+    const perRun = growth.map((window) => window.rss / runsPerWindow);
+    expect(Math.min(...perRun)).toBeLessThan(frameBytes / 8);
+    for (const window of growth) expect(window.arrayBuffers).toBeLessThan(frameBytes);
   });
 });

@@ -13,6 +13,7 @@ import type { LipReadingServer } from '../src/server/app';
 import type { JobView } from '../src/server/job-queue';
 import { silentLogger } from '../src/server/logger';
 import { startService } from '../src/server/service';
+import { BRIGHT_TEXT } from './model-packages';
 import { authedFetch, TEST_SECRET, waitFor } from './support/server-async';
 import { startLocalS3 } from './support/server-local-s3';
 import { audioOnlyMp4, corruptVideo, noFaceVideo, toMp4 } from './support/server-media';
@@ -134,6 +135,9 @@ describe('lip-reading server end to end', () => {
     expect(document.mouthOpening!.fps).toBe(25);
     expect(Math.abs(document.mouthOpening!.values.length - 75)).toBeLessThanOrEqual(1);
     expect(document.mouthOpening!.values.some((value) => value > 0)).toBe(true);
+    // The test model was trained to read this clip's sentence (models/make_test_model.py).
+    expect(document.segments.length).toBeGreaterThan(0);
+    expect(document.segments.map((segment) => segment.text).join(' ')).toBe(BRIGHT_TEXT);
     for (const segment of document.segments) {
       expect(segment.end).toBeLessThanOrEqual(3.05);
       expect(segment.words.map((word) => word.text).join(' ')).toBe(segment.text);

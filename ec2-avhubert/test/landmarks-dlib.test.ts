@@ -4,7 +4,7 @@
  * how much the aligned mouth crop moves between them (scale, rotation, centre). Prints the
  * figures; holds the crop within bounds that the training augmentation and the recipe tolerate.
  */
-import { gridClip, hasGrid } from '../../test/support/paths';
+import { gridAvailable, gridClip } from '../../test/support/paths';
 import { createDlibEngine, DLIB_FRAMING } from '../src/preprocess/dlib-landmarks';
 import {
   defaultLandmarkEngine,
@@ -18,7 +18,7 @@ import type { Landmarks } from '../src/preprocess/landmark-track';
 import { squareOf } from '../src/preprocess/tracker';
 import { similarityRotation, similarityScale } from '../src/preprocess/similarity';
 
-const describeGrid = hasGrid ? describe : describe.skip;
+const describeGrid = gridAvailable() ? describe : describe.skip;
 const CLIPS = ['bbaf2n.mpg', 'lrwp9a.mpg', 'swiz3n.mpg'];
 
 /** Bounds on the aligned crop, dlib vs face-api (see the README's figures). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type * as FaceApiModule from '@vladmandic/face-api';
-import { gridClip, hasGrid, REPO_ROOT } from '../../test/support/paths';
+import { gridClip, gridAvailable, REPO_ROOT } from '../../test/support/paths';
 import {
   createFaceApiEngine,
   faceApiSetup,
@@ -22,7 +22,7 @@ import { cropRgb, type RgbFrame, type SquareBox } from '../src/preprocess/roi';
 import { squareOf } from '../src/preprocess/tracker';
 
 const run = promisify(execFile);
-const describeGrid = hasGrid ? describe : describe.skip;
+const describeGrid = gridAvailable() ? describe : describe.skip;
 const CLIP = 'bbaf2n.mpg';
 
 async function firstFrames(count: number): Promise<RgbFrame[]> {

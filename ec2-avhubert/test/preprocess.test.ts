@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GRID_DIR, hasGrid, testOutputDir } from '../../test/support/paths';
+import { GRID_DIR, gridAvailable, testOutputDir } from '../../test/support/paths';
 import {
   AUDIO_FEATURE_DIM,
   createFaceApiEngine,
@@ -17,7 +17,7 @@ import { MEAN_FACE_STABLE_POINTS, STABLE_POINT_IDS } from '../src/preprocess/mea
 import { encodeGrayPng } from '../src/preprocess/png';
 import { applySimilarity } from '../src/preprocess/similarity';
 
-const clips = hasGrid
+const clips = gridAvailable()
   ? readdirSync(GRID_DIR)
       .filter((name) => name.endsWith('.mpg'))
       .sort()

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gridClip, hasGrid, REPO_ROOT } from '../../test/support/paths';
+import { gridAvailable, gridClip, REPO_ROOT } from '../../test/support/paths';
 import { createDlibEngine } from '../src/preprocess/dlib-landmarks';
 import { decodeVideoFrames, defaultMediaTools } from '../src/preprocess/ffmpeg';
 import { MEAN_FACE_STABLE_POINTS, ROI_SIZE } from '../src/preprocess/mean-face';
@@ -18,7 +18,7 @@ import { squareOf } from '../src/preprocess/tracker';
 
 const PYTHON = process.env.GORGGLE_PYREF_PYTHON ?? path.join(REPO_ROOT, '.gorggle', 'pyref', 'bin', 'python');
 const SCRIPT = path.join(import.meta.dirname, 'reference', 'skimage_reference.py');
-const describeGrid = hasGrid ? describe : describe.skip;
+const describeGrid = gridAvailable() ? describe : describe.skip;
 
 function reference<T>(request: object): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { lipReadingDocumentSchema, type LipReadingDocument } from '../../functions/lib/contracts/documents';
-import { gridClip, hasGrid } from '../../test/support/paths';
+import { gridAvailable, gridClip } from '../../test/support/paths';
 import { loadModelPackage, type LipReadingModel } from '../src/model/index';
 import { createLipReadingRunner, NO_SPEECH, type ModelLike, type ObjectStoreLike } from '../src/pipeline/lip-read-job';
 import { preprocessVideoStream } from '../src/preprocess/index';
@@ -19,7 +19,7 @@ import { requireBuiltArtifacts, TEST_MODEL_DIR } from './model-packages';
 import { FFMPEG } from './support/server-media';
 
 const run = promisify(execFile);
-const describeGrid = hasGrid ? describe : describe.skip;
+const describeGrid = gridAvailable() ? describe : describe.skip;
 const CLIP_SECONDS = 3;
 const CONTEXT = 0.2;
 

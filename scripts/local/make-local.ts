@@ -4,11 +4,12 @@
  * Ctrl-C. With --once it stops the stack afterwards and exits 0 for COMPLETED or DEGRADED.
  * When a stack already runs (its lock file), the video goes to that one instead.
  *
- *   tsx scripts/local/make-local.ts [--video path] [--once] [--lipread-test-model]
+ *   tsx scripts/local/make-local.ts [--video path] [--once] [--lipread-test-model] [--data-dir dir] [--random-ports]
  *
  * Lip reading uses GORGGLE_MODEL_DIR's model package. Without one it is skipped, and says
  * why; --lipread-test-model (make local LIPREAD_TEST_MODEL=1) serves the generated test
  * model instead, as a labelled plumbing check whose words never reach the captions.
+ * --data-dir (default .gorggle) and --random-ports let tests run it beside other stacks.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,6 @@ import { startOptionalApi, type RunningApi } from './optional-api';
 export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
 /** The GRID clip `make local` shows when the fixtures are there. */
 export const DEFAULT_GRID_CLIP = 'bbaf2n.mpg';
-const RESULTS_DIR = path.join(DEFAULT_DATA_DIR, 'results');
 
 export interface SampleVideo {
   file: string;
@@ -56,14 +56,14 @@ export async function chooseVideo(video: string | undefined, gridDir = GRID_DIR)
   return { file, reference: DEFAULT_SAMPLE_TEXT, description: `generated sample ${file}` };
 }
 
-async function runVideo(target: GorggleTarget, sample: SampleVideo): Promise<ProcessedVideo> {
+async function runVideo(target: GorggleTarget, sample: SampleVideo, resultsDir: string): Promise<ProcessedVideo> {
   const client = new GorggleClient(target);
   try {
     console.log(`\nProcessing ${sample.description}${sample.reference ? ` (reference: "${sample.reference}")` : ''}`);
     const display = createProgressDisplay(process.stdout);
     const processed = await processVideo(client, sample.file, {
       reference: sample.reference,
-      downloadDir: RESULTS_DIR,
+      downloadDir: resultsDir,
       onUpload: (uploaded) =>
         console.log(`Uploaded to s3://${uploaded.bucket}/${uploaded.key} (job ${uploaded.jobId})`),
       onUpdate: (snapshot) => display.update(snapshot),
@@ -103,20 +103,24 @@ async function main(): Promise<number> {
       video: { type: 'string' },
       once: { type: 'boolean', default: false },
       'lipread-test-model': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+      'random-ports': { type: 'boolean', default: false },
     },
   });
   const sample = await chooseVideo(values.video || undefined);
+  const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : DEFAULT_DATA_DIR;
+  const resultsDir = path.join(dataDir, 'results');
 
   // A stack is already serving: hand it the video instead of failing on a busy port.
   let running: GorggleTarget | undefined;
   try {
-    running = localTarget(DEFAULT_DATA_DIR);
+    running = localTarget(dataDir);
   } catch {
     running = undefined;
   }
   if (running) {
     console.log(`A local stack is already running (${running.description}); sending the video to it.`);
-    return exitCodeFor((await runVideo(running, sample)).snapshot);
+    return exitCodeFor((await runVideo(running, sample, resultsDir)).snapshot);
   }
 
   console.log(
@@ -126,6 +130,8 @@ async function main(): Promise<number> {
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
+      dataDir,
+      ...(values['random-ports'] ? { ports: 'random' as const } : {}),
       echoLogs: process.env.GORGGLE_ECHO_LOGS === '1',
       lipReadingTestModel: values['lipread-test-model'],
     });
@@ -164,7 +170,7 @@ async function main(): Promise<number> {
     api = await startOptionalApi(stack);
     console.log(`Started in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
     printStack(stack, api);
-    const processed = await runVideo(targetForStack(stack), sample);
+    const processed = await runVideo(targetForStack(stack), sample, resultsDir);
     const code = exitCodeFor(processed.snapshot);
     if (values.once) {
       await stop();

@@ -15,10 +15,10 @@ import {
   type GetFaceDetectionCommandOutput,
 } from '@aws-sdk/client-rekognition';
 import { startRekognitionEmulator } from '../../scripts/local-stack/emulators';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridClip, gridAvailable } from '../support/paths';
 import { FAKE_CREDENTIALS, ffmpeg, pollUntil, REGION, startLocalS3 } from './support/local-aws';
 
-const describeWithGrid = hasGrid ? describe : describe.skip;
+const describeWithGrid = gridAvailable() ? describe : describe.skip;
 const BUCKET = 'processed';
 const SAMPLE_INTERVAL_MS = 200;
 

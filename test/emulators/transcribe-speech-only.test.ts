@@ -10,7 +10,7 @@ import { recognise } from '../../scripts/local-stack/emulators/transcribe/pocket
 import { keepOnlySpeech, SPEECH_MARGIN_SEC } from '../../scripts/local-stack/emulators/transcribe/speech-only';
 import type { TranscriptDocument } from '../../scripts/local-stack/emulators/transcribe/transcript-document';
 import { sileroModelPath } from '../support/models';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridClip, gridAvailable } from '../support/paths';
 import { FAKE_CREDENTIALS, ffmpeg, pollUntil, REGION, startLocalS3 } from './support/local-aws';
 
 const BUCKET = 'processed';
@@ -22,33 +22,36 @@ afterAll(() => rm(workDir, { recursive: true, force: true }));
 /** Pink noise loud enough that pocketsphinx alone hears a word in it. */
 const NOISE = ['-f', 'lavfi', '-i', 'anoisesrc=r=16000:color=pink:amplitude=0.2', '-t', '4'];
 
-(hasGrid ? it : it.skip)('silences all but the speech, with a margin, and keeps the speech as it was', async () => {
-  // Prepare: 1 s of noise, a GRID sentence (3 s), 1 s of noise
-  const wav = path.join(workDir, 'sentence-in-noise.wav');
-  ffmpeg([
-    ...['-i', gridClip('swwp2s.mpg'), '-f', 'lavfi', '-i', 'anoisesrc=r=16000:color=pink:amplitude=0.002:d=1'],
-    ...['-filter_complex', '[1:a][0:a][1:a]concat=n=3:v=0:a=1[a]', '-map', '[a]', '-ac', '1', '-ar', '16000', wav],
-  ]);
-  const before = await readPcm16MonoWav(wav);
-  const detector = await SileroVoiceActivityDetector.load(await sileroModelPath());
+(gridAvailable() ? it : it.skip)(
+  'silences all but the speech, with a margin, and keeps the speech as it was',
+  async () => {
+    // Prepare: 1 s of noise, a GRID sentence (3 s), 1 s of noise
+    const wav = path.join(workDir, 'sentence-in-noise.wav');
+    ffmpeg([
+      ...['-i', gridClip('swwp2s.mpg'), '-f', 'lavfi', '-i', 'anoisesrc=r=16000:color=pink:amplitude=0.002:d=1'],
+      ...['-filter_complex', '[1:a][0:a][1:a]concat=n=3:v=0:a=1[a]', '-map', '[a]', '-ac', '1', '-ar', '16000', wav],
+    ]);
+    const before = await readPcm16MonoWav(wav);
+    const detector = await SileroVoiceActivityDetector.load(await sileroModelPath());
 
-  // Act
-  const segments = await keepOnlySpeech(wav, detector);
+    // Act
+    const segments = await keepOnlySpeech(wav, detector);
 
-  // Assess
-  const after = await readPcm16MonoWav(wav);
-  expect(segments.length).toBeGreaterThan(0);
-  expect(after.samples.length).toBe(before.samples.length);
-  const kept = (sample: number) =>
-    segments.some(
-      ({ start, end }) => sample >= (start - SPEECH_MARGIN_SEC) * 16000 && sample < (end + SPEECH_MARGIN_SEC) * 16000,
-    );
-  const second = (at: number) => Math.round(at * 16000);
-  for (const at of [0.2, 0.8, 4.3, 4.9]) expect(after.samples[second(at)]).toBe(0);
-  for (let sample = 0; sample < after.samples.length; sample += 97) {
-    expect(after.samples[sample]).toBe(kept(sample) ? before.samples[sample] : 0);
-  }
-});
+    // Assess
+    const after = await readPcm16MonoWav(wav);
+    expect(segments.length).toBeGreaterThan(0);
+    expect(after.samples.length).toBe(before.samples.length);
+    const kept = (sample: number) =>
+      segments.some(
+        ({ start, end }) => sample >= (start - SPEECH_MARGIN_SEC) * 16000 && sample < (end + SPEECH_MARGIN_SEC) * 16000,
+      );
+    const second = (at: number) => Math.round(at * 16000);
+    for (const at of [0.2, 0.8, 4.3, 4.9]) expect(after.samples[second(at)]).toBe(0);
+    for (let sample = 0; sample < after.samples.length; sample += 97) {
+      expect(after.samples[sample]).toBe(kept(sample) ? before.samples[sample] : 0);
+    }
+  },
+);
 
 it('transcribes nothing from noise, where pocketsphinx on its own hears a word', async () => {
   // Prepare

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,10 +18,14 @@ import { transcribeOutputSchema } from '../../functions/lib/fuse/transcribe-outp
 import { startTranscribeEmulator } from '../../scripts/local-stack/emulators';
 import { recognise } from '../../scripts/local-stack/emulators/transcribe/pocketsphinx';
 import type { TranscriptDocument } from '../../scripts/local-stack/emulators/transcribe/transcript-document';
-import { GRID_DIR, gridClip, hasGrid, testOutputDir } from '../support/paths';
+import { editDistance } from '../../functions/lib/fuse/levenshtein';
+import { normaliseText } from '../../functions/lib/fuse/words';
+import { GRID_DIR, gridClip, gridAvailable, testOutputDir } from '../support/paths';
 import { FAKE_CREDENTIALS, ffmpeg, pollUntil, REGION, startLocalS3 } from './support/local-aws';
 
-const describeWithGrid = hasGrid ? describe : describe.skip;
+const describeWithGrid = gridAvailable() ? describe : describe.skip;
+// pocketsphinx runs one job at a time here; on a busy machine each takes tens of seconds.
+jest.setTimeout(240_000);
 const MEDIA_BUCKET = 'processed';
 
 describeWithGrid('Transcribe emulator, driven by @aws-sdk/client-transcribe', () => {
@@ -227,9 +232,13 @@ describeWithGrid('Transcribe emulator, driven by @aws-sdk/client-transcribe', ()
   });
 
   it('still knows finished jobs after a restart', async () => {
-    // Prepare
+    // Prepare: a job of its own, finished before the restart.
+    const wav = path.join(workDir, 'restart-tone.wav');
+    ffmpeg(['-f', 'lavfi', '-i', 'sine=frequency=330:duration=0.5', '-ac', '1', '-ar', '16000', wav]);
+    await upload('jobs/restart/audio.wav', wav);
+    await startJob('restart', 'jobs/restart/audio.wav');
     await pollUntil(
-      () => getJob('grid-1'),
+      () => getJob('restart'),
       (job) => job.TranscriptionJobStatus === 'COMPLETED',
     );
 
@@ -238,11 +247,12 @@ describeWithGrid('Transcribe emulator, driven by @aws-sdk/client-transcribe', ()
     emulator = await startEmulator();
     transcribe.destroy();
     transcribe = new TranscribeClient({ endpoint: emulator.url, region: REGION, credentials: FAKE_CREDENTIALS });
-    const job = await getJob('grid-1');
+    const job = await getJob('restart');
 
     // Assess
     expect(job.TranscriptionJobStatus).toBe('COMPLETED');
-    await expect(startJob('grid-1', 'jobs/grid-1/audio.wav')).rejects.toBeInstanceOf(ConflictException);
+    expect(job.Transcript?.TranscriptFileUri).toBe(`${s3.endpoint}/${MEDIA_BUCKET}/jobs/restart/transcribe.json`);
+    await expect(startJob('restart', 'jobs/restart/audio.wav')).rejects.toBeInstanceOf(ConflictException);
   });
 });
 
@@ -256,49 +266,47 @@ describeWithGrid('pocketsphinx on every GRID clip', () => {
   );
   const clips = readdirSync(GRID_DIR).filter((name) => name.endsWith('.mpg'));
   let workDir: string;
-  const report: string[] = [];
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'gorggle-pocketsphinx-'));
   });
 
   afterAll(async () => {
-    await writeFile(path.join(testOutputDir('emulators'), 'pocketsphinx-grid.tsv'), report.join('\n') + '\n');
     await rm(workDir, { recursive: true, force: true });
   });
 
-  it.each(clips)('recognises some words in %s', async (clip) => {
+  /**
+   * Its generic English model is poor on GRID's letters and digits, but not blind: 43 of the
+   * 48 reference words are wrong (WER 0.90) with Debian's pocketsphinx 0.8. Dropped or garbled
+   * words (a wrong sample rate, a parser that loses words) push it to 1 and beyond.
+   */
+  it('recognises the GRID clips with a corpus word error rate under 0.95', async () => {
     // Prepare
-    const wav = path.join(workDir, `${clip}.wav`);
-    ffmpeg(['-i', path.join(GRID_DIR, clip), '-ac', '1', '-ar', '16000', wav]);
+    expect(clips.length).toBeGreaterThanOrEqual(8);
+    const report: string[] = [];
+    let errors = 0;
+    let referenceWords = 0;
 
-    // Act
-    const started = performance.now();
-    const utterances = await recognise(wav);
-    const elapsedMs = performance.now() - started;
+    for (const clip of clips) {
+      const wav = path.join(workDir, `${clip}.wav`);
+      ffmpeg(['-i', path.join(GRID_DIR, clip), '-ac', '1', '-ar', '16000', wav]);
 
-    // Assess
-    const hypothesis = utterances.flatMap((utterance) => utterance.words.map((word) => word.word)).join(' ');
-    const reference = references.get(clip) ?? '';
-    report.push(
-      `${clip}\t${reference}\t${hypothesis}\t${wordErrorRate(reference, hypothesis).toFixed(2)}\t${Math.round(elapsedMs)} ms`,
-    );
-    expect(hypothesis.length).toBeGreaterThan(0);
-  });
-});
+      // Act
+      const utterances = await recognise(wav);
 
-/** Word-level Levenshtein distance over the reference length. */
-function wordErrorRate(reference: string, hypothesis: string): number {
-  const ref = reference.split(/\s+/).filter(Boolean);
-  const hyp = hypothesis.split(/\s+/).filter(Boolean);
-  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= hyp.length; j++) {
-      const substitution = previous[j - 1]! + (ref[i - 1] === hyp[j - 1] ? 0 : 1);
-      current.push(Math.min(substitution, previous[j]! + 1, current[j - 1]! + 1));
+      // Assess
+      const hypothesis = utterances.flatMap((utterance) => utterance.words.map((word) => word.word)).join(' ');
+      const reference = references.get(clip) ?? '';
+      const referenceTokens = normaliseText(reference);
+      const clipErrors = editDistance(referenceTokens, normaliseText(hypothesis));
+      report.push(`${clip}\t${reference}\t${hypothesis}\t${(clipErrors / referenceTokens.length).toFixed(2)}`);
+      expect({ clip, hypothesis: hypothesis.length > 0 }).toEqual({ clip, hypothesis: true });
+      errors += clipErrors;
+      referenceWords += referenceTokens.length;
     }
-    previous = current;
-  }
-  return ref.length > 0 ? previous[hyp.length]! / ref.length : 0;
-}
+    await writeFile(path.join(testOutputDir('emulators'), 'pocketsphinx-grid.tsv'), report.join('\n') + '\n');
+
+    expect(referenceWords).toBeGreaterThanOrEqual(48);
+    expect(errors / referenceWords).toBeLessThan(0.95);
+  }, 600_000);
+});

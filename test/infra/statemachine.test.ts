@@ -213,6 +213,34 @@ describe('the rendered state machine', () => {
       ]);
     });
 
+    it('reports a retrier without full jitter', () => {
+      // Prepare
+      const broken = structuredClone(definition);
+      const retry = stateAt(broken, 'Analyse', 1, 'CheckFaceDetection').Retry as Array<{ JitterStrategy?: string }>;
+      delete retry[0]!.JitterStrategy;
+
+      // Act
+      const problems = taskResilienceProblems(broken, resiliencePolicy);
+
+      // Assess
+      expect(problems).toEqual([
+        expect.stringMatching(/CheckFaceDetection: retrier \[ServiceThrottledError\] has no JitterStrategy FULL/),
+      ]);
+    });
+
+    it('reports a retrier whose backoff has no maximum delay', () => {
+      // Prepare
+      const broken = structuredClone(definition);
+      const retry = stateAt(broken, 'ExtractMedia').Retry as Array<{ MaxDelaySeconds?: number }>;
+      delete retry[1]!.MaxDelaySeconds;
+
+      // Act
+      const problems = taskResilienceProblems(broken, resiliencePolicy);
+
+      // Assess
+      expect(problems).toEqual([expect.stringMatching(/^ExtractMedia: retrier \[.*\] has no MaxDelaySeconds cap/)]);
+    });
+
     it('retries a function timeout (Sandbox.Timedout, as Lambda and the local runner report it) on every Task', () => {
       // Prepare
       const tasks = allStates(definition).filter(({ state }) => state.Type === 'Task');
@@ -264,6 +292,19 @@ describe('the rendered state machine', () => {
   describe('keeps the branches in modality order', () => {
     it('reports transcribe, faces, lipreading in the order Fuse reads them', () => {
       expect(branchOrderProblems(definition, MODALITIES)).toEqual([]);
+    });
+
+    it('reports a missing branch', () => {
+      // Prepare
+      const broken = structuredClone(definition);
+      const analyse = stateAt(broken, 'Analyse') as { Branches: Definition[] };
+      analyse.Branches.pop();
+
+      // Act
+      const problems = branchOrderProblems(broken, MODALITIES);
+
+      // Assess
+      expect(problems).toEqual([expect.stringMatching(/^Analyse: 2 branches, but there are 3 modalities/)]);
     });
 
     it('reports swapped branches', () => {

@@ -53,6 +53,23 @@ describe('the Terraform module', () => {
       expect(wiringProblems(module)).toEqual([]);
     });
 
+    it('reports a function on another runtime or with a role other than its own', () => {
+      // Prepare
+      const broken = cloneModule(module);
+      const lambda = broken.resource.aws_lambda_function!.this![0]!;
+      lambda.runtime = 'nodejs20.x';
+      lambda.role = '${aws_iam_role.state_machine.arn}';
+
+      // Act
+      const problems = wiringProblems(broken);
+
+      // Assess
+      expect(problems).toEqual([
+        'aws_lambda_function.this runtime is "nodejs20.x", expected "nodejs22.x"',
+        'aws_lambda_function.this role is "${aws_iam_role.state_machine.arn}", expected "${aws_iam_role.function[each.key].arn}"',
+      ]);
+    });
+
     it('reports a role that takes rights from elsewhere', () => {
       // Prepare
       const broken = cloneModule(module);
@@ -121,6 +138,24 @@ describe('the Terraform module', () => {
       // Assess
       expect(problems).toEqual([
         expect.stringMatching(/data.aws_iam_policy_document.fuse .*allows the wildcard action s3:\*/),
+      ]);
+    });
+
+    it('reports an Allow written with not_actions', () => {
+      // Prepare
+      const broken = cloneModule(module);
+      const statements = asArray(broken.data.aws_iam_policy_document!.fuse![0]!.statement);
+      const statement = asRecord(statements[0]);
+      statement.not_actions = ['iam:*'];
+      delete statement.actions;
+
+      // Act
+      const problems = actionWildcardProblems(broken, ALLOWED_MANAGED_POLICIES);
+
+      // Assess
+      expect(problems).toEqual([
+        expect.stringMatching(/data.aws_iam_policy_document.fuse .*an Allow with not_actions grants everything else/),
+        expect.stringMatching(/data.aws_iam_policy_document.fuse .*actions must be a literal list/),
       ]);
     });
 
@@ -201,6 +236,36 @@ describe('the Terraform module', () => {
       expect(problems).toEqual([
         expect.stringMatching(/local.state_machine_functions is .* but the definition invokes/),
       ]);
+    });
+
+    it('reports a state machine role that may invoke more than its own functions', () => {
+      // Prepare
+      const broken = cloneModule(module);
+      const statements = asArray(broken.data.aws_iam_policy_document!.state_machine![0]!.statement);
+      const invoke = asRecord(
+        statements.find((statement) => asArray(asRecord(statement).actions).includes('lambda:InvokeFunction')),
+      );
+      invoke.resources = ['${aws_lambda_function.this["start-pipeline"].arn}'];
+
+      // Act
+      const problems = stateMachineWiringProblems(broken, templateFunctions);
+
+      // Assess
+      expect(problems).toEqual([
+        'the state machine role must invoke exactly aws_lambda_function.this[name] for local.state_machine_functions',
+      ]);
+    });
+
+    it('reports a definition not rendered from statemachine.asl.json with templatefile', () => {
+      // Prepare
+      const broken = cloneModule(module);
+      broken.resource.aws_sfn_state_machine!.pipeline![0]!.definition = '${file("${path.module}/statemachine.json")}';
+
+      // Act
+      const problems = stateMachineWiringProblems(broken, templateFunctions);
+
+      // Assess
+      expect(problems).toEqual(['aws_sfn_state_machine.pipeline must render statemachine.asl.json with templatefile']);
     });
 
     it('passes every template setting with the default the local renderer uses', () => {

@@ -17,10 +17,10 @@ import {
 import { makeTwoSpeakerClip, prepareJob, PROCESSED, TWO_SPEAKER_TOOL } from '../support/active-speaker-scenario';
 import { requireBuilt } from '../support/built-artifacts';
 import { hasLrAsd, lrAsdOnnx, LR_ASD_WEIGHTS } from '../support/models';
-import { FFMPEG_DIR_FOR_TESTS, GRID_DIR, gridClip, hasGrid } from '../support/paths';
+import { FFMPEG_DIR_FOR_TESTS, GRID_DIR, gridClip, gridAvailable } from '../support/paths';
 
 requireBuilt({ 'the converted LR-ASD model (make lr-asd)': hasLrAsd() });
-const ready = hasGrid && existsSync(TWO_SPEAKER_TOOL);
+const ready = gridAvailable() && existsSync(TWO_SPEAKER_TOOL);
 
 /** Pairs of GRID clips: the first person speaks 0–3 s on the left, the second 3–6 s on the right. */
 const PAIRS: Array<[string, string]> = [

@@ -14,12 +14,12 @@ import { processVideo, type ProcessedVideo } from '../../scripts/gorggle-cli/pro
 import { targetForStack } from '../../scripts/gorggle-cli/target';
 import { twoSpeakerAttribution } from '../../scripts/eval/two-speaker-attribution';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
-import { hasGrid } from '../support/paths';
+import { gridAvailable } from '../support/paths';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import { makeGridMp3, makeGridSilent, makeGridVideoOnly, makeTwoSpeakerClip, parseWebVtt } from './support/media';
 
 requireBuilt(await localStackArtefacts());
-if (!hasGrid) console.warn('test/integration/speakers skipped: needs ../shared/fixtures/grid.');
+if (!gridAvailable()) console.warn('test/integration/speakers skipped: needs ../shared/fixtures/grid.');
 
 const SECONDS = 1000;
 const JOB_LIMIT_MS = 420 * SECONDS;
@@ -48,7 +48,7 @@ function reasonsOf(job: JobRecord | undefined, result?: ResultDocument): string 
     .join('; ');
 }
 
-(hasGrid ? describe : describe.skip)('speakers on the local stack (no lip-reading model)', () => {
+(gridAvailable() ? describe : describe.skip)('speakers on the local stack (no lip-reading model)', () => {
   let stack: LocalStack;
   let client: GorggleClient;
   let dataDir: string;

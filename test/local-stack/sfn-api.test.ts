@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
@@ -64,14 +65,30 @@ const definition = {
   },
 };
 
+/** Polls until `ready()` holds; generous, as this machine may be busy. */
+async function waitFor(ready: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+interface LocalSfnApi {
+  sfn: SFNClient;
+  persistDir: string;
+  /** A new engine over the same folder, as after a restart of the stack. */
+  restartedEngine(): SfnEngine;
+  close(): Promise<void>;
+}
+
 describe('local Step Functions API', () => {
   let functions: TestFunctions;
   let runner: LambdaRunner;
-  let server: RunningSfn;
-  let persistDir: string;
+  let api: LocalSfnApi;
   let sfn: SFNClient;
 
-  const newEngine = () =>
+  const newEngine = (persistDir: string) =>
     new SfnEngine({
       stateMachine: {
         name: 'test-pipeline',
@@ -85,13 +102,34 @@ describe('local Step Functions API', () => {
       invokeTask: (resource, input, signal) => runner.invoke(resource.split(':function:test-')[1]!, input, { signal }),
     });
 
-  async function finished(executionArn: string) {
-    for (let attempt = 0; attempt < 200; attempt += 1) {
-      const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (execution.status !== 'RUNNING') return execution;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${executionArn} is still running`);
+  /** An API server over its own engine and folder, so no test sees another's executions. */
+  async function startApi(): Promise<LocalSfnApi> {
+    const persistDir = mkdtempSync(path.join(tmpdir(), 'gorggle-sfn-test-'));
+    const server: RunningSfn = await startSfnServer({ engine: newEngine(persistDir), host: '127.0.0.1', port: 0 });
+    const client = new SFNClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    return {
+      sfn: client,
+      persistDir,
+      restartedEngine: () => newEngine(persistDir),
+      async close() {
+        client.destroy();
+        await server.close();
+        rmSync(persistDir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async function finished(executionArn: string, client = sfn) {
+    let execution: DescribeExecutionCommandOutput | undefined;
+    await waitFor(async () => {
+      execution = await client.send(new DescribeExecutionCommand({ executionArn }));
+      return execution.status !== 'RUNNING';
+    }, `${executionArn} ending`);
+    return execution!;
   }
 
   async function history(executionArn: string): Promise<HistoryEvent[]> {
@@ -100,27 +138,20 @@ describe('local Step Functions API', () => {
 
   beforeAll(async () => {
     functions = await buildTestFunctions();
-    persistDir = mkdtempSync(path.join(tmpdir(), 'gorggle-sfn-test-'));
     runner = new LambdaRunner({
       functionsDir: functions.functionsDir,
       unpackDir: path.join(functions.workDir, 'unpacked'),
       logDir: path.join(functions.workDir, 'logs'),
       lookup: functions.lookup,
     });
-    server = await startSfnServer({ engine: newEngine(), host: '127.0.0.1', port: 0 });
-    sfn = new SFNClient({
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    api = await startApi();
+    sfn = api.sfn;
   });
 
   afterAll(async () => {
-    sfn.destroy();
-    await server.close();
+    await api?.close();
     await runner.close();
     rmSync(functions.workDir, { recursive: true, force: true });
-    rmSync(persistDir, { recursive: true, force: true });
   });
 
   it('runs Lambda tasks, shortens the Wait, retries and catches a named error, and records AWS-shaped history', async () => {
@@ -133,7 +164,6 @@ describe('local Step Functions API', () => {
     const events = await history(executionArn!);
 
     // Assess
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:test-pipeline:job-1');
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.startDate).toBeInstanceOf(Date);
@@ -172,6 +202,11 @@ describe('local Step Functions API', () => {
       expect(event.previousEventId).toBe(index);
       expect(event.timestamp).toBeInstanceOf(Date);
     });
+    // The Wait says an hour; shortened locally, it passes in well under a minute even on a busy machine.
+    const waited =
+      events.find((event) => event.type === 'WaitStateExited')!.timestamp!.getTime() -
+      events.find((event) => event.type === 'WaitStateEntered')!.timestamp!.getTime();
+    expect(waited).toBeLessThan(60_000);
     expect(events[0]!.executionStartedEventDetails).toMatchObject({ input: '{"mode":"echo"}' });
     expect(events[3]!.stateEnteredEventDetails).toMatchObject({ name: 'Echo' });
     expect(events[4]!.lambdaFunctionScheduledEventDetails).toMatchObject({ resource: arn('echo') });
@@ -215,9 +250,7 @@ describe('local Step Functions API', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: 'job-stop', input: '{"mode":"hang"}' }),
     );
-    for (let attempt = 0; attempt < 100 && runner.activeInvocations === 0; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(() => runner.activeInvocations > 0, 'the hanging task starting');
 
     // Act
     const { stopDate } = await sfn.send(
@@ -252,24 +285,64 @@ describe('local Step Functions API', () => {
   });
 
   it('lists executions newest first, filters by status, and keeps them across a restart', async () => {
-    // Act
-    const all = await sfn.send(new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN }));
-    const aborted = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN, statusFilter: 'ABORTED' }),
-    );
-    const paged = await sfn.send(new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN, maxResults: 2 }));
-    const restarted = newEngine().listExecutions({ stateMachineArn: STATE_MACHINE_ARN });
-    const missing = sfn.send(
-      new DescribeExecutionCommand({ executionArn: `${STATE_MACHINE_ARN.replace('stateMachine', 'execution')}:nope` }),
-    );
+    // Prepare: an API of its own, so the list holds exactly these executions.
+    const own = await startApi();
+    const start = async (name: string, mode: string) => {
+      // Distinct start times, so "newest first" has one answer.
+      const before = Date.now();
+      await waitFor(() => Date.now() > before, 'the clock moving on');
+      return (
+        await own.sfn.send(
+          new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name, input: JSON.stringify({ mode }) }),
+        )
+      ).executionArn!;
+    };
+    try {
+      const timedOut = await start('list-1', 'slow');
+      const stopped = await start('list-2', 'hang');
+      await own.sfn.send(new StopExecutionCommand({ executionArn: stopped }));
+      const running = await start('list-3', 'hang');
+      await finished(timedOut, own.sfn);
+      await finished(stopped, own.sfn);
 
-    // Assess
-    const names = all.executions!.map((execution) => execution.name);
-    expect(names).toEqual(['job-slow', 'job-stop', 'job-dup', 'job-1']);
-    expect(aborted.executions!.map((execution) => execution.name).sort()).toEqual(['job-dup', 'job-stop']);
-    expect(paged.executions).toHaveLength(2);
-    expect(paged.nextToken).toBeDefined();
-    expect(restarted.executions.map((execution) => execution.name)).toEqual(names);
-    await expect(missing).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+      // Act
+      const all = await own.sfn.send(new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN }));
+      const aborted = await own.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN, statusFilter: 'ABORTED' }),
+      );
+      const paged = await own.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN, maxResults: 2 }),
+      );
+      const nextPage = await own.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: STATE_MACHINE_ARN, maxResults: 2, nextToken: paged.nextToken }),
+      );
+      await own.sfn.send(new StopExecutionCommand({ executionArn: running }));
+      await finished(running, own.sfn);
+      const restarted = own.restartedEngine().listExecutions({ stateMachineArn: STATE_MACHINE_ARN });
+      const missing = own.sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `${STATE_MACHINE_ARN.replace('stateMachine', 'execution')}:nope`,
+        }),
+      );
+
+      // Assess
+      expect(all.executions!.map((execution) => [execution.name, execution.status])).toEqual([
+        ['list-3', 'RUNNING'],
+        ['list-2', 'ABORTED'],
+        ['list-1', 'SUCCEEDED'],
+      ]);
+      expect(aborted.executions!.map((execution) => execution.name)).toEqual(['list-2']);
+      expect(paged.executions!.map((execution) => execution.name)).toEqual(['list-3', 'list-2']);
+      expect(nextPage.executions!.map((execution) => execution.name)).toEqual(['list-1']);
+      expect(nextPage.nextToken).toBeUndefined();
+      expect(restarted.executions.map((execution) => [execution.name, execution.status])).toEqual([
+        ['list-3', 'ABORTED'],
+        ['list-2', 'ABORTED'],
+        ['list-1', 'SUCCEEDED'],
+      ]);
+      await expect(missing).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -15,7 +15,7 @@ import { targetForStack } from '../../scripts/gorggle-cli/target';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack/stack';
 import { startOptionalApi, type RunningApi } from '../../scripts/local/optional-api';
 import { parseWebVtt } from '../integration/support/media';
-import { gridClip, hasGrid, testOutputDir } from '../support/paths';
+import { gridClip, gridAvailable, testOutputDir } from '../support/paths';
 import { localStackArtefacts, requireBuilt } from '../support/built-artifacts';
 import { CHROMIUM, CHROMIUM_FLAGS } from './support/chromium';
 
@@ -26,7 +26,7 @@ const AT_SECONDS = 1.0;
 
 requireBuilt({ ...(await localStackArtefacts()), 'Debian chromium (make setup)': existsSync(CHROMIUM) });
 // The GRID clips live beside the repository, not in it.
-const ready = hasGrid;
+const ready = gridAvailable();
 if (!ready) console.warn('test/web/e2e-local-stack skipped: needs ../shared/fixtures/grid.');
 
 (ready ? describe : describe.skip)('the web page on the local stack', () => {

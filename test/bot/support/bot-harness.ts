@@ -3,21 +3,16 @@
  * tables of terraform/bot.tf, s3rver as the uploads bucket, and the fake Telegram Bot API.
  * Only SSM is mocked (there is no local SSM). Import this before the handler.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import dynalite from 'dynalite';
-import { createTableInput } from '../../../scripts/local-stack/dynamodb';
-import { loadTerraformFacts, resolveVariables } from '../../../scripts/local-stack/terraform-facts';
 import { DynamoDbSentenceStore } from '../../../functions/lib/adapters/dynamodb-bot-store';
 import { seedSentencesFromDir } from '../../../functions/lib/bot/seed';
 import { startLocalS3 } from '../../emulators/support/local-aws';
+import { startLocalDynamoDb } from '../../support/local-dynamodb';
 import { REPO_ROOT } from '../../support/paths';
 import { FakeTelegram } from './fake-telegram';
 
@@ -62,10 +57,12 @@ export async function startBotStack(): Promise<BotStack> {
   await telegram.start();
   const s3 = await startLocalS3([UPLOADS_BUCKET]);
 
-  const directory = await mkdtemp(path.join(os.tmpdir(), 'gorggle-bot-dynalite-'));
-  const dynamo = dynalite({ path: directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
-  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  // The tables exactly as terraform/bot.tf declares them.
+  const local = await startLocalDynamoDb(Object.values(TABLES));
+  const dynamodb = local.client;
+  const tableNames = Object.fromEntries(
+    Object.entries(TABLES).map(([key, resource]) => [key, local.tables[resource]!]),
+  ) as Record<keyof typeof TABLES, string>;
 
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -73,7 +70,7 @@ export async function startBotStack(): Promise<BotStack> {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_S3: s3.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     UPLOADS_BUCKET,
     TELEGRAM_TOKEN_PARAMETER: '/gorggle/telegram/bot-token',
@@ -86,20 +83,9 @@ export async function startBotStack(): Promise<BotStack> {
     MIN_VIDEO_SECONDS: '1',
     MAX_VIDEO_SECONDS: '20',
     MAX_RECORDINGS_PER_CONTRIBUTOR: '50',
+    ...tableNames,
   });
 
-  // The tables exactly as terraform/bot.tf declares them.
-  const facts = await loadTerraformFacts(path.join(REPO_ROOT, 'terraform'));
-  const dynamodb = new DynamoDBClient({ endpoint: dynamoEndpoint });
-  const tableNames = {} as Record<keyof typeof TABLES, string>;
-  for (const [key, resource] of Object.entries(TABLES) as Array<[keyof typeof TABLES, string]>) {
-    const table = facts.tables.find((candidate) => candidate.resource === resource);
-    if (!table) throw new Error(`terraform/bot.tf has no aws_dynamodb_table.${resource}`);
-    const name = resolveVariables(table.nameTemplate, { name_prefix: 'gorggle' });
-    await dynamodb.send(new CreateTableCommand(createTableInput(name, table)));
-    tableNames[key] = name;
-    process.env[key] = name;
-  }
   await seedSentencesFromDir(
     path.join(REPO_ROOT, 'data', 'sentences'),
     new DynamoDbSentenceStore(dynamodb, tableNames.SENTENCES_TABLE),
@@ -143,11 +129,9 @@ export async function startBotStack(): Promise<BotStack> {
     },
     async stop() {
       ssm.restore();
-      dynamodb.destroy();
       await telegram.stop();
       await s3.stop();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
-      await rm(directory, { recursive: true, force: true });
+      await local.stop();
     },
   };
 }
@@ -188,11 +172,16 @@ export class FakeUser {
     return this.send({ text });
   }
 
+  /** Ids of the button presses this user sent, to check that each was answered. */
+  readonly callbackQueryIds: string[] = [];
+
   press(data: string) {
+    const id = `cb-${nextUpdateId}`;
+    this.callbackQueryIds.push(id);
     return this.stack.deliver({
       update_id: nextUpdateId++,
       callback_query: {
-        id: `cb-${nextUpdateId}`,
+        id,
         from: this.from,
         chat_instance: `ci-${this.id}`,
         data,

@@ -16,7 +16,7 @@ export function ffmpeg(args: string[]): void {
 export async function pollUntil<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  { timeoutMs = 60_000, intervalMs = 100 } = {},
+  { timeoutMs = 180_000, intervalMs = 100 } = {},
 ): Promise<{ last: T; seen: T[] }> {
   const seen: T[] = [];
   const deadline = Date.now() + timeoutMs;

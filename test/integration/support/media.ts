@@ -12,21 +12,28 @@ async function ffmpeg(args: string[]): Promise<void> {
   await run('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args]);
 }
 
-/** Sound and no picture. */
-export async function makeAudioOnlyClip(dir: string, seconds = 2): Promise<string> {
-  const out = path.join(dir, 'audio-only.mp4');
-  await ffmpeg(['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, '-c:a', 'aac', out]);
+/** A GRID speaker's voice and no picture: speech to transcribe, nothing to see. */
+export async function makeAudioOnlyClip(dir: string, speechClip: string): Promise<string> {
+  const out = path.join(dir, 'speech-audio-only.mp4');
+  await ffmpeg(['-i', speechClip, '-vn', '-c:a', 'aac', out]);
   return out;
 }
 
-/** A moving test pattern with a tone: a real video in which no one appears. */
-export async function makeFacelessClip(dir: string, seconds = 3): Promise<string> {
-  const out = path.join(dir, 'no-face.mp4');
+/** A GRID speaker's voice over a moving test pattern: speech, but no face anywhere. */
+export async function makeFacelessClip(dir: string, speechClip: string): Promise<string> {
+  const out = path.join(dir, 'speech-no-face.mp4');
   await ffmpeg([
-    ...['-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=25:duration=${seconds}`],
-    ...['-f', 'lavfi', '-i', `sine=frequency=300:duration=${seconds}`],
-    ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', out],
+    ...['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25:duration=3', '-i', speechClip],
+    ...['-map', '0:v', '-map', '1:a', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'],
+    ...['-c:a', 'aac', '-shortest', out],
   ]);
+  return out;
+}
+
+/** A GRID speaker's face with the sound taken away: lips to read, nothing to hear. */
+export async function makeSilentClip(dir: string, faceClip: string): Promise<string> {
+  const out = path.join(dir, 'face-no-audio.mp4');
+  await ffmpeg(['-i', faceClip, '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', out]);
   return out;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MFCC_COEFFICIENTS, MfccExtractor, mfccRowCount } from '../../../functions/lib/active-speaker/mfcc';
 import { readPcm16MonoWav } from '../../../functions/lib/media/wav';
-import { FFMPEG_DIR_FOR_TESTS, gridClip, hasGrid, REPO_ROOT } from '../../support/paths';
+import { FFMPEG_DIR_FOR_TESTS, gridClip, gridAvailable, REPO_ROOT } from '../../support/paths';
 
 /** Debian's python3 has numpy (python3-torch needs it); the reference needs nothing else. */
 const PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
@@ -31,7 +31,7 @@ function largestGap(ours: Float32Array, reference: Float64Array): number {
 }
 
 describe('MFCCs as python_speech_features computes them', () => {
-  (hasGrid ? it : it.skip)('matches the reference on a GRID sentence', async () => {
+  (gridAvailable() ? it : it.skip)('matches the reference on a GRID sentence', async () => {
     // Prepare
     const wav = path.join(scratch, 'bbaf2n.wav');
     const ffmpeg = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');

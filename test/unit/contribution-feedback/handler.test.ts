@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -16,19 +10,17 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { FacesDocument, ResultDocument } from '../../../functions/lib/contracts/documents';
 import type { JobRecord } from '../../../functions/lib/contracts/job';
 import { MESSAGES } from '../../../functions/lib/bot/i18n';
-import type { Recording } from '../../../functions/lib/bot/model';
+import type { Recording, RecordingQuality } from '../../../functions/lib/bot/model';
 import { FakeTelegram } from '../../bot/support/fake-telegram';
+import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDb, type LocalDynamoDb } from '../../support/local-dynamodb';
 import { REPO_ROOT } from '../../support/paths';
 
-const JOBS_TABLE = 'gorggle-jobs';
-const RECORDINGS_TABLE = 'gorggle-recordings';
 const PROCESSED_BUCKET = 'gorggle-processed';
 const TOKEN_PARAMETER = '/gorggle/telegram/token';
 const TOKEN = '123456:contribution-feedback-test';
 const CHAT_ID = 4242;
 const PROMPT = 'place blue at f two now';
 
-const dynamodb = mockClient(DynamoDBClient);
 const s3 = mockClient(S3Client);
 const ssm = mockClient(SSMClient);
 const telegram = new FakeTelegram(TOKEN);
@@ -66,7 +58,7 @@ function jobRow(jobId: string, recordingId: string, overrides: Partial<JobRecord
   };
 }
 
-function recordingRow(recordingId: string): Recording {
+function recording(recordingId: string, quality?: RecordingQuality): Recording {
   return {
     recordingId,
     status: 'stored',
@@ -85,6 +77,7 @@ function recordingRow(recordingId: string): Recording {
     demographics: {},
     capture: {},
     createdAt: '2025-01-01T00:00:00Z',
+    ...(quality ? { quality } : {}),
   };
 }
 
@@ -129,48 +122,36 @@ function objectBody(document: object) {
 }
 
 /**
- * Both tables in memory behind the mocked client. The recordings update honours the
- * adapter's condition (row exists, and not yet reviewed for this job) the way DynamoDB would.
+ * The jobs and recordings tables on dynalite, made as terraform/ declares them: the
+ * "review once" rule lives in the store's condition expressions, which only DynamoDB judges.
  */
-function useTables(jobs: JobRecord[], recordings: Recording[]) {
-  const rows = {
-    [JOBS_TABLE]: new Map(jobs.map((job) => [job.jobId, job as unknown as Record<string, unknown>])),
-    [RECORDINGS_TABLE]: new Map(recordings.map((row) => [row.recordingId, row as unknown as Record<string, unknown>])),
-  };
-  const keyOf = (key: Record<string, AttributeValue> | undefined) => String(Object.values(unmarshall(key ?? {}))[0]);
-  dynamodb
-    .on(GetItemCommand)
-    .callsFake((input: { TableName: keyof typeof rows; Key: Record<string, AttributeValue> }) => {
-      const item = rows[input.TableName]?.get(keyOf(input.Key));
-      return { Item: item ? marshall(item, { removeUndefinedValues: true }) : undefined };
-    });
-  dynamodb
-    .on(UpdateItemCommand)
-    .callsFake(
-      (input: {
-        TableName: keyof typeof rows;
-        Key: Record<string, AttributeValue>;
-        UpdateExpression: string;
-        ExpressionAttributeValues: Record<string, AttributeValue>;
-      }) => {
-        const table = rows[input.TableName];
-        const item = table?.get(keyOf(input.Key));
-        const values = unmarshall(input.ExpressionAttributeValues);
-        const previous = item?.quality as { jobId?: string; notifiedAt?: string } | undefined;
-        const failCondition = () => {
-          throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-        };
-        if (input.UpdateExpression.includes('notifiedAt')) {
-          if (!item || previous?.jobId !== values[':jobId']) failCondition();
-          table!.set(keyOf(input.Key), { ...item, quality: { ...previous, notifiedAt: values[':at'] } });
-          return {};
-        }
-        if (!item || (previous?.jobId === values[':jobId'] && previous?.notifiedAt)) failCondition();
-        table!.set(keyOf(input.Key), { ...item, quality: values[':quality'] });
-        return {};
-      },
+let dynamodb: LocalDynamoDb;
+
+async function useTables(jobs: JobRecord[], recordings: Recording[]) {
+  for (const job of jobs) {
+    await dynamodb.client.send(
+      new PutItemCommand({ TableName: dynamodb.tables.jobs, Item: marshall(job, { removeUndefinedValues: true }) }),
     );
-  return rows;
+  }
+  for (const row of recordings) {
+    await dynamodb.client.send(
+      new PutItemCommand({
+        TableName: dynamodb.tables.bot_recordings,
+        Item: marshall(row, { removeUndefinedValues: true }),
+      }),
+    );
+  }
+}
+
+async function recordingRow(recordingId: string): Promise<Recording | undefined> {
+  const { Item } = await dynamodb.client.send(
+    new GetItemCommand({
+      TableName: dynamodb.tables.bot_recordings,
+      Key: marshall({ recordingId }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? (unmarshall(Item) as Recording) : undefined;
 }
 
 function useJobFiles(jobId: string, files: Record<string, object>) {
@@ -186,8 +167,13 @@ describe('contribution-feedback handler', () => {
 
   beforeAll(async () => {
     await telegram.start();
-    process.env.JOBS_TABLE = JOBS_TABLE;
-    process.env.RECORDINGS_TABLE = RECORDINGS_TABLE;
+    dynamodb = await startLocalDynamoDb(['jobs', 'bot_recordings']);
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
+    process.env.AWS_REGION = 'us-east-1';
+    process.env.AWS_ACCESS_KEY_ID = LOCAL_DYNAMODB_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = LOCAL_DYNAMODB_CREDENTIALS.secretAccessKey;
+    process.env.JOBS_TABLE = dynamodb.tables.jobs;
+    process.env.RECORDINGS_TABLE = dynamodb.tables.bot_recordings;
     process.env.PROCESSED_BUCKET = PROCESSED_BUCKET;
     process.env.TELEGRAM_TOKEN_PARAMETER = TOKEN_PARAMETER;
     process.env.TELEGRAM_API_ROOT = telegram.apiRoot;
@@ -201,10 +187,10 @@ describe('contribution-feedback handler', () => {
 
   afterAll(async () => {
     await telegram.stop();
+    await dynamodb?.stop();
   });
 
   beforeEach(() => {
-    dynamodb.reset();
     s3.reset();
     telegram.reset();
   });
@@ -214,7 +200,7 @@ describe('contribution-feedback handler', () => {
     const event = sampleEvent();
     const jobId = event.detail.name;
     const recordingId = 'a1b2c3d4e5f6a1b2c3d4e5f6';
-    const tables = useTables([jobRow(jobId, recordingId)], [recordingRow(recordingId)]);
+    await useTables([jobRow(jobId, recordingId)], [recording(recordingId)]);
     useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
 
     // Act
@@ -222,39 +208,21 @@ describe('contribution-feedback handler', () => {
 
     // Assess
     expect(outcome).toMatchObject({ outcome: 'reviewed', recordingId, quality: { verdict: 'accepted' } });
-    expect(dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
-      TableName: JOBS_TABLE,
-      Key: { jobId: { S: jobId } },
-      ConsistentRead: true,
-    });
     expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
       Bucket: PROCESSED_BUCKET,
       Key: `jobs/${jobId}/result.json`,
     });
-    // The verdict, then the mark that the contributor was told.
-    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
-    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
-      TableName: RECORDINGS_TABLE,
-      UpdateExpression: 'SET quality.notifiedAt = :at',
+    // The verdict, and the mark that the contributor was told.
+    expect((await recordingRow(recordingId))?.quality).toEqual({
+      jobId,
+      jobStatus: 'COMPLETED',
+      verdict: 'accepted',
+      transcript: PROMPT,
+      wer: 0,
+      faceRatio: 1,
+      checkedAt: expect.any(String),
+      notifiedAt: expect.any(String),
     });
-    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
-      TableName: RECORDINGS_TABLE,
-      Key: { recordingId: { S: recordingId } },
-      UpdateExpression: 'SET quality = :quality',
-      ExpressionAttributeValues: expect.objectContaining({
-        ':jobId': { S: jobId },
-        ':quality': {
-          M: expect.objectContaining({
-            jobId: { S: jobId },
-            verdict: { S: 'accepted' },
-            transcript: { S: PROMPT },
-            wer: { N: '0' },
-            faceRatio: { N: '1' },
-          }),
-        },
-      }),
-    });
-    expect(tables[RECORDINGS_TABLE].get(recordingId)?.quality).toMatchObject({ verdict: 'accepted', wer: 0 });
     expect(ssm).toHaveReceivedCommandWith(GetParametersCommand, { Names: [TOKEN_PARAMETER], WithDecryption: true });
     expect(telegram.messagesTo(CHAT_ID).map((message) => message.text)).toEqual([
       MESSAGES.en.quality_accepted.replace('{prompt}', PROMPT),
@@ -266,9 +234,9 @@ describe('contribution-feedback handler', () => {
     const jobId = 'f'.repeat(32);
     const recordingId = 'b1b2c3d4e5f6a1b2c3d4e5f6';
     const reason = 'The file has no video stream.';
-    useTables(
+    await useTables(
       [jobRow(jobId, recordingId, { status: 'FAILED', error: { name: 'UnsupportedMediaError', message: reason } })],
-      [recordingRow(recordingId)],
+      [recording(recordingId)],
     );
     useJobFiles(jobId, {});
 
@@ -278,14 +246,12 @@ describe('contribution-feedback handler', () => {
     // Assess
     expect(outcome).toMatchObject({ outcome: 'reviewed', quality: { verdict: 'failed', jobStatus: 'FAILED', reason } });
     expect(s3).not.toHaveReceivedAnyCommand();
-    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
-      TableName: RECORDINGS_TABLE,
-      Key: { recordingId: { S: recordingId } },
-      ExpressionAttributeValues: expect.objectContaining({
-        ':quality': {
-          M: expect.objectContaining({ verdict: { S: 'failed' }, jobStatus: { S: 'FAILED' }, reason: { S: reason } }),
-        },
-      }),
+    expect((await recordingRow(recordingId))?.quality).toMatchObject({
+      jobId,
+      verdict: 'failed',
+      jobStatus: 'FAILED',
+      reason,
+      notifiedAt: expect.any(String),
     });
     expect(telegram.messagesTo(CHAT_ID).map((message) => message.text)).toEqual([
       MESSAGES.en.quality_failed.replace('{prompt}', PROMPT).replace('{reason}', reason),
@@ -295,14 +261,15 @@ describe('contribution-feedback handler', () => {
   it('ignores the execution of an ordinary upload: no writes, no message', async () => {
     // Prepare
     const jobId = 'a'.repeat(32);
-    useTables(
+    const recordingId = 'd1b2c3d4e5f6a1b2c3d4e5f6';
+    await useTables(
       [
-        jobRow(jobId, 'unused', {
+        jobRow(jobId, recordingId, {
           kind: 'upload',
-          source: { bucket: 'u', key: 'uploads/talk.mp4', etag: 'e', size: 1 },
+          source: { bucket: 'u', key: `uploads/${recordingId}.mp4`, etag: 'e', size: 1 },
         }),
       ],
-      [],
+      [recording(recordingId)],
     );
 
     // Act
@@ -310,8 +277,7 @@ describe('contribution-feedback handler', () => {
 
     // Assess
     expect(outcome).toEqual({ outcome: 'ignored', reason: `job ${jobId} is an upload` });
-    expect(dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
-    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(await recordingRow(recordingId)).toEqual(recording(recordingId));
     expect(s3).not.toHaveReceivedAnyCommand();
     expect(telegram.calls).toEqual([]);
   });
@@ -321,21 +287,87 @@ describe('contribution-feedback handler', () => {
     const event = sampleEvent();
     const jobId = event.detail.name;
     const recordingId = 'c1b2c3d4e5f6a1b2c3d4e5f6';
-    const tables = useTables([jobRow(jobId, recordingId)], [recordingRow(recordingId)]);
+    await useTables([jobRow(jobId, recordingId)], [recording(recordingId)]);
     useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
 
     // Act
     const first = await handler(event, context);
-    const checkedFirst = tables[RECORDINGS_TABLE].get(recordingId)?.quality;
+    const afterFirst = await recordingRow(recordingId);
     const again = await handler(event, context);
 
     // Assess
     expect(first).toMatchObject({ outcome: 'reviewed', recordingId });
     expect(again).toEqual({ outcome: 'already-reviewed', recordingId });
-    // First delivery: the verdict and the notified mark; the repeat's verdict write is refused.
-    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 3);
-    expect(tables[RECORDINGS_TABLE].get(recordingId)?.quality).toBe(checkedFirst);
+    expect(afterFirst?.quality).toMatchObject({ jobId, notifiedAt: expect.any(String) });
+    expect(await recordingRow(recordingId)).toEqual(afterFirst);
     expect(telegram.callsOf('sendMessage')).toHaveLength(1);
+  });
+
+  it('reviews again when the verdict was stored but its message never went out', async () => {
+    // Prepare: an earlier delivery stored the verdict, then failed to send it.
+    const event = sampleEvent();
+    const jobId = event.detail.name;
+    const recordingId = 'e1b2c3d4e5f6a1b2c3d4e5f6';
+    const unsent: RecordingQuality = {
+      jobId,
+      jobStatus: 'COMPLETED',
+      verdict: 'accepted',
+      transcript: PROMPT,
+      wer: 0,
+      faceRatio: 1,
+      checkedAt: '2025-01-01T00:05:00.000Z',
+    };
+    await useTables([jobRow(jobId, recordingId)], [recording(recordingId, unsent)]);
+    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+
+    // Act
+    const outcome = await handler(event, context);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'reviewed', recordingId });
+    expect((await recordingRow(recordingId))?.quality).toMatchObject({ jobId, notifiedAt: expect.any(String) });
+    expect(telegram.callsOf('sendMessage')).toHaveLength(1);
+  });
+
+  it("replaces an earlier job's verdict with the verdict of a new job for the same recording", async () => {
+    // Prepare: the recording was reviewed (and the contributor told) for another job before.
+    const event = sampleEvent();
+    const jobId = event.detail.name;
+    const recordingId = 'f1b2c3d4e5f6a1b2c3d4e5f6';
+    const earlier = {
+      jobId: '0'.repeat(32),
+      jobStatus: 'FAILED',
+      verdict: 'failed' as const,
+      reason: 'an earlier run',
+      checkedAt: '2024-12-31T00:00:00.000Z',
+      notifiedAt: '2024-12-31T00:00:01.000Z',
+    };
+    await useTables([jobRow(jobId, recordingId)], [recording(recordingId, earlier)]);
+    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+
+    // Act
+    const outcome = await handler(event, context);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'reviewed', recordingId, quality: { jobId, verdict: 'accepted' } });
+    expect((await recordingRow(recordingId))?.quality).toMatchObject({ jobId, verdict: 'accepted' });
+    expect(telegram.callsOf('sendMessage')).toHaveLength(1);
+  });
+
+  it('writes no verdict for a recording row that does not exist', async () => {
+    // Prepare: the job names a recording whose row is gone (test data cleared).
+    const event = sampleEvent();
+    const jobId = event.detail.name;
+    const recordingId = '91b2c3d4e5f6a1b2c3d4e5f6';
+    await useTables([jobRow(jobId, recordingId)], []);
+
+    // Act
+    const outcome = await handler(event, context);
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'ignored' });
+    expect(await recordingRow(recordingId)).toBeUndefined();
+    expect(telegram.calls).toEqual([]);
   });
 
   it('rejects an event that is not an execution status change', async () => {
@@ -347,7 +379,7 @@ describe('contribution-feedback handler', () => {
 
     // Assess
     await expect(invoking).rejects.toMatchObject({ name: 'InvalidEventError' });
-    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
     expect(telegram.calls).toEqual([]);
   });
 });

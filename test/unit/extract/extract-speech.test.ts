@@ -7,7 +7,7 @@ import { SileroVoiceActivityDetector } from '../../../functions/lib/adapters/sil
 import { speechDocumentSchema } from '../../../functions/lib/contracts/documents';
 import { extractMedia } from '../../../functions/lib/media/extract-media';
 import { sileroModelPath } from '../../support/models';
-import { FFMPEG_DIR_FOR_TESTS, FFPROBE_DIR_FOR_TESTS, gridClip, hasGrid } from '../../support/paths';
+import { FFMPEG_DIR_FOR_TESTS, FFPROBE_DIR_FOR_TESTS, gridClip, gridAvailable } from '../../support/paths';
 import { DirectoryObjectStore, StageRecordingJobs } from './fakes';
 
 const FFMPEG = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');
@@ -71,7 +71,7 @@ function generate(name: string, args: string[]): string {
 }
 
 describe('extract finds the speech', () => {
-  (hasGrid ? it : it.skip)(
+  (gridAvailable() ? it : it.skip)(
     'writes speech.json beside the audio and reports it in the facts and on the job row',
     async () => {
       // Act

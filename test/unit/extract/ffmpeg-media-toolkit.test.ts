@@ -18,7 +18,7 @@ describe('FfmpegMediaToolkit', () => {
   it('kills a tool that runs past its time limit', async () => {
     // Prepare: a stand-in for an ffmpeg stuck on a pathological input.
     const stuck = path.join(scratch, 'stuck-ffmpeg');
-    writeFileSync(stuck, '#!/bin/sh\nexec sleep 30\n');
+    writeFileSync(stuck, '#!/bin/sh\nexec sleep 600\n');
     chmodSync(stuck, 0o755);
     const toolkit = new FfmpegMediaToolkit({
       ffmpegPath: stuck,
@@ -26,14 +26,13 @@ describe('FfmpegMediaToolkit', () => {
       timeoutMs: () => 1_000,
       maxOutputSeconds: 60,
     });
-    const started = Date.now();
 
     // Act
     const result = toolkit.extractAudio(gridClip('bbaf2n.mpg'), path.join(scratch, 'a.wav'), 1, 'mpeg');
 
     // Assess
+    // Only the kill can end a 600 s sleep before jest's own timeout.
     await expect(result).rejects.toMatchObject({ name: 'MediaToolError', timedOut: true, tool: 'ffmpeg' });
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('says which setting to fix when a binary is missing', async () => {

@@ -129,7 +129,9 @@ describe('invoke-lipreading wakes the GPU group on demand', () => {
     groupIs(0);
 
     // Act
+    const before = Date.now();
     const state = await invoke(sampleEvent('invoke-lipreading', 'start.json'));
+    const after = Date.now();
 
     // Assess
     expect(autoScaling).toHaveReceivedCommandWith(SetDesiredCapacityCommand, {
@@ -140,6 +142,11 @@ describe('invoke-lipreading wakes the GPU group on demand', () => {
     expect(state.status).toBe('running');
     expect(state.handle).toBeUndefined();
     expect(state.facts).toEqual({ warmingSince: expect.any(String), warmupDetail: expect.stringContaining(GROUP) });
+    // Warming since this invocation: after the branch started, before the handler returned.
+    const warmingSince = Date.parse(String(state.facts!.warmingSince));
+    expect(Date.parse(state.startedAt)).toBeGreaterThanOrEqual(before);
+    expect(warmingSince).toBeGreaterThanOrEqual(Date.parse(state.startedAt));
+    expect(warmingSince).toBeLessThanOrEqual(after);
     expect(server.requests).toHaveLength(0);
     expect(stageUpdates(dynamodb)[0]!.record).toMatchObject({ status: 'running', facts: state.facts });
   });

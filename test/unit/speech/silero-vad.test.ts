@@ -7,7 +7,7 @@ import { speechDocumentSchema } from '../../../functions/lib/contracts/documents
 import { readPcm16MonoWav, type PcmAudio } from '../../../functions/lib/media/wav';
 import { detectSpeech } from '../../../functions/lib/speech/voice-activity';
 import { sileroModelPath } from '../../support/models';
-import { gridClip, GRID_DIR, hasGrid } from '../../support/paths';
+import { gridClip, GRID_DIR, gridAvailable } from '../../support/paths';
 
 const DEBIAN_FFMPEG = 'ffmpeg';
 const CLIPS = ['bbaf2n', 'brbk7n', 'lbax4n', 'lbbc2a', 'lrwp9a', 'sbia1a', 'swiz3n', 'swwp2s'];
@@ -60,7 +60,7 @@ function spokenSpan(alignFile: string): { start: number; end: number } {
   return { start: words[0]!.start, end: words.at(-1)!.end };
 }
 
-const describeGrid = hasGrid ? describe : describe.skip;
+const describeGrid = gridAvailable() ? describe : describe.skip;
 
 describeGrid('Silero VAD on GRID clips', () => {
   it('bounds swwp2s within 0.2 s of its first and last aligned word', async () => {

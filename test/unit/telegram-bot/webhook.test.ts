@@ -1,54 +1,68 @@
 import { jest } from '@jest/globals';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Update } from 'node-telegram-bot-api';
+import { DynamoDbUpdateLedger } from '../../../functions/lib/adapters/dynamodb-bot-store';
 import { ContributorChangedError } from '../../../functions/lib/bot/errors';
-import type { UpdateLedger } from '../../../functions/lib/bot/ports';
 import { MAX_UPDATE_ATTEMPTS, handleWebhookRequest, type WebhookDeps } from '../../../functions/lib/bot/webhook';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../../support/local-dynamodb';
 
-/** The ledger's rules in memory: a failed update may be claimed again, up to the limit. */
-class MemoryLedger implements UpdateLedger {
-  readonly rows = new Map<number, { status: string; attempts: number }>();
+/** The real update ledger on dynalite: its retry rule lives in a condition expression. */
+let dynamodb: LocalDynamoDb;
 
-  async claim(updateId: number, options: { maxAttempts: number }) {
-    const row = this.rows.get(updateId);
-    if (row && !(row.status === 'failed' && row.attempts < options.maxAttempts)) return undefined;
-    const attempts = (row?.attempts ?? 0) + 1;
-    this.rows.set(updateId, { status: 'processing', attempts });
-    return { attempt: attempts };
-  }
+beforeAll(async () => {
+  dynamodb = await startLocalDynamoDb(['bot_updates']);
+});
 
-  async settle(updateId: number, status: string) {
-    this.rows.get(updateId)!.status = status;
-  }
+afterAll(async () => {
+  await dynamodb?.stop();
+});
+
+let nextUpdateId = 7;
+
+async function ledgerRow(updateId: number) {
+  const { Item } = await dynamodb.client.send(
+    new GetItemCommand({
+      TableName: dynamodb.tables.bot_updates,
+      Key: marshall({ updateKey: `update#${updateId}` }),
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? unmarshall(Item) : undefined;
 }
 
-const body = JSON.stringify({
-  update_id: 7,
-  message: { message_id: 1, date: 0, chat: { id: 55, type: 'private' }, text: 'hi' },
-});
+/** Each test delivers an update of its own, so no test depends on another's ledger rows. */
+const updateBody = (updateId: number) =>
+  JSON.stringify({
+    update_id: updateId,
+    message: { message_id: 1, date: 0, chat: { id: 55, type: 'private' }, text: 'hi' },
+  });
 const silentLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function deps(dispatch: (update: Update) => Promise<void>) {
   const apologies: number[] = [];
-  const ledger = new MemoryLedger();
+  const updateId = nextUpdateId++;
   const webhook: WebhookDeps = {
     secret: 's3cret',
-    ledger,
+    ledger: new DynamoDbUpdateLedger(dynamodb.client, dynamodb.tables.bot_updates!),
     dispatch,
     apologise: async (chatId) => {
       apologies.push(chatId);
     },
     log: silentLog,
   };
-  return { webhook, apologies, ledger };
+  const request = (secret?: string) => ({
+    headers: secret ? { 'X-Telegram-Bot-Api-Secret-Token': secret } : {},
+    body: updateBody(updateId),
+  });
+  return { webhook, apologies, updateId, request };
 }
-
-const request = (secret?: string) => ({ headers: secret ? { 'X-Telegram-Bot-Api-Secret-Token': secret } : {}, body });
 
 describe('the webhook', () => {
   it('answers 403 to a missing or wrong secret without dispatching', async () => {
     // Prepare
     const dispatch = jest.fn(async () => undefined);
-    const { webhook } = deps(dispatch);
+    const { webhook, request } = deps(dispatch);
 
     // Act
     const responses = [
@@ -63,7 +77,7 @@ describe('the webhook', () => {
 
   it('lets Telegram resend after a transient failure, then drops the update and apologises', async () => {
     // Prepare
-    const { webhook, apologies, ledger } = deps(async () => {
+    const { webhook, apologies, updateId, request } = deps(async () => {
       throw new ContributorChangedError('raced');
     });
 
@@ -76,12 +90,12 @@ describe('the webhook', () => {
     // Assess
     expect(statuses).toEqual([500, 500, 200, 200]);
     expect(apologies).toEqual([55]);
-    expect(ledger.rows.get(7)).toEqual({ status: 'abandoned', attempts: 3 });
+    expect(await ledgerRow(updateId)).toMatchObject({ status: 'abandoned', attempts: 3 });
   });
 
   it('drops an update at once when the failure cannot heal by itself', async () => {
     // Prepare
-    const { webhook, apologies } = deps(async () => {
+    const { webhook, apologies, updateId, request } = deps(async () => {
       throw new TypeError('a bug');
     });
 
@@ -91,12 +105,13 @@ describe('the webhook', () => {
     // Assess
     expect([response.statusCode, response.body]).toEqual([200, 'dropped']);
     expect(apologies).toEqual([55]);
+    expect(await ledgerRow(updateId)).toMatchObject({ status: 'abandoned', attempts: 1 });
   });
 
   it('handles an update once and then drops its repeats', async () => {
     // Prepare
     const dispatch = jest.fn(async () => undefined);
-    const { webhook } = deps(dispatch);
+    const { webhook, request } = deps(dispatch);
 
     // Act
     const first = await handleWebhookRequest(request('s3cret'), webhook);
