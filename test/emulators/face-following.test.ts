@@ -14,7 +14,7 @@ import {
 } from '../../scripts/local-stack/emulators/rekognition/detect-video';
 import { createFaceFinder, type FaceFinder } from '../../scripts/local-stack/emulators/rekognition/face-finder';
 import type { FoundFace, RgbFrame } from '../../scripts/local-stack/emulators/rekognition/face-record';
-import { gridClip, hasGrid } from '../support/paths';
+import { gridAvailable, gridClip } from '../support/paths';
 import { ffmpeg } from './support/local-aws';
 
 type Box = FaceDetection['Face']['BoundingBox'];
@@ -77,7 +77,7 @@ describe('FaceFollower', () => {
   });
 });
 
-(hasGrid ? describe : describe.skip)('following faces on GRID clips', () => {
+(gridAvailable() ? describe : describe.skip)('following faces on GRID clips', () => {
   let finder: FaceFinder;
   let workDir: string;
   beforeAll(async () => {
