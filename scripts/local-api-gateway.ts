@@ -14,11 +14,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { LOCAL_OPERATOR } from '../functions/lib/api/auth';
 import { ROUTE_KEYS } from '../functions/lib/api/routes';
 import type { WebConfig } from '../web/src/config';
 import { guardLocalServer } from './local-stack/http-guard';
 
 /** Where the page calls the API, relative to the page's own origin. */
+/** The claims a Cognito access token of the local operator would carry: an admin. */
+const LOCAL_OPERATOR_CLAIMS = {
+  sub: LOCAL_OPERATOR.subject,
+  'cognito:groups': `[${LOCAL_OPERATOR.groups.join(' ')}]`,
+  token_use: 'access',
+};
+
 export const API_PREFIX = '/api';
 
 export interface LocalApiGatewayOptions {
@@ -224,7 +232,8 @@ export async function startLocalApiGateway(options: LocalApiGatewayOptions): Pro
       headers: request.headers,
       body: await readBody(request),
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-      ...(options.token ? { claims: { sub: 'local', token_use: 'access' } } : {}),
+      // The bearer token is the local operator's, who sees every job (functions/lib/api/auth.ts).
+      ...(options.token ? { claims: LOCAL_OPERATOR_CLAIMS } : {}),
     });
     try {
       const result = await options.invoke(event);

@@ -50,6 +50,14 @@ resource "aws_cognito_user_pool" "users" {
   }
 }
 
+# Members see every job (the bot's contributions included); everyone else sees their own.
+# functions/lib/access/ownership.ts ADMINS_GROUP names it.
+resource "aws_cognito_user_group" "admins" {
+  name         = "admins"
+  user_pool_id = aws_cognito_user_pool.users.id
+  description  = "Gorggle operators: they see and read every job, contributions included."
+}
+
 resource "aws_cognito_user_pool_domain" "users" {
   domain       = "${var.name_prefix}-${local.bucket_name_suffix}"
   user_pool_id = aws_cognito_user_pool.users.id
@@ -175,8 +183,15 @@ data "aws_iam_policy_document" "api" {
 
   statement {
     sid       = "ReadJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:Query"]
-    resources = [aws_dynamodb_table.jobs.arn, "${aws_dynamodb_table.jobs.arn}/index/recent"]
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
+  }
+
+  # recent: an admin's list of every job; by-owner: everyone else's list of their own.
+  statement {
+    sid       = "ListJobRows"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.jobs.arn}/index/recent", "${aws_dynamodb_table.jobs.arn}/index/by-owner"]
   }
 
   statement {
@@ -198,9 +213,9 @@ data "aws_iam_policy_document" "api" {
     resources = [local.job_files_arn]
   }
 
-  # why: without it S3 answers a HEAD of a missing result file with 403, not 404.
+  # Lists a job's folder to learn which result files exist (ListObjectsV2 with its prefix).
   statement {
-    sid       = "SeeMissingResults"
+    sid       = "ListJobFiles"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.this["processed"].arn]
 

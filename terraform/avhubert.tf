@@ -95,10 +95,17 @@ data "aws_iam_policy_document" "avhubert" {
     resources = [aws_ssm_parameter.avhubert_secret.arn]
   }
 
+  # Only the video it lip-reads and the result it writes: nothing else under jobs/.
   statement {
-    sid       = "ReadVideosWriteResults"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "ReadVideos"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["video.mp4"]]
+  }
+
+  statement {
+    sid       = "WriteLipReading"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["lipreading.json"]]
   }
 
   statement {
@@ -223,6 +230,9 @@ resource "aws_autoscaling_group" "avhubert" {
   force_delete = true
   # Moving the one instance between zones would cut a job short.
   suspended_processes = ["AZRebalance"]
+  # Minute by minute, for the GPU-running-hours alarm and the dashboard (observability.tf).
+  enabled_metrics     = ["GroupDesiredCapacity", "GroupInServiceInstances"]
+  metrics_granularity = "1Minute"
 
   launch_template {
     id      = aws_launch_template.avhubert[0].id

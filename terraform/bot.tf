@@ -161,6 +161,11 @@ resource "aws_cloudwatch_event_target" "contribution_feedback" {
     maximum_event_age_in_seconds = 3600
     maximum_retry_attempts       = 8
   }
+
+  # An event EventBridge could not deliver is kept (observability.tf), not dropped.
+  dead_letter_config {
+    arn = aws_sqs_queue.event_dead_letters.arn
+  }
 }
 
 resource "aws_lambda_permission" "contribution_finished" {
@@ -235,5 +240,12 @@ data "aws_iam_policy_document" "contribution_feedback" {
     sid       = "ReadJobResults"
     actions   = ["s3:GetObject"]
     resources = [local.job_files_arn]
+  }
+
+  # why: only with ListBucket does S3 answer a read of a missing result 404 instead of 403.
+  statement {
+    sid       = "SeeMissingResults"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["processed"].arn]
   }
 }

@@ -25,9 +25,19 @@ locals {
     gpu_instance            = 0
     gpu_root_volume         = 0
     vpc_interface_endpoints = length(local.interface_endpoints) * local.interface_endpoint_zone * local.endpoint_usd_per_hour * local.hours_per_month
-    cloudwatch_alarms       = 0.1 * length(local.cost_alarm_names)
+    cloudwatch_alarms       = 0.1 * local.cost_alarm_metrics
+    cloudwatch_dashboard    = 3 # beyond an account's first three
   }
-  cost_alarm_names = ["executions-failed", "upload-events-dead-letters"]
+  # Alarms are billed per metric they watch (observability.tf, pipeline.tf); the DEGRADED-rate
+  # alarm's expression reads two. The log metric filters publish only when jobs run.
+  cost_alarm_metrics = sum([
+    length(aws_cloudwatch_metric_alarm.function_errors),
+    length(aws_cloudwatch_metric_alarm.function_throttles),
+    length(aws_cloudwatch_metric_alarm.executions_stopped),
+    length(aws_cloudwatch_metric_alarm.gpu_running_hours),
+    2, # degraded_rate
+    4, # pipeline_failures, api_5xx, event_dead_letters, upload_events_dead_letters
+  ])
 
   per_gpu_hour_usd = local.lipreading_enabled && local.gpu_hourly_usd != null ? {
     instance    = local.gpu_hourly_usd

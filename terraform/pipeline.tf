@@ -101,11 +101,11 @@ locals {
     if local.lipreading_enabled || !contains(local.lipreading_only_functions, name)
   }
 
-  # COMMON_ENV_KEYS in functions/lib/config.ts.
+  # COMMON_ENV_KEYS in functions/lib/config.ts. Each function logs under its own name
+  # (AWS_LAMBDA_FUNCTION_NAME, see functions/lib/logger.ts).
   common_function_environment = {
-    NODE_OPTIONS            = "--enable-source-maps"
-    POWERTOOLS_SERVICE_NAME = var.name_prefix
-    POWERTOOLS_LOG_LEVEL    = var.log_level
+    NODE_OPTIONS         = "--enable-source-maps"
+    POWERTOOLS_LOG_LEVEL = var.log_level
   }
 
   # Exactly the keys of each functions/<name>/config.ts configSchema (optional ones may be left out).
@@ -115,6 +115,8 @@ locals {
       STATE_MACHINE_ARN  = local.state_machine_arn
       MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
       ALLOWED_EXTENSIONS = join(",", var.allowed_extensions)
+      # A job row lives as long as its files (storage.tf, expire-job-files).
+      JOB_RETENTION_DAYS = tostring(var.processed_retention_days)
     }
     extract = {
       JOBS_TABLE       = aws_dynamodb_table.jobs.name
@@ -129,11 +131,16 @@ locals {
       TRANSCRIBE_LANGUAGE   = var.transcribe_language
       MAX_SPEAKERS          = tostring(var.max_speakers)
       POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
+      # quotas.tf: Transcribe queues jobs over the account's quota with this role.
+      TRANSCRIBE_DATA_ACCESS_ROLE_ARN = aws_iam_role.transcribe_data_access.arn
     }
     "face-detect" = {
       JOBS_TABLE            = aws_dynamodb_table.jobs.name
       PROCESSED_BUCKET      = aws_s3_bucket.this["processed"].id
       POLL_INTERVAL_SECONDS = tostring(var.poll_interval_seconds)
+      # quotas.tf: jobs take one of these Rekognition slots before they start detection.
+      LEASES_TABLE                    = aws_dynamodb_table.quota_leases.name
+      REKOGNITION_MAX_CONCURRENT_JOBS = tostring(var.rekognition_max_concurrent_jobs)
     }
     "active-speaker" = {
       PROCESSED_BUCKET = aws_s3_bucket.this["processed"].id
@@ -162,6 +169,7 @@ locals {
       PROCESSED_BUCKET   = aws_s3_bucket.this["processed"].id
       MAX_UPLOAD_BYTES   = tostring(var.max_upload_bytes)
       ALLOWED_EXTENSIONS = join(",", var.allowed_extensions)
+      JOB_RETENTION_DAYS = tostring(var.processed_retention_days)
     }
     "telegram-bot" = {
       CONTRIBUTORS_TABLE             = aws_dynamodb_table.bot_contributors.name
@@ -210,6 +218,7 @@ locals {
 
   upload_object_arns   = [for prefix in local.upload_prefixes : "${aws_s3_bucket.this["uploads"].arn}/${prefix}*"]
   job_files_arn        = "${aws_s3_bucket.this["processed"].arn}/jobs/*"
+  job_file_arn         = { for file in ["audio.wav", "video.mp4", "speech.json", "transcribe.json", "faces.json", "speakers.json", "lipreading.json"] : file => "${aws_s3_bucket.this["processed"].arn}/jobs/*/${file}" }
   function_log_streams = { for name, group in aws_cloudwatch_log_group.function : name => "${group.arn}:*" }
 
   state_machine_name = "${var.name_prefix}-pipeline"
@@ -285,6 +294,10 @@ resource "aws_lambda_function" "this" {
     log_group  = aws_cloudwatch_log_group.function[each.key].name
   }
 
+  tracing_config {
+    mode = "Active"
+  }
+
   # Only invoke-lipreading, and only with lip reading: it calls the GPU server's private address.
   dynamic "vpc_config" {
     for_each = each.value.in_vpc && local.lipreading_enabled ? [true] : []
@@ -295,7 +308,25 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.function]
+  depends_on = [aws_iam_role_policy.function, aws_iam_role_policy.function_tracing]
+}
+
+# Active tracing: Lambda sends each invocation's segments to X-Ray with the function's role.
+data "aws_iam_policy_document" "function_tracing" {
+  # why: X-Ray's write calls take no resource ARNs.
+  statement {
+    sid       = "WriteTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "function_tracing" {
+  for_each = local.deployed_functions
+
+  name   = "${var.name_prefix}-${each.key}-tracing"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.function_tracing.json
 }
 
 # --- Function policies: only what each function's code calls ------------------------------
@@ -307,10 +338,18 @@ data "aws_iam_policy_document" "start_pipeline" {
     resources = [local.function_log_streams["start-pipeline"]]
   }
 
+  # The version the event names (GetObjectVersion), or the object of an unversioned event.
   statement {
     sid       = "HeadUploads"
-    actions   = ["s3:GetObject"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = local.upload_object_arns
+  }
+
+  # why: only with ListBucket does S3 answer a HEAD of a deleted upload 404 instead of 403.
+  statement {
+    sid       = "SeeDeletedUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["uploads"].arn]
   }
 
   statement {
@@ -342,8 +381,15 @@ data "aws_iam_policy_document" "extract" {
 
   statement {
     sid       = "ReadUploads"
-    actions   = ["s3:GetObject"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = local.upload_object_arns
+  }
+
+  # why: only with ListBucket does S3 answer a read of a deleted upload 404 instead of 403.
+  statement {
+    sid       = "SeeDeletedUploads"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["uploads"].arn]
   }
 
   statement {
@@ -354,7 +400,7 @@ data "aws_iam_policy_document" "extract" {
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -366,22 +412,48 @@ data "aws_iam_policy_document" "transcribe" {
     resources = [local.function_log_streams["transcribe"]]
   }
 
+  # why: StartTranscriptionJob has no resource type (the simulation holds us to it), so "*".
   statement {
-    sid       = "RunTranscriptionJobs"
-    actions   = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob"]
+    sid       = "StartTranscriptionJobs"
+    actions   = ["transcribe:StartTranscriptionJob"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "CheckTranscriptionJobs"
+    actions   = ["transcribe:GetTranscriptionJob"]
     resources = ["arn:${local.partition}:transcribe:${var.region}:${local.account_id}:transcription-job/*"]
   }
 
-  # why: Amazon Transcribe reads audio.wav and writes transcribe.json with the caller's rights.
+  # why: a job Transcribe starts at once reads audio.wav and writes transcribe.json with the
+  # caller's rights; a queued one uses the data access role (quotas.tf).
   statement {
-    sid       = "TranscribeReadsAndWritesJobFiles"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "TranscribeReadsAudio"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["audio.wav"]]
+  }
+
+  statement {
+    sid       = "TranscribeWritesTranscripts"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["transcribe.json"]]
+  }
+
+  statement {
+    sid       = "PassDataAccessRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.transcribe_data_access.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["transcribe.amazonaws.com"]
+    }
   }
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -400,17 +472,29 @@ data "aws_iam_policy_document" "face_detect" {
     resources = ["*"]
   }
 
-  # Rekognition also reads video.mp4 with the caller's rights.
+  # why: Rekognition reads video.mp4 with the caller's rights.
   statement {
-    sid       = "ReadAndWriteJobFiles"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "RekognitionReadsVideo"
+    actions   = ["s3:GetObject"]
+    resources = [local.job_file_arn["video.mp4"]]
+  }
+
+  statement {
+    sid       = "WriteFaces"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["faces.json"]]
   }
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
+  }
+
+  statement {
+    sid       = "TakeRekognitionSlots"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.quota_leases.arn]
   }
 }
 
@@ -421,11 +505,16 @@ data "aws_iam_policy_document" "active_speaker" {
     resources = [local.function_log_streams["active-speaker"]]
   }
 
-  # Reads faces.json, speech.json, video.mp4 and audio.wav; writes speakers.json.
   statement {
-    sid       = "ReadAndWriteJobFiles"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = [local.job_files_arn]
+    sid       = "ReadFacesSpeechAndMedia"
+    actions   = ["s3:GetObject"]
+    resources = [for file in ["faces.json", "speech.json", "video.mp4", "audio.wav"] : local.job_file_arn[file]]
+  }
+
+  statement {
+    sid       = "WriteSpeakers"
+    actions   = ["s3:PutObject"]
+    resources = [local.job_file_arn["speakers.json"]]
   }
 }
 
@@ -454,7 +543,7 @@ data "aws_iam_policy_document" "invoke_lipreading" {
   statement {
     sid       = "ReadSpeechSegments"
     actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.this["processed"].arn}/jobs/*/speech.json"]
+    resources = [local.job_file_arn["speech.json"]]
   }
 
   # By name, not by resource: no function depends on the GPU group existing, so nothing of the
@@ -469,6 +558,14 @@ data "aws_iam_policy_document" "invoke_lipreading" {
     sid       = "CheckModelPackage"
     actions   = ["s3:GetObject"]
     resources = ["${aws_s3_bucket.this["artifacts"].arn}/${var.avhubert_model_prefix}manifest.json"]
+  }
+
+  # why: only with ListBucket does S3 answer a HEAD of a manifest not yet uploaded 404 (lip
+  # reading skipped: "no model is uploaded") instead of 403 (the branch fails on AccessDenied).
+  statement {
+    sid       = "SeeMissingModelPackage"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["artifacts"].arn]
   }
 
   # why: a function in a VPC manages its own network interfaces; these calls take no resource ARNs.
@@ -487,7 +584,7 @@ data "aws_iam_policy_document" "invoke_lipreading" {
 
   statement {
     sid       = "UpdateJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -505,9 +602,16 @@ data "aws_iam_policy_document" "fuse" {
     resources = [local.job_files_arn]
   }
 
+  # why: only with ListBucket does S3 answer a read of a missing branch output 404 instead of 403.
+  statement {
+    sid       = "SeeMissingJobFiles"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.this["processed"].arn]
+  }
+
   statement {
     sid       = "FinishJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -521,7 +625,7 @@ data "aws_iam_policy_document" "record_failure" {
 
   statement {
     sid       = "FailJobRows"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.jobs.arn]
   }
 }
@@ -636,21 +740,6 @@ resource "aws_sns_topic_subscription" "alarm_email" {
   topic_arn = aws_sns_topic.alarms[0].arn
   protocol  = "email"
   endpoint  = var.alarm_email
-}
-
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name          = "${var.name_prefix}-executions-failed"
-  alarm_description   = "A pipeline execution failed: see the job row's error and the execution history."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.pipeline.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = aws_sns_topic.alarms[*].arn
 }
 
 resource "aws_cloudwatch_metric_alarm" "upload_events_dead_letters" {

@@ -127,6 +127,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "uploads" {
     }
   }
 
+  # Users' videos go once processed and kept a while; the bot's contributions are the
+  # dataset and stay.
+  rule {
+    id     = "expire-uploads"
+    status = "Enabled"
+    filter {
+      prefix = "uploads/"
+    }
+    expiration {
+      days = var.upload_retention_days
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.this]
 }
 

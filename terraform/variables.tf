@@ -106,13 +106,15 @@ variable "poll_interval_seconds" {
 }
 
 variable "max_poll_attempts" {
-  description = "Status checks a branch may make before it gives up with PollingTimeoutError; with poll_interval_seconds this bounds each branch's time."
+  description = "Status checks a branch may make before it gives up with PollingTimeoutError; with poll_interval_seconds this bounds each branch's time. A job waiting for a Rekognition slot spends checks too."
   type        = number
   default     = 240
 
+  # Each check of the three branches adds about 27 history events, and an execution holds at
+  # most 25,000: 600 checks leave a third of that room for retries (test/infra holds this).
   validation {
-    condition     = var.max_poll_attempts >= 1 && var.max_poll_attempts <= 2000
-    error_message = "max_poll_attempts must be between 1 and 2000 (each check is a state transition that is billed)."
+    condition     = var.max_poll_attempts >= 1 && var.max_poll_attempts <= 600
+    error_message = "max_poll_attempts must be between 1 and 600: more checks could overflow Step Functions' 25,000 history events per execution. Raise poll_interval_seconds instead to wait longer."
   }
 }
 
@@ -130,6 +132,28 @@ variable "processed_retention_days" {
   validation {
     condition     = var.processed_retention_days >= 1
     error_message = "processed_retention_days must be at least 1."
+  }
+}
+
+variable "upload_retention_days" {
+  description = "Days the uploads bucket keeps a user's video under uploads/ before it expires (the bot's contributions are kept). Jobs read it within minutes; keep it long enough to redrive failed ones."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.upload_retention_days >= 1
+    error_message = "upload_retention_days must be at least 1."
+  }
+}
+
+variable "rekognition_max_concurrent_jobs" {
+  description = "Amazon Rekognition video jobs this deployment runs at once; later jobs wait for a slot. Keep it under the account's quota (20 by default), leaving room for other users of the account."
+  type        = number
+  default     = 18
+
+  validation {
+    condition     = var.rekognition_max_concurrent_jobs >= 1 && var.rekognition_max_concurrent_jobs <= 100
+    error_message = "rekognition_max_concurrent_jobs must be between 1 and 100 (raise the Rekognition quota first)."
   }
 }
 
@@ -162,9 +186,37 @@ variable "log_level" {
 }
 
 variable "alarm_email" {
-  description = "Email address told when executions fail or uploads land in the dead-letter queue. Null means alarms without notifications."
+  description = "Email address told when an alarm fires (observability.tf): pipeline failures, stopped executions, Lambda errors and throttles, API 5xx, the DEGRADED rate, GPU hours, dead letters. Null means alarms without notifications."
   type        = string
   default     = null
+}
+
+variable "lambda_error_alarm_threshold" {
+  description = "Errors of one function within 5 minutes that raise its alarm. Users' bad files make single errors, so one is not enough."
+  type        = number
+  default     = 5
+}
+
+variable "degraded_rate_alarm_percent" {
+  description = "Share of finished jobs, in percent over an hour, that may end DEGRADED (a modality missing) before the alarm fires."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.degraded_rate_alarm_percent > 0 && var.degraded_rate_alarm_percent <= 100
+    error_message = "degraded_rate_alarm_percent must be more than 0 and at most 100."
+  }
+}
+
+variable "gpu_running_hours_alarm" {
+  description = "Hours in a row the lip-reading GPU group may keep an instance in service before the alarm fires (stop-idle-gpu should scale it to zero when idle)."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.gpu_running_hours_alarm >= 1 && var.gpu_running_hours_alarm <= 24
+    error_message = "gpu_running_hours_alarm must be between 1 and 24."
+  }
 }
 
 variable "enable_lipreading" {

@@ -27,10 +27,14 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
   .handler(async (event) => {
     const settings = config();
     const caller = authenticate(event, settings.LOCAL_API_TOKEN);
-    logger.appendKeys({ routeKey: event.routeKey, caller: caller.via });
+    logger.appendKeys({
+      routeKey: event.routeKey,
+      caller: caller.via,
+      ...(event.pathParameters?.id ? { jobId: event.pathParameters.id } : {}),
+    });
     const s3 = new S3UrlSigner(s3Client());
     return handleApiRequest(
-      event,
+      { ...event, caller },
       {
         jobs: new DynamoDbJobReader(dynamoDbClient(), settings.JOBS_TABLE),
         uploads: s3,
@@ -46,6 +50,7 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
         uploadUrlSeconds: settings.UPLOAD_URL_SECONDS,
         resultUrlSeconds: settings.RESULT_URL_SECONDS,
         maxHistoryEvents: settings.MAX_HISTORY_EVENTS,
+        retentionDays: settings.JOB_RETENTION_DAYS,
       },
     );
   });

@@ -3,9 +3,10 @@ import { ConfigurationError } from './errors';
 
 /**
  * Environment keys every function gets from Terraform and from the local Lambda runner,
- * on top of the keys in its own config schema.
+ * on top of the keys in its own config schema. The service name in the logs is the
+ * function's own name (lib/logger.ts), which Lambda sets.
  */
-export const COMMON_ENV_KEYS = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'] as const;
+export const COMMON_ENV_KEYS = ['POWERTOOLS_LOG_LEVEL', 'NODE_OPTIONS'] as const;
 
 export type EnvSchema = z.ZodObject<Record<string, z.ZodType>>;
 

@@ -104,19 +104,22 @@ export const AWS_THROTTLING_ERROR_NAMES: readonly string[] = [
   'SlowDown',
 ];
 
-/** Errors the Lambda service itself raises around an invocation. */
+/** Errors the Lambda service itself raises around an invocation, retried six times. */
 export const LAMBDA_SERVICE_ERROR_NAMES = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
-  'Lambda.Unknown',
-  // A function timeout (formerly reported as Lambda.Unknown). Every task is idempotent, and
-  // a start or check that timed out while the host was starved for CPU usually passes next time.
-  // The ASL gives it its own retrier of two attempts: an extract that truly needs longer than
-  // its timeout should not burn it seven times over.
-  'Sandbox.Timedout',
 ] as const;
+
+/**
+ * A function that ran out of time: Lambda reports it as Sandbox.Timedout, and may still
+ * report it as Lambda.Unknown. Every task is idempotent, and a start or check that timed out
+ * while the host was starved for CPU usually passes next time, so the ASL retries these
+ * twice, on their own retrier: an extract that truly needs longer than its timeout must not
+ * burn it seven times over.
+ */
+export const FUNCTION_TIMEOUT_ERROR_NAMES = ['Sandbox.Timedout', 'Lambda.Unknown'] as const;
 
 /** Retried with long, jittered backoff: quotas clear in minutes, not seconds. */
 export const THROTTLED_ERROR_NAMES = ['ServiceThrottledError'] as const;
@@ -143,10 +146,22 @@ export const TERMINAL_ERROR_NAMES = [
   'NothingUsableError',
 ] as const;
 
+/**
+ * Terminal errors that say the user's file (or its deletion) is the cause, not the pipeline:
+ * they fail the job with a reason, but stay out of the operators' failure alarm.
+ */
+export const INPUT_ERROR_NAMES = [
+  'UploadRejectedError',
+  'UnsupportedMediaError',
+  'SourceObjectMissingError',
+  'NothingUsableError',
+] as const;
+
 /** Every name the state machine may match, plus the States.* built-ins. */
 export const KNOWN_ERROR_NAMES: ReadonlySet<string> = new Set([
   ...THROTTLED_ERROR_NAMES,
   ...TRANSIENT_ERROR_NAMES,
+  ...FUNCTION_TIMEOUT_ERROR_NAMES,
   ...TERMINAL_ERROR_NAMES,
   'States.ALL',
   'States.TaskFailed',
@@ -154,16 +169,53 @@ export const KNOWN_ERROR_NAMES: ReadonlySet<string> = new Set([
   'States.HeartbeatTimeout',
 ]);
 
+/** Node and SDK error codes of a connection that broke or never answered. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+const NETWORK_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
+
+interface SdkErrorShape {
+  code?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+  cause?: unknown;
+}
+
+/** A fault that passes: a 5xx answer, a reset or timed-out connection, after the SDK's own retries. */
+export function isTransientFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const shape = error as Error & SdkErrorShape;
+  const status = shape.$metadata?.httpStatusCode;
+  if (shape.$fault === 'server' || (status !== undefined && status >= 500)) return true;
+  if (NETWORK_ERROR_NAMES.has(error.name) || (shape.code && NETWORK_ERROR_CODES.has(shape.code))) return true;
+  return shape.cause instanceof Error && shape.cause !== error ? isTransientFault(shape.cause) : false;
+}
+
 /**
- * Maps anything thrown to a named error. Unknown SDK throttling becomes
- * ServiceThrottledError; unknown faults keep their name and are treated as transient
- * by nothing: the state machine's catch-all decides.
+ * Maps anything thrown to a named error. SDK throttling becomes ServiceThrottledError, and
+ * 5xx answers and broken connections become DependencyUnavailableError, both retried by the
+ * state machine; other faults keep their name, so the catch-all decides.
  */
 export function normaliseError(error: unknown): Error {
   if (error instanceof GorggleError) return error;
   if (error instanceof Error) {
     if (AWS_THROTTLING_ERROR_NAMES.includes(error.name)) {
       return new ServiceThrottledError(`${error.name}: ${error.message}`, { cause: error });
+    }
+    if (isTransientFault(error)) {
+      return new DependencyUnavailableError(`${error.name}: ${error.message}`, { cause: error });
     }
     return error;
   }

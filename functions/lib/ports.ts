@@ -17,25 +17,35 @@ export interface ObjectHead {
   metadata: Record<string, string>;
 }
 
+/** An object, or one version of it when the bucket is versioned. */
+export type VersionedRef = S3Ref & { versionId?: string };
+
 export interface ObjectStore {
-  /** Undefined when the object does not exist. */
-  head(ref: S3Ref): Promise<ObjectHead | undefined>;
-  /** Copies an object to a local file; throws SourceObjectMissingError when absent. */
-  download(ref: S3Ref, filePath: string): Promise<void>;
+  /** Undefined when the object (or that version of it) does not exist. */
+  head(ref: VersionedRef): Promise<ObjectHead | undefined>;
+  /** Copies an object (that version, when given) to a local file; throws SourceObjectMissingError when absent. */
+  download(ref: VersionedRef, filePath: string): Promise<void>;
   uploadFile(ref: S3Ref, filePath: string, contentType: string): Promise<void>;
   putText(ref: S3Ref, body: string, contentType: string): Promise<void>;
   getText(ref: S3Ref): Promise<string>;
-  getStream(ref: S3Ref): Promise<Readable>;
+  getStream(ref: VersionedRef): Promise<Readable>;
 }
 
+/** What pipeline tasks write to an existing job row (UpdateItem only). */
 export interface JobRepository {
-  /** Conditional put: false when the job already exists (a duplicate event). */
-  createIfAbsent(job: JobRecord): Promise<boolean>;
-  get(jobId: string): Promise<JobRecord | undefined>;
+  /** Records the execution; RUNNING only while the job is still QUEUED, so a late redelivery changes nothing. */
   setExecution(jobId: string, executionArn: string): Promise<void>;
   updateStage(jobId: string, stage: Stage, record: StageRecord): Promise<void>;
   finish(jobId: string, status: Extract<JobStatus, 'COMPLETED' | 'DEGRADED'>, summary: JobSummary): Promise<void>;
-  fail(jobId: string, error: ErrorInfo): Promise<void>;
+  /** Marks the job FAILED unless it already ended; false when it had (COMPLETED, DEGRADED or FAILED). */
+  fail(jobId: string, error: ErrorInfo): Promise<boolean>;
+}
+
+/** What start-pipeline needs on top: creating rows and reading them back. */
+export interface JobRegistry extends JobRepository {
+  /** Conditional put: false when the job already exists (a duplicate event). */
+  createIfAbsent(job: JobRecord): Promise<boolean>;
+  get(jobId: string): Promise<JobRecord | undefined>;
 }
 
 export interface ExecutionStarter {
@@ -129,6 +139,18 @@ export interface GpuGroup {
 /** Wakes the GPU server on demand (an Auto Scaling group in AWS; a fixed server locally). */
 export interface LipReadingHost {
   ensureRunning(): Promise<LipReadingHostState>;
+}
+
+/**
+ * A shared number of slots (Rekognition's concurrent video jobs), each held under a lease
+ * that lapses unless renewed, so a holder that vanishes (a timed-out execution) frees its slot.
+ */
+export interface ConcurrencyGate {
+  /** Takes a slot for `holder`, or renews the one it holds; false while every slot is taken. */
+  acquire(holder: string): Promise<boolean>;
+  /** Extends the holder's lease, taking its slot back if it lapsed: its work is already running. */
+  renew(holder: string): Promise<void>;
+  release(holder: string): Promise<void>;
 }
 
 export interface Clock {

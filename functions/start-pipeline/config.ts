@@ -6,6 +6,8 @@ import { env } from '../lib/config';
 export const DEFAULT_ALLOWED_EXTENSIONS = MEDIA_EXTENSIONS.join(',');
 /** 2 GiB: what extract can download and convert within Lambda's /tmp and time limits. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+/** As var.processed_retention_days: a job row lives as long as its files. */
+export const DEFAULT_JOB_RETENTION_DAYS = 30;
 
 export const configSchema = z.object({
   JOBS_TABLE: env.table(),
@@ -15,5 +17,7 @@ export const configSchema = z.object({
   ALLOWED_EXTENSIONS: env
     .csv(DEFAULT_ALLOWED_EXTENSIONS)
     .transform((list) => list.map((ext) => ext.replace(/^\./, ''))),
+  /** Days until a job row's TTL removes it, matching the processed bucket's expiry of its files. */
+  JOB_RETENTION_DAYS: env.positiveInt(DEFAULT_JOB_RETENTION_DAYS),
 });
 export type StartPipelineConfig = z.infer<typeof configSchema>;

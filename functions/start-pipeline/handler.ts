@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
-import { DynamoDbJobRepository } from '../lib/adapters/dynamodb-job-repository';
+import { DynamoDbJobRegistry } from '../lib/adapters/dynamodb-job-registry';
 import { S3ObjectStore } from '../lib/adapters/s3-object-store';
 import { SfnExecutionStarter, sfnClient } from '../lib/adapters/sfn-execution-starter';
 import { lazyConfig } from '../lib/config';
@@ -32,16 +32,16 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
     if (!parsed.success) {
       throw new InvalidEventError(`The event is not an SQS batch: ${z.prettifyError(parsed.error)}`);
     }
-    const { JOBS_TABLE, STATE_MACHINE_ARN, MAX_UPLOAD_BYTES, ALLOWED_EXTENSIONS } = config();
+    const { JOBS_TABLE, STATE_MACHINE_ARN, MAX_UPLOAD_BYTES, ALLOWED_EXTENSIONS, JOB_RETENTION_DAYS } = config();
     return startPipelineForMessages(
       parsed.data.Records,
       {
-        jobs: new DynamoDbJobRepository(dynamoDbClient(), JOBS_TABLE),
+        jobs: new DynamoDbJobRegistry(dynamoDbClient(), JOBS_TABLE),
         objects: new S3ObjectStore(s3Client()),
         executions: new SfnExecutionStarter(sfnClient(), STATE_MACHINE_ARN),
         clock: systemClock,
         log: logger,
       },
-      { maxUploadBytes: MAX_UPLOAD_BYTES, allowedExtensions: ALLOWED_EXTENSIONS },
+      { maxUploadBytes: MAX_UPLOAD_BYTES, allowedExtensions: ALLOWED_EXTENSIONS, retentionDays: JOB_RETENTION_DAYS },
     );
   });

@@ -12,4 +12,10 @@ export const configSchema = z.object({
   /** Transcribe accepts 2 to 30 speaker labels. */
   MAX_SPEAKERS: z.coerce.number().int().min(2).max(30).default(4),
   POLL_INTERVAL_SECONDS: env.positiveInt(10),
+  /**
+   * The role Amazon Transcribe assumes for queued jobs (terraform/quotas.tf). Set, jobs over
+   * the account's concurrency quota wait in Transcribe's queue; unset, they fail with
+   * LimitExceededException and the branch backs off.
+   */
+  TRANSCRIBE_DATA_ACCESS_ROLE_ARN: env.arn().optional(),
 });

@@ -14,7 +14,7 @@ const config = lazyConfig(configSchema);
 export const handler = taskHandler(branchTaskInputSchema, async (event) => {
   const settings = config();
   const provider = transcribeBranch({
-    speech: new AwsSpeechToText(transcribeClient()),
+    speech: new AwsSpeechToText(transcribeClient(), settings.TRANSCRIBE_DATA_ACCESS_ROLE_ARN),
     processedBucket: settings.PROCESSED_BUCKET,
     language: settings.TRANSCRIBE_LANGUAGE,
     maxSpeakers: settings.MAX_SPEAKERS,

@@ -16,11 +16,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { Upload } from '@aws-sdk/lib-storage';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  DynamoDbJobRepository,
-  RECENT_JOBS_INDEX,
-  RECENT_JOBS_PARTITION,
-} from '../../functions/lib/adapters/dynamodb-job-repository';
+import { DynamoDbJobRegistry } from '../../functions/lib/adapters/dynamodb-job-registry';
+import { RECENT_JOBS_INDEX, RECENT_JOBS_PARTITION } from '../../functions/lib/adapters/dynamodb-job-repository';
 import { MEDIA_EXTENSIONS } from '../../functions/lib/api/media-types';
 import { resultDocumentSchema, type ResultDocument } from '../../functions/lib/contracts/documents';
 import type { JobRecord, JobStatus } from '../../functions/lib/contracts/job';
@@ -91,11 +88,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export class GorggleClient {
   readonly clients: TargetClients;
-  private readonly jobs: DynamoDbJobRepository;
+  private readonly jobs: DynamoDbJobRegistry;
 
   constructor(readonly target: GorggleTarget) {
     this.clients = createClients(target);
-    this.jobs = new DynamoDbJobRepository(this.clients.dynamodb, target.jobsTable);
+    this.jobs = new DynamoDbJobRegistry(this.clients.dynamodb, target.jobsTable);
   }
 
   close(): void {

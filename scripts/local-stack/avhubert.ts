@@ -28,6 +28,8 @@ export interface AvhubertOptions {
   secret: string;
   tmpDir: string;
   log: ComponentLog;
+  /** Names the instance role in its requests (local-stack/iam-roles.ts). */
+  sessionToken?: string;
   /** How long to wait for GET /health before going on without it. */
   readyTimeoutMs?: number;
 }
@@ -97,6 +99,8 @@ export async function startAvhubert(options: AvhubertOptions): Promise<RunningAv
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       ...LOCAL_CREDENTIALS,
+      // The instance role's name, so the local S3 answers the server as AWS answers that role.
+      ...(options.sessionToken ? { AWS_SESSION_TOKEN: options.sessionToken } : {}),
       AWS_REGION: options.region,
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_ENDPOINT_URL_S3: options.s3Endpoint,

@@ -57,6 +57,8 @@ export const localStackOptionsSchema = z.object({
   retryIntervalScale: z.number().nonnegative().default(0.1),
   /** POLL_INTERVAL_SECONDS given to the branch functions. */
   pollIntervalSeconds: z.number().int().positive().default(1),
+  /** The state machine's TimeoutSeconds (var.execution_timeout_seconds); tests shorten it to see executions time out. */
+  executionTimeoutSeconds: z.number().int().positive().optional(),
   uploadEvents: z
     .object({
       batchSize: z.number().int().min(1).max(10).default(10),

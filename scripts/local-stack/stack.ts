@@ -27,7 +27,14 @@ import {
 } from './config';
 import { startDynamoDb } from './dynamodb';
 import type * as EmulatorsModule from './emulators';
-import { clientEnvironment, functionEnvironment, type LocalEndpoints } from './lambda/environment';
+import { LocalEventBus, eventRules, statusChangeEvent } from './events/event-bus';
+import { LocalRoles, loadLocalModule, sessionTokenFor } from './iam-roles';
+import {
+  clientEnvironment,
+  functionEnvironment,
+  type EnvironmentContext,
+  type LocalEndpoints,
+} from './lambda/environment';
 import { LambdaFunctionError, LambdaRunner, type FunctionDefinition } from './lambda/runner';
 import { acquireStackLock } from './lock';
 import { createComponentLog, type ComponentLog } from './logs';
@@ -47,6 +54,10 @@ export interface LocalStack {
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
+  /** EventBridge: terraform/'s rules deliver events (execution status changes, …) to their Lambda targets. */
+  events: LocalEventBus;
+  /** What each function's environment is made from (lambda/environment.ts). */
+  environment: EnvironmentContext;
   /** Lets the web page at these origins (the local gateway's) call S3 from a browser; none by default. */
   allowPageOrigins(origins: readonly string[]): Promise<void>;
   /** The lip-reading server's process when it runs (tests kill it to check that jobs degrade). */
@@ -100,7 +111,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     stackLog.info('starting', { pid: process.pid, dataDir: config.dataDir, ports: config.ports });
     const facts = await loadTerraformFacts(config.terraformDir);
+    const module = await loadLocalModule(config);
+    const roles = new LocalRoles(module);
     const functionByArn = new Map(Object.keys(facts.functions).map((name) => [names.functionArn(name), name]));
+    const environment: EnvironmentContext = {
+      config,
+      names,
+      facts,
+      endpoints,
+      avhubertSecret,
+      module,
+      roleOf: (fn) => roles.roleOfFunction(fn),
+    };
 
     const lambda = new LambdaRunner({
       functionsDir: config.functionsDir,
@@ -108,7 +130,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logDir,
       echoLogs: config.echoLogs,
       warmMs: config.lambdaWarmMs,
-      lookup: (name) => functionDefinition(name, { config, names, facts, endpoints, avhubertSecret }),
+      lookup: (name) => functionDefinition(name, environment),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
     if (missing.length) {
@@ -138,6 +160,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       directory: path.join(config.dataDir, 's3'),
       buckets: [names.uploadsBucket, names.processedBucket, names.artifactsBucket],
       region: config.region,
+      roles,
       notifications: {
         bucket: names.uploadsBucket,
         filters: facts.uploadFilters,
@@ -163,6 +186,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     endpoints.dynamodb = dynamodb.url;
 
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
+    const avhubertRole = roles.roleOfResource('avhubert');
     const lipReadingModel = chooseLipReadingModel({
       envModelDir: process.env.GORGGLE_MODEL_DIR,
       modelDir: config.modelDir,
@@ -177,9 +201,25 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers,
       logFor,
       stackLog,
+      avhubertRole ? sessionTokenFor(avhubertRole) : undefined,
     );
 
+    const eventsLog = logFor('events');
+    const events = new LocalEventBus(
+      eventRules(module),
+      async (fn, event) => {
+        const result = await lambda.invoke(fn, event);
+        if (!result.ok) throw new LambdaFunctionError(result.error);
+      },
+      eventsLog,
+      { deadLetterFile: path.join(config.dataDir, 'dead-letters', 'events.jsonl') },
+    );
+    closers.push({ name: 'events', close: () => events.close() });
+
     const definition = renderStateMachine({
+      ...(config.executionTimeoutSeconds
+        ? { settings: { execution_timeout_seconds: config.executionTimeoutSeconds } }
+        : {}),
       functionArn: names.functionArn,
       taskTimeoutSeconds: (name) => {
         const fn = facts.functions[name];
@@ -200,6 +240,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,
+      onExecutionEnded: (execution) => events.put(statusChangeEvent(execution)),
       invokeTask: async (resource, input, signal) => {
         const name = functionByArn.get(resource);
         if (!name) {
@@ -232,6 +273,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
+      events,
+      environment,
       allowPageOrigins: (origins) => s3.allowPageOrigins(origins),
       ...(lipReadingServer ? { lipReadingServer: { pid: lipReadingServer.pid, url: lipReadingServer.url } } : {}),
       lipReadingModel,
@@ -320,6 +363,7 @@ async function startLipReading(
   closers: Closers,
   logFor: (component: string) => ComponentLog,
   stackLog: ComponentLog,
+  sessionToken?: string,
 ): Promise<RunningAvhubert | undefined> {
   if (!config.avhubert) return undefined;
   // With no model the server still runs: its /health tells the pipeline to skip lip reading.
@@ -341,6 +385,7 @@ async function startLipReading(
     processedBucket: resourceNames(config).processedBucket,
     secret,
     tmpDir,
+    ...(sessionToken ? { sessionToken } : {}),
     log: logFor('avhubert'),
   });
   closers.push({ name: 'lip-reading server', close: () => avhubert.close() });

@@ -87,6 +87,11 @@ run "applies_without_a_gpu" {
     condition     = output.cost_idle_usd_per_month.gpu_instance == 0 && output.cost_idle_usd_per_month.vpc_interface_endpoints == 0
     error_message = "Without lip reading nothing of the GPU or its network costs anything while idle."
   }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.gpu_running_hours) == 0 && !contains(keys(aws_cloudwatch_metric_alarm.function_errors), "stop-idle-gpu")
+    error_message = "Without lip reading nothing may alarm on a GPU group or a stopper that do not exist."
+  }
 }
 
 # D3: a plan without `make build` stops with an error that says to run it.

@@ -157,6 +157,11 @@ run "applies_with_a_gpu_group_in_its_own_vpc" {
     )
     error_message = "Idle, the GPU costs nothing (only the three interface endpoints do); a GPU hour costs the g4dn.xlarge price and its volume: ${jsonencode([output.cost_idle_usd_per_month, output.cost_per_gpu_hour_usd])}"
   }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.gpu_running_hours[0].namespace == "AWS/AutoScaling" && aws_cloudwatch_metric_alarm.gpu_running_hours[0].dimensions.AutoScalingGroupName == aws_autoscaling_group.avhubert[0].name && contains(aws_autoscaling_group.avhubert[0].enabled_metrics, "GroupInServiceInstances")
+    error_message = "GPU running hours must be counted on the group (each launch is a new instance), from the metrics it publishes."
+  }
 }
 
 # R10: a second stack in the same account and region finds its own GPU, never the first's.

@@ -1,4 +1,5 @@
 import {
+  FUNCTION_TIMEOUT_ERROR_NAMES,
   KNOWN_ERROR_NAMES,
   TERMINAL_ERROR_NAMES,
   THROTTLED_ERROR_NAMES,
@@ -22,6 +23,7 @@ import {
   pollingLoopProblems,
   taskResilienceProblems,
   taskResourceProblems,
+  worstCaseHistoryEvents,
   type Definition,
   type State,
 } from './support/asl-checks';
@@ -33,6 +35,8 @@ const errorNames = { known: KNOWN_ERROR_NAMES, terminal: TERMINAL_ERROR_NAMES };
 const resiliencePolicy = {
   throttled: THROTTLED_ERROR_NAMES,
   transient: TRANSIENT_ERROR_NAMES,
+  timeouts: FUNCTION_TIMEOUT_ERROR_NAMES,
+  maxTimeoutAttempts: 2,
   minThrottledIntervalSeconds: 30,
   retryOnly: ['RecordFailure'],
 };
@@ -266,6 +270,24 @@ describe('the rendered state machine', () => {
       expect(notRetried).toEqual([]);
       expect(problems).toEqual([expect.stringMatching(/StartTranscription: Sandbox.Timedout is not retried/)]);
     });
+
+    it('retries a timeout that Lambda reports as Lambda.Unknown only as often as Sandbox.Timedout', () => {
+      // Prepare: Lambda.Unknown back among the service errors, retried six times.
+      const broken = structuredClone(definition);
+      const retriers = stateAt(broken, 'ExtractMedia').Retry as Array<{ ErrorEquals: string[] }>;
+      retriers[1]!.ErrorEquals.push('Lambda.Unknown');
+
+      // Act
+      const problems = taskResilienceProblems(broken, resiliencePolicy);
+
+      // Assess
+      expect(taskResilienceProblems(definition, resiliencePolicy)).toEqual([]);
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /ExtractMedia: retrier \[.*Lambda.Unknown\] retries a function timeout \(Lambda.Unknown\) 6 times, more than 2/,
+        ),
+      ]);
+    });
   });
 
   describe('bounds every polling loop', () => {
@@ -286,6 +308,46 @@ describe('the rendered state machine', () => {
       expect(problems).toEqual([
         expect.stringMatching(/Analyse\/branch 1\/.*WaitForFaceDetection.*no Choice that compares attempts/),
       ]);
+    });
+  });
+
+  describe("stays within Step Functions' 25,000 history events", () => {
+    /** Room left for retries, which add three events each. */
+    const HISTORY_LIMIT = 25_000;
+    const RETRY_HEADROOM = 1 / 3;
+
+    it('holds every polling loop at the largest max_poll_attempts Terraform accepts', async () => {
+      // Prepare: the upper bound of the variable's validation.
+      const module = await loadTerraformModule();
+      const validation = JSON.stringify(module.variable.max_poll_attempts?.[0]?.validation);
+      const maximum = Number(/max_poll_attempts <= (\d+)/.exec(validation)?.[1]);
+
+      // Act
+      const events = worstCaseHistoryEvents(renderSampleDefinition({ max_poll_attempts: maximum }), maximum);
+
+      // Assess
+      expect(maximum).toBeGreaterThan(SETTING_VARIABLES.max_poll_attempts);
+      expect(events).toBeLessThanOrEqual(HISTORY_LIMIT * (1 - RETRY_HEADROOM));
+    });
+
+    it('counts about 27 events per round of checks of the three branches', () => {
+      // Act
+      const perRound = worstCaseHistoryEvents(definition, 101) - worstCaseHistoryEvents(definition, 100);
+
+      // Assess
+      expect(perRound).toBe(27);
+    });
+
+    it('tells users what to do when a branch runs out of checks, not to change a setting they cannot reach', () => {
+      // Act
+      const messages = allStates(definition).flatMap(({ state }) => {
+        const error = (state.Parameters as { error?: { message?: unknown } } | undefined)?.error;
+        return typeof error?.message === 'string' ? [error.message] : [];
+      });
+
+      // Assess
+      expect(messages.length).toBeGreaterThanOrEqual(3);
+      for (const message of messages) expect(message).not.toMatch(/max_poll_attempts/);
     });
   });
 

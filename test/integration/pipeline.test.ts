@@ -8,6 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { facesDocumentSchema, lipReadingDocumentSchema } from '../../functions/lib/contracts/documents';
@@ -17,6 +18,7 @@ import type { GorggleClient, JobSnapshot } from '../../scripts/gorggle-cli/gorgg
 import { processVideo, type ProcessedVideo } from '../../scripts/gorggle-cli/process-video';
 import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
 import { toS3NotificationRecord } from '../../scripts/local-stack/s3/notifications';
+import { toApiGatewayEvent } from '../../scripts/local-api-gateway';
 import type { LocalStack } from '../../scripts/local-stack/stack';
 import { contains, makeFiveHourClip, makeHlsPolyglot, makeSecretWav } from '../support/hostile-media';
 import { GRID_DIR, gridAvailable, REPO_ROOT } from '../support/paths';
@@ -125,20 +127,7 @@ const statusOf = (run: ProcessedVideo) => ({
     // Act
     const stackFunctions = Object.keys(stack.facts.functions).sort();
     const environments = Object.fromEntries(
-      stackFunctions.map((name) => [
-        name,
-        functionEnvironment(
-          name,
-          {
-            config: stack.config,
-            names: stack.names,
-            facts: stack.facts,
-            endpoints: stack.endpoints,
-            avhubertSecret: 'the-local-stack-makes-a-random-one-per-start',
-          },
-          { taskRoot: '/var/task' },
-        ),
-      ]),
+      stackFunctions.map((name) => [name, functionEnvironment(name, stack.environment, { taskRoot: '/var/task' })]),
     );
 
     // Assess: function names
@@ -405,6 +394,94 @@ const statusOf = (run: ProcessedVideo) => ({
       expect(deriveJobId(uploaded.bucket, uploaded.key, uploaded.etag)).toBe(uploaded.jobId);
     },
     330 * SECONDS,
+  );
+
+  /** The api function on the stack, as a signed-in admin (the authorizer's claims). */
+  const callApi = async (method: string, rawPath: string) => {
+    const event = toApiGatewayEvent({
+      method,
+      rawPath,
+      rawQueryString: '',
+      headers: {},
+      body: Buffer.alloc(0),
+      sourceIp: '127.0.0.1',
+      claims: { sub: 'integration-admin', 'cognito:groups': '[admins]' },
+    });
+    const result = await stack.lambda.invoke('api', event);
+    if (!result.ok) throw new Error(`the api function failed: ${result.error.errorMessage}`);
+    const response = result.payload as { statusCode: number; body: string };
+    return {
+      status: response.statusCode,
+      body: JSON.parse(response.body) as {
+        error: { code: string; message: string };
+        files: Record<string, unknown>;
+        status: string;
+      },
+    };
+  };
+
+  it(
+    'ends a deleted upload FAILED with a reason: the local S3 answers start-pipeline as AWS would',
+    async () => {
+      // Prepare: S3 announced an upload that is gone by the time start-pipeline heads it. Locally
+      // as on AWS, only s3:ListBucket on the bucket makes that a 404 rather than a 403.
+      const key = 'uploads/deleted-before-processing/bbaf2n.mpg';
+      const uploaded = await client.upload(path.join(GRID_DIR, 'bbaf2n.mpg'), { key: 'elsewhere/bbaf2n.mpg' });
+      const record = await toS3NotificationRecord(
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: uploaded.bucket }, object: { key, size: uploaded.size, eTag: uploaded.etag } },
+        },
+        { region: stack.config.region, filters: stack.facts.uploadFilters },
+      );
+      const jobId = deriveJobId(uploaded.bucket, key, uploaded.etag);
+
+      // Act
+      stack.uploadEvents.send(JSON.stringify({ Records: [record] }));
+      const snapshot = await client.waitForJob(jobId, { timeoutMs: 60 * SECONDS });
+      const viaApi = await callApi('GET', `/jobs/${jobId}`);
+
+      // Assess
+      expect(snapshot.job).toMatchObject({
+        status: 'FAILED',
+        error: {
+          name: 'SourceObjectMissingError',
+          message: 'bbaf2n.mpg was deleted before processing began. Upload the file again.',
+        },
+      });
+      expect(snapshot.job?.executionArn).toBeUndefined();
+      expect(viaApi.status).toBe(200);
+      expect(viaApi.body.error.message).toMatch(/deleted before processing began/);
+    },
+    90 * SECONDS,
+  );
+
+  it(
+    'answers a job whose result file is missing with a reason, not a 500, and links the files it still has',
+    async () => {
+      // Prepare: a finished job of this run, whose result.json then went away.
+      const done = (await client.listJobs(100)).find((job) => job.status === 'COMPLETED' && job.kind === 'upload');
+      expect(done).toBeDefined();
+      const before = await callApi('GET', `/jobs/${done!.jobId}/result`);
+      await client.clients.s3.send(
+        new DeleteObjectCommand({ Bucket: stack.names.processedBucket, Key: `jobs/${done!.jobId}/result.json` }),
+      );
+
+      // Act
+      const after = await callApi('GET', `/jobs/${done!.jobId}/result`);
+      const job = await callApi('GET', `/jobs/${done!.jobId}`);
+
+      // Assess
+      expect(before.status).toBe(200);
+      expect(Object.keys(before.body.files)).toEqual(expect.arrayContaining(['result', 'captions', 'video']));
+      expect(after.status).toBe(410);
+      expect(after.body.error).toMatchObject({
+        code: 'RESULT_GONE',
+        message: expect.stringMatching(/no longer stored.*Upload the video again/),
+      });
+      expect(job.body.status).toBe('COMPLETED');
+    },
+    60 * SECONDS,
   );
 
   // Keep last: the lip-reading server stays down afterwards.

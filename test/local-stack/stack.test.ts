@@ -6,7 +6,8 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../functions/lib/config';
 import { resourceNames } from '../../scripts/local-stack/config';
-import { functionEnvironment } from '../../scripts/local-stack/lambda/environment';
+import { LocalRoles, loadLocalModule, roleOfSessionToken } from '../../scripts/local-stack/iam-roles';
+import { functionEnvironment, type EnvironmentContext } from '../../scripts/local-stack/lambda/environment';
 import { StackAlreadyRunningError } from '../../scripts/local-stack/lock';
 import { functionsBuilt, startLocalStack } from '../../scripts/local-stack/stack';
 import { loadTerraformFacts, type TerraformFacts } from '../../scripts/local-stack/terraform-facts';
@@ -28,21 +29,32 @@ describe('local function environments', () => {
     avhubert: 'http://127.0.0.1:4',
   };
 
+  let context: EnvironmentContext;
+  let roles: LocalRoles;
+
   beforeAll(async () => {
     facts = await loadTerraformFacts(TERRAFORM_DIR);
+    const module = await loadLocalModule({ ...config, terraformDir: TERRAFORM_DIR });
+    roles = new LocalRoles(module);
+    context = {
+      config,
+      names: resourceNames(config),
+      facts,
+      endpoints,
+      avhubertSecret: LOCAL_TEST_SECRET,
+      module,
+      roleOf: (fn) => roles.roleOfFunction(fn),
+    };
+  });
+
+  it("gives the local lip-reading server the GPU instance's role, made only with lip reading", () => {
+    expect(roles.roleOfResource('avhubert')).toBe('gorggle-avhubert');
   });
 
   it("sets every key Terraform sets, with local values each function's config schema accepts", async () => {
-    // Prepare
-    const names = resourceNames(config);
-
     for (const name of Object.keys(facts.functions)) {
       // Act
-      const env = functionEnvironment(
-        name,
-        { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
-        { taskRoot: '/tmp/task' },
-      );
+      const env = functionEnvironment(name, context, { taskRoot: '/tmp/task' });
       const { configSchema } = (await import(`../../functions/${name}/config`)) as {
         configSchema: Parameters<typeof loadConfig>[0];
       };
@@ -62,12 +74,13 @@ describe('local function environments', () => {
         AWS_LAMBDA_FUNCTION_NAME: `gorggle-${name}`,
         LAMBDA_TASK_ROOT: '/tmp/task',
       });
+      // Its session token names its role, so the local S3 answers it as AWS answers that role.
+      expect(roleOfSessionToken(env.AWS_SESSION_TOKEN)).toBe(`gorggle-${name}`);
     }
-    const lipReading = functionEnvironment(
-      'invoke-lipreading',
-      { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
-      { taskRoot: '/t' },
+    expect(functionEnvironment('transcribe', context, { taskRoot: '/t' }).TRANSCRIBE_DATA_ACCESS_ROLE_ARN).toBe(
+      'arn:aws:iam::000000000000:role/gorggle-transcribe-data-access',
     );
+    const lipReading = functionEnvironment('invoke-lipreading', context, { taskRoot: '/t' });
     expect(lipReading).toMatchObject({
       LIPREADING_ENABLED: 'true',
       AVHUBERT_ENDPOINT: endpoints.avhubert,
@@ -77,19 +90,9 @@ describe('local function environments', () => {
     // No SSM locally: the stack's own secret stands in for the parameter.
     expect(lipReading.AVHUBERT_SECRET).toBe(LOCAL_TEST_SECRET);
     expect(lipReading.AVHUBERT_SECRET_PARAMETER).toBeUndefined();
-    const start = functionEnvironment(
-      'start-pipeline',
-      { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
-      { taskRoot: '/t' },
-    );
+    const start = functionEnvironment('start-pipeline', context, { taskRoot: '/t' });
     expect(start.STATE_MACHINE_ARN).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:gorggle-pipeline');
-    expect(
-      functionEnvironment(
-        'extract',
-        { config, names, facts, endpoints, avhubertSecret: LOCAL_TEST_SECRET },
-        { taskRoot: '/t' },
-      ),
-    ).toMatchObject({
+    expect(functionEnvironment('extract', context, { taskRoot: '/t' })).toMatchObject({
       JOBS_TABLE: 'gorggle-jobs',
       PROCESSED_BUCKET: 'gorggle-processed-000000000000-us-east-1',
       FFMPEG_TIMEOUT_SECONDS: String(facts.functions.extract!.timeoutSeconds - 60),

@@ -1,6 +1,7 @@
 import type { Stage } from '../../functions/lib/contracts/pipeline';
 import { ApiRequestError, type Api, type ExecutionSummary, type JobView } from './api';
 import type { WebConfig } from './config';
+import { ExecutionRefresh } from './execution-refresh';
 import { formatDate, formatDuration, h, render } from './dom';
 import { statusBadge } from './jobs';
 import { resultViewer } from './viewer';
@@ -29,11 +30,25 @@ export function jobPage(api: Api, config: WebConfig, jobId: string): { element: 
   const error = h('p', { class: 'error-text', role: 'alert' });
   let stopped = false;
   let resultShown = false;
+  const executionRefresh = new ExecutionRefresh();
+  let execution: ExecutionSummary | undefined;
+
+  /** The execution summary, re-read only when ExecutionRefresh says so; the last one otherwise. */
+  const readExecution = async (job: JobView): Promise<ExecutionSummary | undefined> => {
+    if (!executionRefresh.due(job)) return execution;
+    try {
+      execution = await api.getExecution(jobId);
+      executionRefresh.read(job);
+    } catch (problem) {
+      if (problem instanceof ApiRequestError && problem.status === 429) executionRefresh.throttled();
+    }
+    return execution;
+  };
 
   const refresh = async (): Promise<boolean> => {
     try {
       const job = await api.getJob(jobId);
-      const execution = job.executionArn ? await api.getExecution(jobId).catch(() => undefined) : undefined;
+      const execution = await readExecution(job);
       drawHeader(header, job, config);
       drawTimeline(timeline, job, execution);
       error.textContent = '';

@@ -4,6 +4,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Recording, RecordingQuality } from '../bot/model';
 import type { RecordingQualityStore } from '../bot/ports';
 import type { JobRecord } from '../contracts/job';
+import { isNotFound } from './s3-errors';
 
 /** Only what the quality check reads and writes, so its role needs no more. */
 
@@ -69,14 +70,17 @@ export class DynamoDbRecordingQualityStore implements RecordingQualityStore {
   }
 }
 
-/** Reads jobs/<jobId>/<file> from the processed bucket; undefined when it is absent. */
+/**
+ * Reads jobs/<jobId>/<file> from the processed bucket; undefined when it is absent (the role
+ * holds s3:ListBucket, so S3 says 404 rather than 403 for a file the pipeline never wrote).
+ */
 export function jobFileReader(s3: S3Client, bucket: string) {
   return async (jobId: string, file: string): Promise<string | undefined> => {
     try {
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${jobId}/${file}` }));
       return await object.Body?.transformToString('utf8');
     } catch (error) {
-      if (['NoSuchKey', 'NotFound'].includes((error as Error).name)) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   };

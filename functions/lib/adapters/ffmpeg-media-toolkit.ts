@@ -17,6 +17,19 @@ export interface FfmpegMediaToolkitOptions {
 /** Output frame rate of video.mp4: what lip reading (AV-HuBERT) expects. */
 export const VIDEO_FPS = 25;
 export const AUDIO_SAMPLE_RATE = 16_000;
+/**
+ * The short side of video.mp4 is at most this (720p): faces and lips need no more, and a
+ * 1080p or 4K source then costs a fraction of the encode time (README: extract's time budget).
+ */
+export const MAX_VIDEO_SHORT_SIDE = 720;
+
+/**
+ * Downscales so the short side is at most MAX_VIDEO_SHORT_SIDE, keeping the aspect ratio and
+ * even dimensions (x264 needs them for yuv420p); smaller videos keep their size.
+ */
+export const DOWNSCALE_FILTER =
+  `scale=w='if(gte(iw,ih),-2,min(${MAX_VIDEO_SHORT_SIDE},trunc(iw/2)*2))'` +
+  `:h='if(gte(iw,ih),min(${MAX_VIDEO_SHORT_SIDE},trunc(ih/2)*2),-2)'`;
 
 /** Enough stderr to explain a failure without holding a chatty decoder's whole log. */
 const STDERR_TAIL_BYTES = 8 * 1024;
@@ -55,8 +68,8 @@ export class FfmpegMediaToolkit implements MediaToolkit {
     await this.ffmpeg(inputPath, demuxer, outputPath, [
       ['-map', `0:${streams.video}`],
       streams.audio === undefined ? ['-an'] : ['-map', `0:${streams.audio}`, '-c:a', 'aac', '-b:a', '128k'],
-      // x264 needs even dimensions for yuv420p; the fps filter makes the frame rate constant.
-      ['-vf', `fps=${VIDEO_FPS},scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p`],
+      // Downscale before anything else, then make the frame rate constant.
+      ['-vf', `${DOWNSCALE_FILTER},fps=${VIDEO_FPS},format=yuv420p`],
       ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p'],
       ['-sn', '-dn', '-movflags', '+faststart', '-f', 'mp4'],
     ]);

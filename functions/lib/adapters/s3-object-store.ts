@@ -6,17 +6,17 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Ref } from '../contracts/common';
 import { SourceObjectMissingError } from '../errors';
-import type { ObjectHead, ObjectStore } from '../ports';
+import type { ObjectHead, ObjectStore, VersionedRef } from '../ports';
+import { isNotFound } from './s3-errors';
 
-const isNotFound = (error: unknown) =>
-  error instanceof Error && ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name);
+const versionOf = (ref: VersionedRef) => (ref.versionId ? { VersionId: ref.versionId } : {});
 
 export class S3ObjectStore implements ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
-  async head(ref: S3Ref): Promise<ObjectHead | undefined> {
+  async head(ref: VersionedRef): Promise<ObjectHead | undefined> {
     try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...versionOf(ref) }));
       return {
         size: head.ContentLength ?? 0,
         etag: (head.ETag ?? '').replaceAll('"', ''),
@@ -30,14 +30,14 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async getStream(ref: S3Ref): Promise<Readable> {
+  async getStream(ref: VersionedRef): Promise<Readable> {
     try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...versionOf(ref) }));
       return object.Body as Readable;
     } catch (error) {
       if (isNotFound(error)) {
         throw new SourceObjectMissingError(
-          `s3://${ref.bucket}/${ref.key} does not exist any more. Upload the file again.`,
+          `${ref.key.slice(ref.key.lastIndexOf('/') + 1)} is no longer stored (s3://${ref.bucket}/${ref.key} was deleted or has expired). Upload the file again.`,
           { cause: error },
         );
       }
@@ -45,7 +45,7 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async download(ref: S3Ref, filePath: string): Promise<void> {
+  async download(ref: VersionedRef, filePath: string): Promise<void> {
     await pipeline(await this.getStream(ref), createWriteStream(filePath));
   }
 

@@ -1,15 +1,14 @@
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { DownloadSigner, PresignedPost, UploadSigner } from '../api/ports';
 import type { S3Ref } from '../contracts/common';
 
-const isNotFound = (error: unknown) =>
-  error instanceof Error && ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name);
-
 /**
  * Signs browser uploads (POST policy) and downloads (GET) with the function's own
- * credentials. Signing is local computation; only `exists` talks to S3.
+ * credentials. Signing is local computation; only `listKeys` talks to S3. Listing a job's
+ * prefix (s3:ListBucket with s3:prefix jobs/…) tells missing files apart with one request,
+ * where a HEAD of a missing file would answer 403 to a role that may only list that prefix.
  */
 export class S3UrlSigner implements UploadSigner, DownloadSigner {
   constructor(private readonly s3: S3Client) {}
@@ -25,14 +24,11 @@ export class S3UrlSigner implements UploadSigner, DownloadSigner {
     return { url, fields };
   }
 
-  async exists(ref: S3Ref): Promise<boolean> {
-    try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+  async listKeys(prefix: S3Ref): Promise<string[]> {
+    const page = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: prefix.bucket, Prefix: prefix.key, MaxKeys: 1000 }),
+    );
+    return (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
   }
 
   async presignGet(ref: S3Ref, options: { expiresInSeconds: number; downloadAs?: string }): Promise<string> {

@@ -14,7 +14,15 @@ export function transcribeClient(): TranscribeClient {
 }
 
 export class AwsSpeechToText implements SpeechToText {
-  constructor(private readonly transcribe: TranscribeClient) {}
+  /**
+   * @param dataAccessRoleArn the role Transcribe assumes to read queued media and write the
+   * transcript. With it, a job over the account's concurrency quota waits in Transcribe's own
+   * queue (deferred execution) instead of failing with LimitExceededException.
+   */
+  constructor(
+    private readonly transcribe: TranscribeClient,
+    private readonly dataAccessRoleArn?: string,
+  ) {}
 
   async start(request: Parameters<SpeechToText['start']>[0]): Promise<void> {
     try {
@@ -26,6 +34,9 @@ export class AwsSpeechToText implements SpeechToText {
           OutputBucketName: request.output.bucket,
           OutputKey: request.output.key,
           Settings: { ShowSpeakerLabels: true, MaxSpeakerLabels: request.maxSpeakers },
+          ...(this.dataAccessRoleArn
+            ? { JobExecutionSettings: { AllowDeferredExecution: true, DataAccessRoleArn: this.dataAccessRoleArn } }
+            : {}),
           ...(request.languageCode
             ? { LanguageCode: request.languageCode as LanguageCode }
             : { IdentifyLanguage: true }),

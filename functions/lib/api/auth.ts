@@ -1,5 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
+import { ADMINS_GROUP, type Caller } from '../access/ownership';
 import { ApiError } from './http';
+
+export type { Caller } from '../access/ownership';
 
 /** The parts of an API Gateway payload 2.0 event that authentication reads. */
 export interface AuthenticatedEvent {
@@ -7,22 +10,37 @@ export interface AuthenticatedEvent {
   requestContext?: { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
 }
 
-export interface Caller {
-  subject: string;
-  via: 'jwt' | 'local-token';
+/** Locally the bearer token is the operator's, who sees every job. */
+export const LOCAL_OPERATOR: Caller = { subject: 'local-operator', groups: [ADMINS_GROUP], via: 'local-token' };
+
+/**
+ * `cognito:groups` as the HTTP API's JWT authorizer hands it over: a list, or the list
+ * flattened to a string such as "[admins editors]".
+ */
+export function groupsOfClaim(claim: unknown): string[] {
+  const items = Array.isArray(claim)
+    ? claim
+    : typeof claim === 'string'
+      ? claim.replace(/^\[|\]$/g, '').split(/[\s,]+/)
+      : [];
+  return items.filter((item): item is string => typeof item === 'string' && item.length > 0);
 }
 
 const unauthorized = (message: string) => new ApiError(401, 'UNAUTHORIZED', message);
 
 /**
  * Who is calling. In AWS the HTTP API's JWT authorizer has already verified a Cognito token
- * and put its claims in the event; a request without them came through a route that lost
+ * and put its claims in the event; nothing else in the request is believed (a JWT in the
+ * header is only a string here), and a request without claims came through a route that lost
  * its authorizer, and is refused. Locally there is no authorizer: a bearer token from the
- * function's configuration stands in for it.
+ * function's configuration stands in for it, and names the operator.
  */
 export function authenticate(event: AuthenticatedEvent, localToken: string | undefined): Caller {
-  const subject = event.requestContext?.authorizer?.jwt?.claims?.sub;
-  if (typeof subject === 'string' && subject) return { subject, via: 'jwt' };
+  const claims = event.requestContext?.authorizer?.jwt?.claims;
+  const subject = claims?.sub;
+  if (typeof subject === 'string' && subject) {
+    return { subject, groups: groupsOfClaim(claims?.['cognito:groups']), via: 'jwt' };
+  }
 
   const header = event.headers?.authorization ?? event.headers?.Authorization;
   if (!localToken) {
@@ -35,7 +53,7 @@ export function authenticate(event: AuthenticatedEvent, localToken: string | und
   if (!match?.[1] || !sameSecret(match[1], localToken)) {
     throw unauthorized('The bearer token is wrong. Use the token that `make local` printed.');
   }
-  return { subject: 'local', via: 'local-token' };
+  return LOCAL_OPERATOR;
 }
 
 function sameSecret(given: string, expected: string): boolean {

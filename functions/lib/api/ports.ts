@@ -11,8 +11,10 @@ export interface JobPage {
 
 export interface JobReader {
   get(jobId: string): Promise<JobRecord | undefined>;
-  /** Newest first. Throws InvalidCursorError for a cursor it did not issue. */
+  /** Every job, newest first. Throws InvalidCursorError for a cursor it did not issue. */
   listRecent(limit: number, cursor?: string): Promise<JobPage>;
+  /** One owner's jobs, newest first; a cursor issued for another owner is invalid. */
+  listOwned(owner: string, limit: number, cursor?: string): Promise<JobPage>;
 }
 
 export interface PresignedPost {
@@ -34,8 +36,8 @@ export interface UploadSigner {
 }
 
 export interface DownloadSigner {
-  /** Whether the object exists (a HEAD). */
-  exists(ref: S3Ref): Promise<boolean>;
+  /** The keys that exist under a prefix (one ListObjectsV2 page, which S3 answers for missing files too). */
+  listKeys(prefix: S3Ref): Promise<string[]>;
   /** A GET URL; with `downloadAs` the browser saves the file under that name. */
   presignGet(ref: S3Ref, options: { expiresInSeconds: number; downloadAs?: string }): Promise<string>;
 }

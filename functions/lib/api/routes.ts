@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import type { S3Ref } from '../contracts/common';
+import { canRead, isAdmin, ownerOfUpload, type Caller } from '../access/ownership';
 import type { JobRecord } from '../contracts/job';
+import { AWS_THROTTLING_ERROR_NAMES } from '../errors';
 import { summariseExecution } from './execution';
 import { ApiError, jsonResponse, type HttpResponse } from './http';
 import {
@@ -33,9 +34,10 @@ export const ROUTE_KEYS = [
 ] as const;
 export type RouteKey = (typeof ROUTE_KEYS)[number];
 
-/** The parts of an API Gateway payload 2.0 event the routes read. */
+/** The parts of an API Gateway payload 2.0 event the routes read, and who sent it. */
 export interface ApiRequest {
   routeKey: string;
+  caller: Caller;
   pathParameters?: Record<string, string | undefined>;
   queryStringParameters?: Record<string, string | undefined>;
   /** Parsed by the JSON body parser when the request was JSON; a string otherwise. */
@@ -58,6 +60,8 @@ export interface ApiOptions {
   uploadUrlSeconds: number;
   resultUrlSeconds: number;
   maxHistoryEvents: number;
+  /** How long jobs and their files are kept (var.processed_retention_days), for the messages. */
+  retentionDays: number;
 }
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -88,14 +92,26 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   return parsed.data;
 }
 
-async function requireJob(request: ApiRequest, jobs: JobReader): Promise<JobRecord> {
+/**
+ * The job the path names, if the caller may read it. A job that belongs to someone else
+ * answers exactly like one that does not exist, so ids cannot be probed; so does a job past
+ * its expiry, which DynamoDB's TTL removes a little later.
+ */
+export async function requireJob(request: ApiRequest, ports: ApiPorts, options: ApiOptions): Promise<JobRecord> {
   const jobId = parse(jobIdSchema, request.pathParameters?.id, 'job id in the path');
-  const job = await jobs.get(jobId);
-  if (!job) {
-    throw new ApiError(404, 'JOB_NOT_FOUND', `There is no job ${jobId}. Check the id, or pick the job from the list.`);
+  const job = await ports.jobs.get(jobId);
+  const expired = job?.expiresAt !== undefined && job.expiresAt * 1000 <= ports.now().getTime();
+  if (!job || expired || !canRead(request.caller, job)) {
+    throw new ApiError(
+      404,
+      'JOB_NOT_FOUND',
+      `There is no job ${jobId} of yours. Check the id, or pick the job from the list; jobs are kept ${options.retentionDays} days.`,
+    );
   }
   return job;
 }
+
+const isLive = (now: Date) => (job: JobRecord) => job.expiresAt === undefined || job.expiresAt * 1000 > now.getTime();
 
 type Route = (request: ApiRequest, ports: ApiPorts, options: ApiOptions) => Promise<HttpResponse>;
 
@@ -115,6 +131,7 @@ const routes: Record<RouteKey, Route> = {
       allowedExtensions: options.allowedExtensions,
       expiresInSeconds: options.uploadUrlSeconds,
       now: ports.now,
+      owner: ownerOfUpload(request.caller),
     });
     return jsonResponse(201, upload);
   },
@@ -122,9 +139,12 @@ const routes: Record<RouteKey, Route> = {
   'GET /jobs': async (request, ports) => {
     const query = parse(listQuerySchema, request.queryStringParameters ?? {}, 'query string');
     try {
-      const page = await ports.jobs.listRecent(query.limit, query.cursor);
+      // Admins see every job, the bot's contributions included; everyone else only their own.
+      const page = isAdmin(request.caller)
+        ? await ports.jobs.listRecent(query.limit, query.cursor)
+        : await ports.jobs.listOwned(request.caller.subject, query.limit, query.cursor);
       const body: JobListResponse = {
-        jobs: page.jobs.map(toJobView),
+        jobs: page.jobs.filter(isLive(ports.now())).map(toJobView),
         ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       };
       return jsonResponse(200, body);
@@ -136,13 +156,13 @@ const routes: Record<RouteKey, Route> = {
     }
   },
 
-  'GET /jobs/{id}': async (request, ports) => {
-    const job = await requireJob(request, ports.jobs);
+  'GET /jobs/{id}': async (request, ports, options) => {
+    const job = await requireJob(request, ports, options);
     return jsonResponse(200, toJobView(job));
   },
 
   'GET /jobs/{id}/execution': async (request, ports, options) => {
-    const job = await requireJob(request, ports.jobs);
+    const job = await requireJob(request, ports, options);
     if (!job.executionArn) {
       throw new ApiError(
         409,
@@ -152,12 +172,24 @@ const routes: Record<RouteKey, Route> = {
           : `Job ${job.jobId} has no execution yet. Try again in a few seconds.`,
       );
     }
-    const { events, truncated } = await ports.executions.history(job.executionArn, options.maxHistoryEvents);
-    return jsonResponse(200, summariseExecution(job.executionArn, events, truncated));
+    try {
+      const { events, truncated } = await ports.executions.history(job.executionArn, options.maxHistoryEvents);
+      return jsonResponse(200, summariseExecution(job.executionArn, events, truncated));
+    } catch (error) {
+      // GetExecutionHistory has a small account-wide rate: tell the page to come back later.
+      if (error instanceof Error && AWS_THROTTLING_ERROR_NAMES.includes(error.name)) {
+        throw new ApiError(
+          429,
+          'TOO_MANY_REQUESTS',
+          'The execution history is being read too often right now. Try again in a few seconds.',
+        );
+      }
+      throw error;
+    }
   },
 
   'GET /jobs/{id}/result': async (request, ports, options) => {
-    const job = await requireJob(request, ports.jobs);
+    const job = await requireJob(request, ports, options);
     if (job.status !== 'COMPLETED' && job.status !== 'DEGRADED') {
       throw new ApiError(
         409,
@@ -167,31 +199,43 @@ const routes: Record<RouteKey, Route> = {
           : `Job ${job.jobId} is ${job.status}; its result is ready once it is COMPLETED or DEGRADED.`,
       );
     }
+    // One listing of the job's folder says which files exist: an audio-only job has no video,
+    // a job whose faces failed has no faces.json, and an old job's files may have expired.
+    const prefix = `jobs/${job.jobId}/`;
+    const existing = new Set(await ports.downloads.listKeys({ bucket: options.processedBucket, key: prefix }));
+    if (!existing.has(`${prefix}${RESULT_FILES.result.file}`)) {
+      throw new ApiError(
+        410,
+        'RESULT_GONE',
+        `The result of job ${job.jobId} is no longer stored (results are kept ${options.retentionDays} days, ` +
+          'and this one was deleted or has expired). Upload the video again to process it anew.',
+      );
+    }
+    const names = (Object.keys(RESULT_FILES) as ResultFile[]).filter((name) =>
+      existing.has(`${prefix}${RESULT_FILES[name].file}`),
+    );
     const entries = await Promise.all(
-      (Object.keys(RESULT_FILES) as ResultFile[]).map(async (name) => {
-        const link = await resultLink(job, name, ports.downloads, options);
-        return link ? ([name, link] as const) : undefined;
-      }),
+      names.map(async (name) => [name, await resultLink(job, name, ports.downloads, options)] as const),
     );
     const body: ResultResponse = {
       jobId: job.jobId,
       status: job.status,
       expiresAt: new Date(ports.now().getTime() + options.resultUrlSeconds * 1000).toISOString(),
-      files: Object.fromEntries(entries.filter((entry) => entry !== undefined)),
+      files: Object.fromEntries(entries),
     };
     return jsonResponse(200, body);
   },
 };
 
+/** Signed for a caller requireJob let through: the owner, or an admin. */
 async function resultLink(
   job: JobRecord,
   name: ResultFile,
   downloads: DownloadSigner,
   options: ApiOptions,
-): Promise<ResultLink | undefined> {
+): Promise<ResultLink> {
   const { file, label } = RESULT_FILES[name];
-  const ref: S3Ref = { bucket: options.processedBucket, key: `jobs/${job.jobId}/${file}` };
-  if (!(await downloads.exists(ref))) return undefined;
+  const ref = { bucket: options.processedBucket, key: `jobs/${job.jobId}/${file}` };
   const stem = job.source.key.slice(job.source.key.lastIndexOf('/') + 1).replace(/\.[^.]*$/, '') || job.jobId;
   const expiresInSeconds = options.resultUrlSeconds;
   const [url, downloadUrl] = await Promise.all([

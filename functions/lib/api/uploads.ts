@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { OWNER_METADATA_KEY } from '../access/ownership';
 import { formatBytes } from '../pipeline/start-pipeline';
 import { ApiError } from './http';
 import type { PostPolicyCondition, UploadSigner } from './ports';
@@ -40,6 +41,8 @@ export interface UploadOptions {
   expiresInSeconds: number;
   now: () => Date;
   newId?: () => string;
+  /** The job's owner (ownership.ts ownerOfUpload), pinned in the policy as x-amz-meta-owner. */
+  owner: string;
 }
 
 /**
@@ -84,13 +87,16 @@ export async function createUpload(
   const expiresInSeconds = Math.min(options.expiresInSeconds, MAX_UPLOAD_URL_SECONDS);
   const uploadId = (options.newId ?? randomUUID)();
   const key = `uploads/${uploadId}/${fileName}`;
+  const ownerField = `x-amz-meta-${OWNER_METADATA_KEY}`;
   const conditions: PostPolicyCondition[] = [
     ['content-length-range', 1, options.maxUploadBytes],
     ['eq', '$Content-Type', contentType],
+    // S3 refuses the post unless it carries exactly this owner: start-pipeline records it on the job.
+    ['eq', `$${ownerField}`, options.owner],
   ];
   const { url, fields } = await signer.presignPost({
     target: { bucket: options.uploadsBucket, key },
-    fields: { 'Content-Type': contentType },
+    fields: { 'Content-Type': contentType, [ownerField]: options.owner },
     conditions,
     expiresInSeconds,
   });

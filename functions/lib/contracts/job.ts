@@ -31,10 +31,17 @@ export interface JobRecord {
   status: JobStatus;
   source: { bucket: string; key: string; versionId?: string; etag: string; size: number };
   kind: 'upload' | 'contribution';
+  /**
+   * Who the job belongs to: the uploader's Cognito `sub`, or BOT_OWNER for the bot's
+   * contributions (functions/lib/access/ownership.ts). Absent: only admins see it.
+   */
+  owner?: string;
   executionArn?: string;
   stages: Partial<Record<Stage, StageRecord>>;
   summary?: JobSummary;
   error?: ErrorInfo;
   createdAt: string;
   updatedAt: string;
+  /** DynamoDB TTL (epoch seconds): the row goes when the job's files in S3 expire. */
+  expiresAt?: number;
 }

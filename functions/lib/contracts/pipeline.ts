@@ -111,3 +111,25 @@ export const failureInputSchema = z.object({
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }),
 });
 export type FailureInput = z.infer<typeof failureInputSchema>;
+
+/**
+ * EventBridge's "Step Functions Execution Status Change" (the execution name is the jobId).
+ * terraform/observability.tf sends TIMED_OUT and ABORTED ones to RecordFailure, since no
+ * Catch runs when the whole execution stops.
+ */
+export const executionStatusChangeSchema = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+  }),
+});
+export type ExecutionStatusChange = z.infer<typeof executionStatusChangeSchema>;
+
+/** What RecordFailure takes: a caught error from the state machine, or an execution that stopped. */
+export const recordFailureInputSchema = z.union([failureInputSchema, executionStatusChangeSchema]);
+export type RecordFailureInput = z.infer<typeof recordFailureInputSchema>;

@@ -2,14 +2,23 @@ import { createHash } from 'node:crypto';
 import type { S3Ref } from '../contracts/common';
 import type { BranchOutcome, BranchProvider } from '../branches/run-branch-task';
 import { FaceDetectionFailedError } from '../errors';
-import type { FaceDetectionPage, FaceDetector, ObjectStore } from '../ports';
+import type { AnalysedInput } from '../contracts/pipeline';
+import type { ConcurrencyGate, FaceDetectionPage, FaceDetector, ObjectStore } from '../ports';
 import { buildFacesDocument } from './faces-document';
 
 export interface FaceDetectBranchOptions {
   detector: FaceDetector;
   objects: ObjectStore;
   processedBucket: string;
+  /**
+   * Rekognition's concurrent-job slots. A job starts detection only with a slot; without one
+   * it stays running and asks again at its next check, so a burst queues instead of degrading.
+   */
+  gate?: ConcurrencyGate;
 }
+
+/** Rekognition's answer when the account already runs its quota of video jobs. */
+const isQuotaExceeded = (error: unknown) => error instanceof Error && error.name === 'LimitExceededException';
 
 /** A long video has thousands of detections; this bounds a page loop that never ends. */
 const MAX_PAGES = 10_000;
@@ -34,24 +43,47 @@ async function remainingFaces(detector: FaceDetector, jobId: string, first: Face
 }
 
 export function faceDetectBranch(options: FaceDetectBranchOptions): BranchProvider {
+  const { gate } = options;
+
+  /** Starts detection when a slot is free; otherwise the branch keeps waiting in its polling loop. */
+  async function startWhenSlotFree(job: AnalysedInput, video: S3Ref): Promise<BranchOutcome> {
+    const waiting: BranchOutcome = { status: 'running', facts: { waitingForRekognitionSlot: true } };
+    if (gate && !(await gate.acquire(job.jobId))) return waiting;
+    try {
+      const handle = await options.detector.start({
+        video,
+        clientRequestToken: faceDetectionToken(job.jobId),
+      });
+      return { status: 'running', handle, facts: { waitingForRekognitionSlot: false } };
+    } catch (error) {
+      // Someone else in the account holds the slots this gate does not count: wait as well.
+      if (!isQuotaExceeded(error)) throw error;
+      await gate?.release(job.jobId);
+      return waiting;
+    }
+  }
+
   return {
     modality: 'faces',
 
     async start(job): Promise<BranchOutcome> {
       if (!job.media.hasVideo || !job.media.video) return { status: 'skipped', reason: 'no video stream' };
-      const handle = await options.detector.start({
-        video: job.media.video,
-        clientRequestToken: faceDetectionToken(job.jobId),
-      });
-      return { status: 'running', handle };
+      return startWhenSlotFree(job, job.media.video);
     },
 
     async check(job, state): Promise<BranchOutcome> {
       if (!state.handle) {
-        throw new FaceDetectionFailedError('The face detection branch lost its Rekognition job id; start it again.');
+        if (!job.media.video) {
+          throw new FaceDetectionFailedError(
+            'The face detection branch has no video to detect faces in; start it again.',
+          );
+        }
+        return startWhenSlotFree(job, job.media.video);
       }
+      await gate?.renew(job.jobId);
       const first = await options.detector.getPage(state.handle);
       if (first.status === 'IN_PROGRESS') return { status: 'running' };
+      await gate?.release(job.jobId);
       if (first.status === 'FAILED') {
         return {
           status: 'failed',

@@ -13,6 +13,8 @@ import {
   type SpeechDocument,
 } from '../contracts/documents';
 import { MODALITIES, type BranchResult, type FuseInput } from '../contracts/pipeline';
+import { SourceObjectMissingError } from '../errors';
+import { readableError } from '../pipeline/readable-reason';
 import type { ObjectStore } from '../ports';
 import { audioWordsFromTranscribe, transcribeOutputSchema } from './transcribe-output';
 import type { AudioWord } from './words';
@@ -53,7 +55,7 @@ export async function loadInputs(input: FuseInput, store: ObjectStore): Promise<
   for (const modality of MODALITIES) {
     const branch = input.branches.find((candidate) => candidate.modality === modality);
     if (!branch) continue;
-    loaded.modalities[modality] = statusOf(branch);
+    loaded.modalities[modality] = statusOf(branch, modality);
     if (branch.status !== 'succeeded') continue;
     loaded.modalities[modality] = await readInto(branch.output, store, async (text, ref) => {
       if (modality === 'transcribe') {
@@ -69,7 +71,7 @@ export async function loadInputs(input: FuseInput, store: ObjectStore): Promise<
   const faces = input.branches.find((branch) => branch.modality === 'faces');
   const step = faces?.activeSpeakers;
   if (step) {
-    loaded.modalities.activeSpeakers = statusOf(step);
+    loaded.modalities.activeSpeakers = statusOf(step, 'active speaker');
     if (step.status === 'succeeded') {
       loaded.modalities.activeSpeakers = await readInto(step.output, store, async (text, ref) => {
         loaded.activeSpeakers = parseDocument(text, activeSpeakersDocumentSchema, ref);
@@ -96,11 +98,12 @@ export async function loadInputs(input: FuseInput, store: ObjectStore): Promise<
   return loaded;
 }
 
-function statusOf(branch: Pick<BranchResult, 'status' | 'reason' | 'error'>): ModalityStatus {
+function statusOf(branch: Pick<BranchResult, 'status' | 'reason' | 'error'>, step: string): ModalityStatus {
   return {
     status: branch.status,
     ...(branch.reason ? { reason: branch.reason } : {}),
-    ...(branch.error ? { error: branch.error } : {}),
+    // A branch's caught error may be a Lambda error JSON with a stack trace: keep the words.
+    ...(branch.error ? { error: readableError(branch.error, step) } : {}),
   };
 }
 
@@ -114,6 +117,10 @@ async function readInto(
     await read(await store.getText(ref), ref);
     return { status: 'succeeded' };
   } catch (error) {
+    if (error instanceof SourceObjectMissingError) {
+      const reason = `its output ${ref.key.slice(ref.key.lastIndexOf('/') + 1)} is missing (deleted or expired)`;
+      return { status: 'failed', reason, error: { name: error.name, message: reason } };
+    }
     if (!(error instanceof UnreadableDocumentError)) throw error;
     return { status: 'failed', reason: error.message, error: { name: error.name, message: error.message } };
   }

@@ -108,7 +108,11 @@ async function extractInto(
 
   const extension = path.extname(source.key).toLowerCase();
   const sourcePath = local(`source${extension}`);
-  await ports.objects.download({ bucket: source.bucket, key: source.key }, sourcePath);
+  // The version the job was made from: a later upload under the same key is another job.
+  await ports.objects.download(
+    { bucket: source.bucket, key: source.key, ...(source.versionId ? { versionId: source.versionId } : {}) },
+    sourcePath,
+  );
   if ((await stat(sourcePath)).size === 0) {
     throw new UnsupportedMediaError('The file is empty (0 bytes). Upload the video again.');
   }

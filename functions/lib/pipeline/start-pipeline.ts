@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { extensionOf } from '../api/media-types';
+import { OWNER_METADATA_KEY, ownerOfSource } from '../access/ownership';
 import type { ErrorInfo } from '../contracts/common';
 import type { JobRecord } from '../contracts/job';
 import { pipelineInputSchema, type PipelineInput } from '../contracts/pipeline';
 import { SourceObjectMissingError, UploadRejectedError, describeError } from '../errors';
-import type { Clock, ExecutionStarter, JobRepository, ObjectStore } from '../ports';
+import type { Clock, ExecutionStarter, JobRegistry, ObjectStore } from '../ports';
 import { decodeS3Key, parseS3Notification, type S3EventRecord } from './s3-notification';
 
 /** Key prefixes that start a job, and the kind of job each one makes. */
@@ -23,7 +24,7 @@ export interface Log {
 }
 
 export interface StartPipelinePorts {
-  jobs: JobRepository;
+  jobs: JobRegistry;
   objects: ObjectStore;
   executions: ExecutionStarter;
   clock: Clock;
@@ -34,6 +35,8 @@ export interface StartPipelineOptions {
   maxUploadBytes: number;
   /** Lower-case, without the dot. */
   allowedExtensions: readonly string[];
+  /** Days a job row lives (its DynamoDB TTL): as long as the job's files in the processed bucket. */
+  retentionDays: number;
 }
 
 export type UploadOutcome =
@@ -119,19 +122,34 @@ export async function startPipelineForRecord(
   }
 
   const { versionId, eTag, sequencer } = record.s3.object;
+  // The version the event announced, not whatever the key holds by now (R11).
+  const head = await ports.objects.head({ bucket, key, ...(versionId ? { versionId } : {}) });
   const source: PipelineInput['source'] = {
     bucket,
     key,
     ...(versionId ? { versionId } : {}),
-    etag: (eTag ?? '').replaceAll('"', ''),
+    etag: (eTag ?? head?.etag ?? '').replaceAll('"', ''),
     // S3 always reports the size of a created object; hand-made events may not.
-    size: record.s3.object.size ?? (await ports.objects.head({ bucket, key }))?.size ?? 0,
+    size: record.s3.object.size ?? head?.size ?? 0,
   };
   const jobId = deriveJobId(bucket, key, versionId || source.etag || sequencer || '');
-  const now = ports.clock.now().toISOString();
-  const job: JobRecord = { jobId, status: 'QUEUED', source, kind, stages: {}, createdAt: now, updatedAt: now };
+  const now = ports.clock.now();
+  const owner = ownerOfSource(kind, head?.metadata[OWNER_METADATA_KEY]);
+  const job: JobRecord = {
+    jobId,
+    status: 'QUEUED',
+    source,
+    kind,
+    ...(owner ? { owner } : {}),
+    stages: {},
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: Math.floor(now.getTime() / 1000) + options.retentionDays * SECONDS_PER_DAY,
+  };
 
-  const rejection = rejectionFor(source.size, options.maxUploadBytes);
+  const rejection = head
+    ? rejectionFor(source.size, options.maxUploadBytes)
+    : new SourceObjectMissingError(`${fileNameOf(key)} was deleted before processing began. Upload the file again.`);
   if (rejection) {
     const error = rejection.toJSON();
     // One conditional put: the row is born FAILED, so the job ends in a definite state.
@@ -146,16 +164,7 @@ export async function startPipelineForRecord(
     if (!existing || existing.executionArn || existing.status !== 'QUEUED') return { outcome: 'duplicate', jobId };
   }
 
-  const head = await ports.objects.head({ bucket, key });
-  if (!head) {
-    const error = new SourceObjectMissingError(
-      `s3://${bucket}/${key} was deleted before processing began. Upload the file again.`,
-    ).toJSON();
-    await ports.jobs.fail(jobId, error);
-    return { outcome: 'rejected', jobId, error };
-  }
-
-  const reference = head.metadata[REFERENCE_METADATA_KEY]?.trim();
+  const reference = head?.metadata[REFERENCE_METADATA_KEY]?.trim();
   const input: PipelineInput = pipelineInputSchema.parse({
     jobId,
     source,
@@ -166,6 +175,11 @@ export async function startPipelineForRecord(
   await ports.jobs.setExecution(jobId, executionArn);
   return { outcome: 'started', jobId, executionArn, alreadyStarted };
 }
+
+const SECONDS_PER_DAY = 86_400;
+
+/** The last segment of a key: what the user called the file. */
+const fileNameOf = (key: string) => key.slice(key.lastIndexOf('/') + 1) || key;
 
 /** The same object version always gives the same id, which is also a valid execution name. */
 export function deriveJobId(bucket: string, key: string, version: string): string {

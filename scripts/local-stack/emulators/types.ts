@@ -27,6 +27,12 @@ export interface EmulatorOptions {
   logger?: EmulatorLogger;
   /** Jobs run at once; the rest wait as QUEUED. Default 1 (the machine has few cores). */
   concurrency?: number;
+  /**
+   * The account's quota of unfinished jobs, as AWS enforces it: a start beyond it fails with
+   * LimitExceededException (Transcribe queues it instead when AllowDeferredExecution is set).
+   * Defaults: Transcribe 250, Rekognition 20 concurrent stored-video jobs.
+   */
+  jobQuota?: number;
 }
 
 export interface EmulatorHandle {

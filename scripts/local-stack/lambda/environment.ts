@@ -2,8 +2,10 @@
  * Each function's environment: exactly the keys Terraform sets for it (terraform/pipeline.tf),
  * with local values, plus what the Lambda runtime itself provides and the SDK endpoints.
  */
+import type { EvaluatedModule } from '../../terraform/module';
 import type { LocalStackConfig, ResourceNames } from '../config';
 import { LOCAL_CREDENTIALS } from '../config';
+import { sessionTokenFor } from '../iam-roles';
 import { resolveVariables, type FunctionFacts, type TerraformFacts } from '../terraform-facts';
 
 export interface LocalEndpoints {
@@ -20,6 +22,10 @@ export interface EnvironmentContext {
   names: ResourceNames;
   facts: TerraformFacts;
   endpoints: LocalEndpoints;
+  /** terraform/ evaluated with local names: resolves what the patterns below do not. */
+  module?: EvaluatedModule;
+  /** The IAM role each function runs as; its session token names it, so local S3 answers as AWS would. */
+  roleOf?: (functionName: string) => string;
   /** The shared secret of the local lip-reading server (random per stack). */
   avhubertSecret: string;
 }
@@ -111,6 +117,11 @@ export function resolveExpression(expression: string, context: EnvironmentContex
   const timeoutMinus = groups(/^tostring\(local\.lambda_functions\.([a-z0-9_-]+)\.timeout\s*-\s*(\d+)\)$/);
   const target = timeoutMinus && facts.functions[timeoutMinus[0] ?? ''];
   if (timeoutMinus && target) return String(target.timeoutSeconds - Number(timeoutMinus[1]));
+  // Anything else (a role ARN, say) as Terraform would render it with the local names.
+  if (context.module) {
+    const value = context.module.evaluate(expression, `${fn.name} environment`);
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  }
   throw unresolvable(expression, fn);
 }
 
@@ -152,6 +163,7 @@ export function functionEnvironment(
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
     ...clientEnvironment(context.config.region, context.endpoints),
+    ...(context.roleOf ? { AWS_SESSION_TOKEN: sessionTokenFor(context.roleOf(functionName)) } : {}),
     ...env,
   };
 }

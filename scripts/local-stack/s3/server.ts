@@ -13,9 +13,15 @@ import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sd
 import { LOCAL_CREDENTIALS } from '../config';
 import { guardLocalServer, keepIdleConnections } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
+import { roleOfSessionToken } from '../iam-roles';
 
 export interface S3ServerOptions {
   host: string;
+  /**
+   * Answers as AWS does for the role behind a request (its session token names it): a read of
+   * a missing key is 403 AccessDenied unless the role may s3:ListBucket on the bucket.
+   */
+  roles?: { allows(roleName: string, action: string, resource: string): Promise<boolean> };
   port: number;
   directory: string;
   buckets: string[];
@@ -40,13 +46,28 @@ export interface RunningS3 {
   close(): Promise<void>;
 }
 
+/** Koa's context, as far as the access check reads it. */
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | undefined>;
+  get(header: string): string;
+}
+type KoaMiddleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>;
+
 /** The part of s3rver 3.7 used here (it ships no types; loaded with require so no ambient declaration is needed). */
 interface S3rverInstance extends EventEmitter {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
-  store: { getMetadata(bucket: string, key: string): Promise<Record<string, string>> };
+  store: {
+    getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+    existsObject(bucket: string, key: string): Promise<boolean>;
+  };
   httpServer?: Server;
+  /** Koa's middleware stack: logger, XML encoder, mount interop, vhost, router. */
+  middleware: KoaMiddleware[];
 }
+type S3ErrorConstructor = new (code: string, message: string) => Error;
 type S3rverConstructor = new (options: {
   address: string;
   port: number;
@@ -57,7 +78,34 @@ type S3rverConstructor = new (options: {
   configureBuckets: Array<{ name: string; configs: string[] }>;
 }) => S3rverInstance;
 
-const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
+const requireFromHere = createRequire(import.meta.url);
+const S3rver = requireFromHere('s3rver') as S3rverConstructor;
+const S3Error = requireFromHere('s3rver/lib/models/error') as S3ErrorConstructor;
+
+/**
+ * A GET or HEAD of a key that does not exist answers 403 to a role that may not list the
+ * bucket, as S3 does (it will not tell such a caller whether the key exists). Requests
+ * without a role's session token (tests, the CLI, the service emulators) pass unchecked.
+ */
+export function missingKeyAccess(
+  store: S3rverInstance['store'],
+  roles: NonNullable<S3ServerOptions['roles']>,
+  roleOf: (token: string | undefined) => string | undefined,
+): KoaMiddleware {
+  return async (context, next) => {
+    if (context.method !== 'GET' && context.method !== 'HEAD') return next();
+    const tokenInQuery = context.query['X-Amz-Security-Token'];
+    const role = roleOf(
+      context.get('x-amz-security-token') || (typeof tokenInQuery === 'string' ? tokenInQuery : undefined),
+    );
+    const [, bucket = '', ...keyParts] = context.path.split('/');
+    const key = keyParts.map(decodeURIComponent).join('/');
+    if (!role || !bucket || !key) return next();
+    if (await store.existsObject(decodeURIComponent(bucket), key)) return next();
+    if (await roles.allows(role, 's3:ListBucket', `arn:aws:s3:::${decodeURIComponent(bucket)}`)) return next();
+    throw new S3Error('AccessDenied', 'Access Denied');
+  };
+}
 
 export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   await mkdir(options.directory, { recursive: true });
@@ -75,6 +123,10 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   });
   const internals = server;
   const { log, notifications } = options;
+  if (options.roles) {
+    // Before vhost and the router, after the logger and the XML encoder (index 3).
+    internals.middleware.splice(3, 0, missingKeyAccess(internals.store, options.roles, roleOfSessionToken));
+  }
 
   server.on('event', (event: { Records: S3rverEventRecord[] }) => {
     if (!notifications) return;

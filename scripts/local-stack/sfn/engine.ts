@@ -71,6 +71,19 @@ export interface SfnEngineOptions {
   retryIntervalScale?: number;
   /** Executions are mirrored here as <name>.json. */
   persistDir?: string;
+  /** Told when an execution ends (EventBridge's "Execution Status Change"); not while the engine closes. */
+  onExecutionEnded?: (execution: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    startDate: Date;
+    stopDate?: Date;
+    input?: string;
+    output?: string;
+    error?: string;
+    cause?: string;
+  }) => void;
   log?: {
     info(message: string, fields?: Record<string, unknown>): void;
     error(message: string, fields?: Record<string, unknown>): void;
@@ -559,6 +572,19 @@ export class SfnEngine {
     execution.runtime = undefined;
     this.persist(execution);
     this.options.log?.info('execution ended', { executionArn: execution.executionArn, status: execution.status });
+    if (!this.closed) this.announceEnd(execution);
+  }
+
+  private announceEnd(execution: Execution): void {
+    const { history: _history, runtime: _runtime, ...ended } = execution;
+    try {
+      this.options.onExecutionEnded?.(ended);
+    } catch (error) {
+      this.options.log?.error('could not announce the end of an execution', {
+        executionArn: execution.executionArn,
+        error,
+      });
+    }
   }
 
   // --- helpers ---------------------------------------------------------------------------------
@@ -633,6 +659,8 @@ export class SfnEngine {
           execution.stopDate = new Date();
           history.add('ExecutionAborted', { error: execution.error, cause: execution.cause });
           this.persist(execution);
+          // Its job never heard: let the status change reach RecordFailure once the stack is up.
+          setImmediate(() => this.announceEnd(execution));
         }
         this.executions.set(execution.executionArn, execution);
       } catch (error) {

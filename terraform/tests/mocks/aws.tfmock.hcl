@@ -42,6 +42,16 @@ mock_resource "aws_apigatewayv2_api" {
   defaults = { execution_arn = "arn:aws:execute-api:us-east-1:123456789012:mockapi" }
 }
 
+# Dead-letter queues of EventBridge targets (observability.tf, bot.tf).
+mock_resource "aws_sqs_queue" {
+  defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mock" }
+}
+
+# The admins group (api.tf) names the pool by its id.
+mock_resource "aws_cognito_user_pool" {
+  defaults = { id = "us-east-1_Mock12345" }
+}
+
 mock_resource "aws_launch_template" {
   defaults = { id = "lt-0123456789abcdef0" }
 }

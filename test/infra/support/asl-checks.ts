@@ -106,6 +106,9 @@ export function errorNameProblems(
 export interface ResiliencePolicy {
   throttled: readonly string[];
   transient: readonly string[];
+  /** A function that ran out of time: retried, but at most this often (a truly long task must not burn its timeout many times). */
+  timeouts: readonly string[];
+  maxTimeoutAttempts: number;
   /** Throttled retries wait at least this long at first: quotas clear in minutes. */
   minThrottledIntervalSeconds: number;
   /** Tasks that may only retry (the failure handler itself has nowhere to go). */
@@ -127,7 +130,9 @@ export function taskResilienceProblems(definition: Definition, policy: Resilienc
     }
     const retriers = retriersOf(state);
     const retried = new Set(retriers.flatMap((retrier) => retrier.ErrorEquals ?? []));
-    for (const missing of [...policy.throttled, ...policy.transient].filter((error) => !retried.has(error))) {
+    for (const missing of [...policy.throttled, ...policy.transient, ...policy.timeouts].filter(
+      (error) => !retried.has(error),
+    )) {
       problems.push(`${path}: ${missing} is not retried`);
     }
     for (const retrier of retriers) {
@@ -137,6 +142,12 @@ export function taskResilienceProblems(definition: Definition, policy: Resilienc
       }
       if (retrier.JitterStrategy !== 'FULL') problems.push(`${label} has no JitterStrategy FULL`);
       if (retrier.MaxDelaySeconds === undefined) problems.push(`${label} has no MaxDelaySeconds cap`);
+      const timeout = (retrier.ErrorEquals ?? []).filter((error) => policy.timeouts.includes(error));
+      if (timeout.length && (retrier.MaxAttempts ?? 3) > policy.maxTimeoutAttempts) {
+        problems.push(
+          `${label} retries a function timeout (${timeout.join(', ')}) ${retrier.MaxAttempts ?? 3} times, more than ${policy.maxTimeoutAttempts}`,
+        );
+      }
       const throttled = (retrier.ErrorEquals ?? []).some((error) => policy.throttled.includes(error));
       if (throttled && (retrier.IntervalSeconds ?? 1) < policy.minThrottledIntervalSeconds) {
         problems.push(`${label} waits under ${policy.minThrottledIntervalSeconds} s before retrying a throttled call`);
@@ -221,4 +232,56 @@ export function branchOrderProblems(definition: Definition, modalities: readonly
     });
   }
   return problems;
+}
+
+/** History events one pass through a state adds on AWS (a Lambda Task: entered, scheduled, started, succeeded, exited). */
+const EVENTS_PER_STATE: Readonly<Record<string, number>> = {
+  Task: 5,
+  Parallel: 4,
+  Map: 4,
+  Wait: 2,
+  Choice: 2,
+  Pass: 2,
+  Succeed: 2,
+  Fail: 1,
+};
+
+/** States on a path from `from` back to `to` (inclusive), following Next, Default and Choice edges. */
+function statesOnPathsBack(states: Record<string, State>, from: string, to: string): Set<string> {
+  const onPath = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    if (name === to) {
+      for (const state of [...trail, name]) onPath.add(state);
+      return;
+    }
+    if (trail.includes(name) || !states[name]) return;
+    const state = states[name]!;
+    const next = [state.Next, state.Default, ...((state.Choices as Rule[] | undefined) ?? []).map((rule) => rule.Next)];
+    for (const target of next) if (typeof target === 'string') visit(target, [...trail, name]);
+  };
+  visit(from, []);
+  return onPath;
+}
+
+/**
+ * The history events of an execution in which every polling loop runs all its attempts and
+ * nothing is retried: each state once, plus each loop's states once per attempt.
+ */
+export function worstCaseHistoryEvents(definition: Definition, attempts: number): number {
+  let events = 2; // ExecutionStarted, and how it ended
+  for (const { states } of allScopes(definition)) {
+    for (const state of Object.values(states)) events += EVENTS_PER_STATE[String(state.Type)] ?? 2;
+    for (const [name, state] of Object.entries(states)) {
+      for (const rule of (state.Choices as Rule[] | undefined) ?? []) {
+        if (!comparesAttempts(rule) || typeof rule.Next !== 'string') continue;
+        const loop = statesOnPathsBack(states, rule.Next, name);
+        const perAttempt = [...loop].reduce(
+          (sum, member) => sum + (EVENTS_PER_STATE[String(states[member]?.Type)] ?? 2),
+          0,
+        );
+        events += attempts * perAttempt;
+      }
+    }
+  }
+  return events;
 }

@@ -94,6 +94,36 @@ export async function sdkCallsOfFunction(fn: Pick<FunctionSpec, 'name' | 'entry'
   return files.flatMap((file) => sdkCallsInSource(readFileSync(path.join(REPO_ROOT, file), 'utf8'), file));
 }
 
+/** Every SDK call the lip-reading server's bundle contains (as ec2-avhubert/scripts/bundle.ts builds it). */
+export async function sdkCallsOfLipReadingServer(): Promise<SdkCall[]> {
+  const result = await esbuild.build({
+    entryPoints: [path.join(REPO_ROOT, 'ec2-avhubert', 'src', 'main.ts')],
+    outfile: path.join(os.tmpdir(), 'gorggle-infra-metafile', 'avhubert', 'server.mjs'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    external: ['*.node', '@vladmandic/face-api', '@vladmandic/face-api/*', '@tensorflow/*'],
+    absWorkingDir: REPO_ROOT,
+    metafile: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  const output = Object.values(result.metafile.outputs).find((candidate) => candidate.entryPoint);
+  if (!output) throw new Error('esbuild produced no entry output for the lip-reading server');
+  return Object.entries(output.inputs)
+    .filter(([file, info]) => info.bytesInOutput > 0 && !file.includes('node_modules/') && /\.[cm]?[jt]s$/.test(file))
+    .map(([file]) => file)
+    .sort()
+    .flatMap((file) => sdkCallsInSource(readFileSync(path.join(REPO_ROOT, file), 'utf8'), file));
+}
+
+/** How iam-requests.ts names an SDK call: the client without "client-" (lib-storage: "storage"), a dot, the operation. */
+export function callKey(call: Pick<SdkCall, 'module' | 'operation'>): `${string}.${string}` {
+  return `${call.module.replace(/^@aws-sdk\/(client-|lib-)/, '')}.${call.operation}`;
+}
+
 /** Required IAM actions, each with the calls that need it (for readable failures). */
 export function requiredActions(calls: SdkCall[]): Map<string, string[]> {
   const required = new Map<string, string[]>();

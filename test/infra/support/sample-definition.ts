@@ -1,4 +1,4 @@
-import { renderStateMachine } from '../../../scripts/render-statemachine';
+import { renderStateMachine, type RenderOptions } from '../../../scripts/render-statemachine';
 import type { Definition } from './asl-checks';
 
 /** The ARN Terraform would give a function in a sample account and region. */
@@ -6,6 +6,6 @@ export const sampleFunctionArn = (functionName: string) =>
   `arn:aws:lambda:eu-west-1:123456789012:function:gorggle-${functionName}`;
 
 /** The definition as Terraform renders it, with sample ARNs and timeouts. */
-export function renderSampleDefinition(): Definition {
-  return renderStateMachine({ functionArn: sampleFunctionArn, taskTimeoutSeconds: () => 45 }) as Definition;
+export function renderSampleDefinition(settings?: RenderOptions['settings']): Definition {
+  return renderStateMachine({ functionArn: sampleFunctionArn, taskTimeoutSeconds: () => 45, settings }) as Definition;
 }

@@ -72,13 +72,10 @@ export function wiringProblems(module: TerraformModule): string[] {
       `local.function_policy_documents["${name}"]`,
     );
   }
-  // Anything else attached to the function roles would escape the coverage check.
-  for (const type of ['aws_iam_role_policy', 'aws_iam_role_policy_attachment']) {
-    for (const [name, blocks] of Object.entries(module.resource[type] ?? {})) {
-      if (type === 'aws_iam_role_policy' && name === 'function') continue;
-      if (blocks.some((block) => JSON.stringify(block.role ?? '').includes('aws_iam_role.function'))) {
-        problems.push(`${type}.${name} attaches more rights to the function roles`);
-      }
+  // Inline policies are all simulated (iam-simulation.test.ts); a managed one would escape it.
+  for (const [name, blocks] of Object.entries(module.resource.aws_iam_role_policy_attachment ?? {})) {
+    if (blocks.some((block) => JSON.stringify(block.role ?? '').includes('aws_iam_role.function'))) {
+      problems.push(`aws_iam_role_policy_attachment.${name} attaches more rights to the function roles`);
     }
   }
   return problems;
@@ -129,60 +126,6 @@ interface Statement {
 
 const statementsOf = (document: Block | undefined): Statement[] => asArray(document?.statement) as Statement[];
 const isAllow = (statement: Statement) => (statement.effect ?? 'Allow') === 'Allow';
-
-/** Actions a function's own policy document allows. */
-export function grantedActions(module: TerraformModule, functionName: string): string[] {
-  const document = firstBlock(module.data.aws_iam_policy_document, terraformName(functionName));
-  return [
-    ...new Set(
-      statementsOf(document)
-        .filter(isAllow)
-        .flatMap((statement) => asArray(statement.actions).map(String)),
-    ),
-  ].sort();
-}
-
-export interface GrantReason {
-  action: string;
-  functions: readonly string[] | 'all';
-  reason: string;
-}
-
-const appliesTo = (entry: GrantReason, functionName: string) =>
-  entry.functions === 'all' || entry.functions.includes(functionName);
-
-/**
- * A function's role allows every action its code needs, and each action beyond that has a
- * stated reason; an action the code could call but the role withholds needs one too.
- */
-export function iamCoverageProblems(input: {
-  functionName: string;
-  granted: readonly string[];
-  required: ReadonlyMap<string, readonly string[]>;
-  beyondCode: readonly GrantReason[];
-  withheld: readonly GrantReason[];
-}): string[] {
-  const { functionName, granted, required } = input;
-  const problems: string[] = [];
-  const beyondCode = input.beyondCode.filter((entry) => appliesTo(entry, functionName));
-  const withheld = input.withheld.filter((entry) => appliesTo(entry, functionName));
-  for (const [action, because] of required) {
-    if (granted.includes(action)) continue;
-    if (withheld.some((entry) => entry.action === action)) continue;
-    problems.push(`${functionName}: the code needs ${action} (${because.join('; ')}) but the role does not allow it`);
-  }
-  for (const action of granted) {
-    if (required.has(action)) continue;
-    if (beyondCode.some((entry) => entry.action === action)) continue;
-    problems.push(`${functionName}: the role allows ${action}, which its code does not call and no reason explains`);
-  }
-  for (const entry of withheld) {
-    if (granted.includes(entry.action)) {
-      problems.push(`${functionName}: ${entry.action} is listed as withheld but the role allows it`);
-    }
-  }
-  return problems;
-}
 
 /** No Allow statement anywhere grants a wildcard action, and every policy is checkable. */
 export function actionWildcardProblems(

@@ -7,12 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDbJobRepository } from '../../../functions/lib/adapters/dynamodb-job-repository';
+import { DynamoDbJobRegistry } from '../../../functions/lib/adapters/dynamodb-job-registry';
 import type { JobRecord } from '../../../functions/lib/contracts/job';
 
 const dynamodb = mockClient(DynamoDBClient);
 const NOW = '2025-11-21T10:00:00.000Z';
-const jobs = new DynamoDbJobRepository(new DynamoDBClient({}), 'gorggle-jobs', { now: () => new Date(NOW) });
+const jobs = new DynamoDbJobRegistry(new DynamoDBClient({}), 'gorggle-jobs', { now: () => new Date(NOW) });
 
 const job: JobRecord = {
   jobId: 'a1b2c3',
@@ -103,17 +103,19 @@ describe('DynamoDbJobRepository', () => {
     expect(update.values).toEqual({ ':record': { status: 'running', startedAt: NOW }, ':now': NOW });
   });
 
-  it('records the execution and marks the job RUNNING', async () => {
+  it('records the execution and marks the job RUNNING only while it is QUEUED', async () => {
     // Act
     await jobs.setExecution('a1b2c3', 'arn:aws:states:eu-west-1:1:execution:sm:a1b2c3');
 
     // Assess
     const update = lastUpdate();
     expect(update.UpdateExpression).toBe('SET executionArn = :arn, #status = :running, updatedAt = :now');
+    expect(update.ConditionExpression).toBe('attribute_exists(jobId) AND #status = :queued');
     expect(update.ExpressionAttributeNames).toEqual({ '#status': 'status' });
     expect(update.values).toMatchObject({
       ':arn': 'arn:aws:states:eu-west-1:1:execution:sm:a1b2c3',
       ':running': 'RUNNING',
+      ':queued': 'QUEUED',
     });
   });
 
@@ -126,6 +128,9 @@ describe('DynamoDbJobRepository', () => {
 
     // Assess
     expect(failed.UpdateExpression).toBe('SET #status = :failed, #error = :error, updatedAt = :now');
+    expect(failed.ConditionExpression).toBe(
+      'attribute_exists(jobId) AND NOT #status IN (:completed, :degraded, :failed)',
+    );
     expect(failed.ExpressionAttributeNames).toEqual({ '#error': 'error', '#status': 'status' });
     expect(failed.values[':error']).toEqual({ name: 'UnsupportedMediaError', message: 'no streams' });
     expect(finished.values).toMatchObject({

@@ -78,7 +78,8 @@ describe('S3ObjectStore', () => {
     expect(text).toBe('{"version":"1.0"}');
     await expect(missing).rejects.toMatchObject({
       name: 'SourceObjectMissingError',
-      message: 's3://gorggle-processed/jobs/j1/gone.json does not exist any more. Upload the file again.',
+      message:
+        'gone.json is no longer stored (s3://gorggle-processed/jobs/j1/gone.json was deleted or has expired). Upload the file again.',
     });
   });
 
@@ -108,4 +109,34 @@ describe('S3ObjectStore', () => {
       ContentType: 'video/mp4',
     });
   });
+
+  it('reads the version a job was made from, and heads it too', async () => {
+    // Prepare: the key now holds a newer upload; the job's version is still there.
+    s3.on(GetObjectCommand).callsFake((input: { VersionId?: string }) => ({ Body: body(input.VersionId ?? 'latest') }));
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 5, ETag: '"e"', VersionId: 'v-1' });
+    const downloaded = path.join(scratch, 'in.bin');
+
+    // Act
+    await store.download({ bucket: 'uploads', key: 'uploads/a.mp4', versionId: 'v-1' }, downloaded);
+    const head = await store.head({ bucket: 'uploads', key: 'uploads/a.mp4', versionId: 'v-1' });
+
+    // Assess
+    expect(readFileSync(downloaded, 'utf8')).toBe('v-1');
+    expect(s3).toHaveReceivedCommandWith(HeadObjectCommand, { Key: 'uploads/a.mp4', VersionId: 'v-1' });
+    expect(head?.versionId).toBe('v-1');
+  });
+
+  it.each(['NoSuchVersion', 'MethodNotAllowed'])(
+    'takes %s (a version that is gone or a delete marker) as missing',
+    async (name) => {
+      // Prepare
+      s3.on(HeadObjectCommand).rejects(awsError(name));
+
+      // Act
+      const head = await store.head({ bucket: 'uploads', key: 'uploads/a.mp4', versionId: 'v-1' });
+
+      // Assess
+      expect(head).toBeUndefined();
+    },
+  );
 });

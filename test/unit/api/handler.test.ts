@@ -1,14 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, NotFound, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { JobRecord } from '../../../functions/lib/contracts/job';
-import { RECENT_INDEX, RECENT_PARTITION } from '../../../functions/lib/adapters/dynamodb-job-reader';
-import { RECENT_JOBS_INDEX, RECENT_JOBS_PARTITION } from '../../../functions/lib/adapters/dynamodb-job-repository';
+import { OWNER_INDEX, RECENT_INDEX, RECENT_PARTITION } from '../../../functions/lib/adapters/dynamodb-job-reader';
+import {
+  OWNER_JOBS_INDEX,
+  RECENT_JOBS_INDEX,
+  RECENT_JOBS_PARTITION,
+} from '../../../functions/lib/adapters/dynamodb-job-repository';
+import { BOT_OWNER } from '../../../functions/lib/access/ownership';
 import { REPO_ROOT } from '../../support/paths';
 
 const LOCAL_TOKEN = 'local-token-0123456789abcdef';
@@ -31,6 +36,9 @@ const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
 
 const JOB_ID = '0f3c9a1b2d4e5f60718293a4b5c6d7e8';
+/** The `sub` of the sample events' caller (events/api/*.json). */
+const OWNER = '7d8f2c1e-0000-4000-8000-000000000001';
+const SOMEONE_ELSE = '5a5a5a5a-0000-4000-8000-000000000002';
 const EXECUTION_ARN = `arn:aws:states:eu-west-1:123456789012:execution:gorggle-pipeline:${JOB_ID}`;
 
 const context = {
@@ -61,11 +69,25 @@ async function invoke(event: Event) {
   return { status: response.statusCode, headers: response.headers ?? {}, body: JSON.parse(String(response.body)) };
 }
 
+/** The sample event as another signed-in user (a valid token, but not the owner's), or an admin. */
+function eventAs(name: string, claims: Record<string, unknown>): Event {
+  const event = sampleEvent(name);
+  event.requestContext.authorizer.jwt.claims = claims as Event['requestContext']['authorizer']['jwt']['claims'];
+  return event;
+}
+
+/** S3 answers a listing of the job's folder with these files. */
+const jobFiles = (...files: string[]) => ({
+  Contents: files.map((file) => ({ Key: `jobs/${JOB_ID}/${file}` })),
+  KeyCount: files.length,
+});
+
 function jobRecord(overrides: Partial<JobRecord> = {}): JobRecord {
   return {
     jobId: JOB_ID,
     status: 'COMPLETED',
     kind: 'upload',
+    owner: OWNER,
     source: { bucket: 'gorggle-uploads', key: 'uploads/2b1e/bbaf2n.mp4', etag: 'abc', size: 1_048_576 },
     executionArn: EXECUTION_ARN,
     stages: {
@@ -241,7 +263,7 @@ describe('GET /jobs', () => {
     // Prepare
     const newer = jobRecord({ jobId: 'b'.repeat(32), createdAt: '2026-11-21T10:05:00.000Z' });
     const older = jobRecord({ jobId: 'a'.repeat(32), createdAt: '2026-11-21T10:00:00.000Z' });
-    const lastKey = { jobId: older.jobId, listPk: 'JOB', createdAt: older.createdAt };
+    const lastKey = { jobId: older.jobId, owner: OWNER, createdAt: older.createdAt };
     dynamodb
       .on(QueryCommand)
       .resolves({ Items: [storedItem(newer), storedItem(older)], LastEvaluatedKey: marshall(lastKey) });
@@ -256,7 +278,9 @@ describe('GET /jobs', () => {
     expect(response.body.jobs[0].fileName).toBe('bbaf2n.mp4');
     expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
       TableName: 'gorggle-jobs',
-      IndexName: 'recent',
+      IndexName: 'by-owner',
+      KeyConditionExpression: '#owner = :owner',
+      ExpressionAttributeValues: marshall({ ':owner': OWNER }),
       ScanIndexForward: false,
       Limit: 2,
     });
@@ -284,6 +308,11 @@ describe('GET /jobs', () => {
       { cursor: Buffer.from('{"jobId":"x","listPk":"OTHER","createdAt":"y"}').toString('base64url') },
       /cursor/,
     ],
+    [
+      "another owner's cursor",
+      { cursor: Buffer.from(`{"jobId":"x","owner":"${SOMEONE_ELSE}","createdAt":"y"}`).toString('base64url') },
+      /cursor/,
+    ],
     ['a cursor that is not JSON', { cursor: 'not-a-cursor' }, /cursor/],
   ])('refuses %s with 400', async (_what, query, message) => {
     // Prepare
@@ -300,8 +329,12 @@ describe('GET /jobs', () => {
     expect(dynamodb).not.toHaveReceivedCommand(QueryCommand);
   });
 
-  it('reads the index the job repository writes', () => {
-    expect([RECENT_INDEX, RECENT_PARTITION]).toEqual([RECENT_JOBS_INDEX, RECENT_JOBS_PARTITION]);
+  it('reads the indexes the job repository writes', () => {
+    expect([RECENT_INDEX, RECENT_PARTITION, OWNER_INDEX]).toEqual([
+      RECENT_JOBS_INDEX,
+      RECENT_JOBS_PARTITION,
+      OWNER_JOBS_INDEX,
+    ]);
   });
 });
 
@@ -476,6 +509,22 @@ describe('GET /jobs/{id}/execution', () => {
     });
   });
 
+  it('answers 429, not 500, when GetExecutionHistory is throttled, and reads one page at most', async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves({ Item: storedItem(jobRecord({ status: 'RUNNING' })) });
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
+
+    // Act
+    const response = await invoke(sampleEvent('get-execution.json'));
+
+    // Assess
+    expect(response.status).toBe(429);
+    expect(response.body.error.code).toBe('TOO_MANY_REQUESTS');
+    expect(sfn).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { maxResults: 1000 });
+  });
+
   it('answers 409 while the job has no execution', async () => {
     // Prepare
     dynamodb
@@ -494,11 +543,19 @@ describe('GET /jobs/{id}/execution', () => {
 
 describe('GET /jobs/{id}/result', () => {
   it('signs short-lived links to the files that exist, with download names', async () => {
-    // Prepare
+    // Prepare: faces failed, so there is no faces.json.
     dynamodb.on(GetItemCommand).resolves({ Item: storedItem(jobRecord({ status: 'DEGRADED' })) });
-    s3.on(HeadObjectCommand).resolves({});
-    s3.on(HeadObjectCommand, { Key: `jobs/${JOB_ID}/faces.json` }).rejects(
-      new NotFound({ message: 'Not Found', $metadata: {} }),
+    s3.on(ListObjectsV2Command).resolves(
+      jobFiles(
+        'result.json',
+        'captions.vtt',
+        'captions.srt',
+        'audio.vtt',
+        'visual.vtt',
+        'video.mp4',
+        'poster.jpg',
+        'probe.json',
+      ),
     );
 
     // Act
@@ -516,6 +573,42 @@ describe('GET /jobs/{id}/result', () => {
     expect(download.searchParams.get('response-content-disposition')).toBe(
       `attachment; filename="bbaf2n.captions.srt"; filename*=UTF-8''bbaf2n.captions.srt`,
     );
+    expect(s3).toHaveReceivedCommandWith(ListObjectsV2Command, {
+      Bucket: 'gorggle-processed',
+      Prefix: `jobs/${JOB_ID}/`,
+    });
+  });
+
+  it('links an audio-only job without a video or poster', async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves({ Item: storedItem(jobRecord({ status: 'DEGRADED' })) });
+    s3.on(ListObjectsV2Command).resolves(
+      jobFiles('result.json', 'captions.vtt', 'captions.srt', 'audio.vtt', 'visual.vtt'),
+    );
+
+    // Act
+    const response = await invoke(sampleEvent('get-result.json'));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body.files)).not.toEqual(expect.arrayContaining(['video']));
+    expect(response.body.files).not.toHaveProperty('poster');
+  });
+
+  it('answers 410 with a reason when the result has expired or was deleted', async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves({ Item: storedItem(jobRecord()) });
+    s3.on(ListObjectsV2Command).resolves({ KeyCount: 0 });
+
+    // Act
+    const response = await invoke(sampleEvent('get-result.json'));
+
+    // Assess
+    expect(response.status).toBe(410);
+    expect(response.body.error).toMatchObject({
+      code: 'RESULT_GONE',
+      message: expect.stringMatching(/no longer stored \(results are kept 30 days.*Upload the video again/),
+    });
   });
 
   it('answers 409 while the job is still running', async () => {
@@ -556,4 +649,118 @@ it('answers 500 without internals when a dependency fails', async () => {
   expect(response.status).toBe(500);
   expect(response.body.error.code).toBe('INTERNAL');
   expect(response.body.error.message).not.toContain('10.0.0.12');
+});
+
+describe('ownership: users see their own jobs, admins see all', () => {
+  const ADMIN = { sub: '9e9e9e9e-0000-4000-8000-000000000009', 'cognito:groups': '[admins]' };
+
+  it.each(['get-job.json', 'get-execution.json', 'get-result.json'])(
+    "answers another user's %s exactly like a job that does not exist, and reads nothing of it",
+    async (name) => {
+      // Prepare: a valid token of someone else.
+      dynamodb.on(GetItemCommand).resolves({ Item: storedItem(jobRecord()) });
+      const mine = await invoke(eventAs(name, { sub: SOMEONE_ELSE }));
+      dynamodb.on(GetItemCommand).resolves({});
+
+      // Act
+      const missing = await invoke(eventAs(name, { sub: SOMEONE_ELSE }));
+
+      // Assess
+      expect(mine).toEqual({ ...missing, headers: mine.headers });
+      expect(mine.status).toBe(404);
+      expect(s3).not.toHaveReceivedAnyCommand();
+      expect(sfn).not.toHaveReceivedAnyCommand();
+    },
+  );
+
+  it("lists only the caller's own jobs, from the owner index", async () => {
+    // Prepare
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
+
+    // Act
+    await invoke(eventAs('list-jobs.json', { sub: SOMEONE_ELSE }));
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, {
+      IndexName: 'by-owner',
+      ExpressionAttributeValues: marshall({ ':owner': SOMEONE_ELSE }),
+    });
+    expect(dynamodb).not.toHaveReceivedCommandWith(QueryCommand, { IndexName: 'recent' });
+  });
+
+  it("lets the admins group list every job and read the bot's contributions, links included", async () => {
+    // Prepare
+    const contribution = jobRecord({ kind: 'contribution', owner: BOT_OWNER });
+    dynamodb.on(QueryCommand).resolves({ Items: [storedItem(contribution)] });
+    dynamodb.on(GetItemCommand).resolves({ Item: storedItem(contribution) });
+    s3.on(ListObjectsV2Command).resolves(jobFiles('result.json', 'video.mp4'));
+
+    // Act
+    const list = await invoke(eventAs('list-jobs.json', ADMIN));
+    const result = await invoke(eventAs('get-result.json', ADMIN));
+    const asUser = await invoke(eventAs('get-result.json', { sub: OWNER }));
+
+    // Assess
+    expect(dynamodb).toHaveReceivedCommandWith(QueryCommand, { IndexName: 'recent' });
+    expect(list.body.jobs).toHaveLength(1);
+    expect(result.status).toBe(200);
+    expect(Object.keys(result.body.files).sort()).toEqual(['result', 'video']);
+    expect(asUser.status).toBe(404);
+  });
+
+  it('keeps a job without an owner (an operator upload) to admins', async () => {
+    // Prepare
+    dynamodb.on(GetItemCommand).resolves({ Item: storedItem(jobRecord({ owner: undefined })) });
+
+    // Act
+    const asOwnerOfNothing = await invoke(sampleEvent('get-job.json'));
+    const asAdmin = await invoke(eventAs('get-job.json', ADMIN));
+
+    // Assess
+    expect([asOwnerOfNothing.status, asAdmin.status]).toEqual([404, 200]);
+  });
+
+  it('believes only the authorizer: a JWT in the header with an admin claim gets nowhere', async () => {
+    // Prepare: a self-made, unsigned token that says "admin", and no authorizer claims.
+    const forged = [
+      Buffer.from('{"alg":"none"}').toString('base64url'),
+      Buffer.from(JSON.stringify({ sub: OWNER, 'cognito:groups': ['admins'] })).toString('base64url'),
+      '',
+    ].join('.');
+
+    // Act
+    const response = await invoke(localEvent('get-job.json', `Bearer ${forged}`));
+    const { authenticate } = await import('../../../functions/lib/api/auth');
+
+    // Assess
+    expect(response.status).toBe(401);
+    expect(dynamodb).not.toHaveReceivedAnyCommand();
+    expect(() => authenticate({ headers: { authorization: `Bearer ${forged}` } }, undefined)).toThrow(
+      expect.objectContaining({ statusCode: 401 }),
+    );
+  });
+
+  it('answers an expired job as gone, before DynamoDB removes its row', async () => {
+    // Prepare
+    dynamodb
+      .on(GetItemCommand)
+      .resolves({ Item: storedItem(jobRecord({ expiresAt: Math.floor(Date.now() / 1000) - 60 })) });
+
+    // Act
+    const response = await invoke(sampleEvent('get-job.json'));
+
+    // Assess
+    expect(response.status).toBe(404);
+    expect(response.body.error.message).toMatch(/jobs are kept 30 days/);
+  });
+
+  it("pins the caller as the upload's owner in the POST policy", async () => {
+    // Act
+    const response = await invoke(sampleEvent('create-upload.json'));
+
+    // Assess
+    const policy = JSON.parse(Buffer.from(response.body.fields.Policy, 'base64').toString('utf8'));
+    expect(response.body.fields['x-amz-meta-owner']).toBe(OWNER);
+    expect(policy.conditions).toEqual(expect.arrayContaining([['eq', '$x-amz-meta-owner', OWNER]]));
+  });
 });

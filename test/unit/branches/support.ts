@@ -40,13 +40,16 @@ export function sampleEvent<T extends BranchTaskInput = BranchTaskInput>(fn: str
 export function stageUpdates(
   dynamodb: AwsClientStub<DynamoDBClient>,
 ): Array<{ jobId: string; stage: string; record: StageRecord }> {
-  return dynamodb.commandCalls(UpdateItemCommand).map((call) => {
-    const input = call.args[0].input as UpdateItemCommand['input'];
-    const values = unmarshall(input.ExpressionAttributeValues!);
-    return {
-      jobId: unmarshall(input.Key!).jobId as string,
-      stage: input.ExpressionAttributeNames!['#stage']!,
-      record: values[':record'] as StageRecord,
-    };
-  });
+  return dynamodb
+    .commandCalls(UpdateItemCommand)
+    .filter((call) => (call.args[0].input as UpdateItemCommand['input']).ExpressionAttributeNames?.['#stage'])
+    .map((call) => {
+      const input = call.args[0].input as UpdateItemCommand['input'];
+      const values = unmarshall(input.ExpressionAttributeValues!);
+      return {
+        jobId: unmarshall(input.Key!).jobId as string,
+        stage: input.ExpressionAttributeNames!['#stage']!,
+        record: values[':record'] as StageRecord,
+      };
+    });
 }

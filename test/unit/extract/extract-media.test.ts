@@ -119,6 +119,27 @@ describe('extractMedia decisions', () => {
     expect(calls.find((call) => call.method === 'capturePoster')!.args[2]).toBe(1);
   });
 
+  it('downloads the version of the upload the job was made from', async () => {
+    // Prepare
+    const { toolkit } = scriptedToolkit({ source: sourceProbe([h264]) });
+    const downloads: unknown[] = [];
+    const download = store.download.bind(store);
+    store.download = async (ref, file) => {
+      downloads.push(ref);
+      await download(ref, file);
+    };
+
+    // Act
+    await extractMedia(
+      { ...input, source: { ...input.source, versionId: 'v-7' } },
+      { jobs, objects: store, media: toolkit, clock: { now: () => new Date('2025-11-21T10:00:00Z') } },
+      { processedBucket: 'processed', workRoot: scratch, maxMediaSeconds: 3600 },
+    );
+
+    // Assess
+    expect(downloads).toEqual([{ bucket: 'uploads', key: 'uploads/phone.MOV', versionId: 'v-7' }]);
+  });
+
   it('takes the poster from the first frame of a video shorter than two seconds', async () => {
     // Prepare
     const { toolkit, calls } = scriptedToolkit({ source: sourceProbe([h264], '1.2'), outputSeconds: 1.2 });

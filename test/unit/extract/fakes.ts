@@ -3,7 +3,7 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { S3Ref } from '../../../functions/lib/contracts/common';
-import type { JobRecord, StageRecord } from '../../../functions/lib/contracts/job';
+import type { StageRecord } from '../../../functions/lib/contracts/job';
 import type { Stage } from '../../../functions/lib/contracts/pipeline';
 import { SourceObjectMissingError } from '../../../functions/lib/errors';
 import type { JobRepository, ObjectHead, ObjectStore } from '../../../functions/lib/ports';
@@ -57,19 +57,13 @@ export class StageRecordingJobs implements JobRepository {
     this.stageUpdates.push({ jobId, stage, record });
   }
 
-  async createIfAbsent(): Promise<boolean> {
-    throw new Error('extract never creates jobs');
-  }
-  async get(): Promise<JobRecord | undefined> {
-    throw new Error('extract never reads jobs');
-  }
   async setExecution(): Promise<void> {
     throw new Error('extract never sets executions');
   }
   async finish(): Promise<void> {
     throw new Error('extract never finishes jobs');
   }
-  async fail(): Promise<void> {
+  async fail(): Promise<boolean> {
     throw new Error('extract never fails jobs; RecordFailure does');
   }
 }

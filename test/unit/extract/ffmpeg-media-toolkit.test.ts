@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FfmpegMediaToolkit, summariseStderr } from '../../../functions/lib/adapters/ffmpeg-media-toolkit';
+import {
+  FfmpegMediaToolkit,
+  MAX_VIDEO_SHORT_SIDE,
+  summariseStderr,
+} from '../../../functions/lib/adapters/ffmpeg-media-toolkit';
 import { FFMPEG_DIR_FOR_TESTS, FFPROBE_DIR_FOR_TESTS, gridClip } from '../../support/paths';
 
 const FFMPEG = path.join(FFMPEG_DIR_FOR_TESTS, 'ffmpeg');
@@ -75,6 +79,38 @@ describe('FfmpegMediaToolkit', () => {
       detail: 'moov atom not found; Invalid data found when processing input',
     });
   });
+
+  it.each([
+    ['1080p landscape', 1920, 1080, 1280, 720],
+    ['1080p portrait', 1080, 1920, 720, 1280],
+    ['small and odd-sized', 321, 241, 320, 240],
+  ])(
+    'downscales a %s video to at most 720p, keeping its aspect ratio',
+    async (_name, width, height, outWidth, outHeight) => {
+      // Prepare: a few frames of a test pattern at that size, made by Debian's ffmpeg (the
+      // static one has no lavfi sources).
+      const source = path.join(scratch, `source-${width}x${height}.mp4`);
+      execFileSync('ffmpeg', [
+        ...['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=25:duration=0.2`],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', source],
+      ]);
+      const toolkit = new FfmpegMediaToolkit({
+        ffmpegPath: FFMPEG,
+        ffprobePath: FFPROBE,
+        timeoutMs: () => 60_000,
+        maxOutputSeconds: 60,
+      });
+      const output = path.join(scratch, 'video.mp4');
+
+      // Act
+      await toolkit.transcodeVideo(source, output, { video: 0 }, 'mov');
+
+      // Assess
+      const probe = JSON.parse(await toolkit.probe(output)) as { streams: Array<{ width: number; height: number }> };
+      expect(probe.streams[0]).toMatchObject({ width: outWidth, height: outHeight });
+      expect(Math.min(outWidth, outHeight)).toBeLessThanOrEqual(MAX_VIDEO_SHORT_SIDE);
+    },
+  );
 
   it('fails rather than pretend when a poster is asked for past the last frame', async () => {
     // Prepare: posters come from extract's own video.mp4 (3 s here).

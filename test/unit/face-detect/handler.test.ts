@@ -1,18 +1,20 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetFaceDetectionCommand,
+  LimitExceededException,
   RekognitionClient,
   StartFaceDetectionCommand,
   ThrottlingException,
   type FaceDetection,
 } from '@aws-sdk/client-rekognition';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { facesDocumentSchema } from '../../../functions/lib/contracts/documents';
 import { branchStateSchema } from '../../../functions/lib/contracts/pipeline';
 import { lambdaContext, sampleEvent, setBranchEnv, stageUpdates } from '../branches/support';
 
-setBranchEnv();
+setBranchEnv({ LEASES_TABLE: 'gorggle-quota-leases', REKOGNITION_MAX_CONCURRENT_JOBS: '2' });
 
 // Imported after the environment is set: the logger reads it when the module loads.
 const { handler } = await import('../../../functions/face-detect/handler');
@@ -67,11 +69,20 @@ function writtenFacesDocument() {
   return facesDocumentSchema.parse(JSON.parse(put.Body as string));
 }
 
+/** DynamoDB's answer to a conditional write whose condition did not hold (here: every slot taken). */
+const conditionFailed = () =>
+  Object.assign(new Error('The conditional request failed'), {
+    name: 'ConditionalCheckFailedException',
+    $metadata: {},
+  });
+
 beforeEach(() => {
   rekognition.reset();
   s3.reset();
   dynamodb.reset();
   dynamodb.on(UpdateItemCommand).resolves({});
+  dynamodb.on(GetItemCommand).resolves({});
+  dynamodb.on(PutItemCommand).resolves({});
   s3.on(PutObjectCommand).resolves({});
 });
 
@@ -86,13 +97,75 @@ describe('face-detect start', () => {
     // Assess
     expect(rekognition).toHaveReceivedCommandWith(StartFaceDetectionCommand, {
       Video: { S3Object: { Bucket: 'gorggle-processed', Name: `jobs/${JOB_ID}/video.mp4` } },
-      FaceAttributes: 'ALL',
+      FaceAttributes: 'DEFAULT',
       ClientRequestToken: JOB_ID,
+    });
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'gorggle-quota-leases',
+      ConditionExpression: 'attribute_exists(holders.#holder) OR size(holders) < :slots',
     });
     expect(state).toMatchObject({ modality: 'faces', status: 'running', handle: REKOGNITION_JOB, attempts: 0 });
     expect(stageUpdates(dynamodb)).toEqual([
-      { jobId: JOB_ID, stage: 'faces', record: { status: 'running', startedAt: state.startedAt } },
+      {
+        jobId: JOB_ID,
+        stage: 'faces',
+        record: { status: 'running', startedAt: state.startedAt, facts: { waitingForRekognitionSlot: false } },
+      },
     ]);
+  });
+
+  it('waits in its polling loop, starting nothing, while every Rekognition slot is taken', async () => {
+    // Prepare
+    dynamodb
+      .on(UpdateItemCommand, { TableName: 'gorggle-quota-leases' })
+      .rejects(conditionFailed())
+      .on(GetItemCommand, { TableName: 'gorggle-quota-leases' })
+      .resolves({
+        Item: marshall({ gate: 'rekognition-video', holders: { a: Date.now() + 60_000, b: Date.now() + 60_000 } }),
+      });
+
+    // Act
+    const state = await invoke(sampleEvent('face-detect', 'start.json'));
+
+    // Assess
+    expect(state).toMatchObject({ status: 'running', facts: { waitingForRekognitionSlot: true } });
+    expect(state.handle).toBeUndefined();
+    expect(rekognition).not.toHaveReceivedAnyCommand();
+  });
+
+  it("waits, and gives its slot back, when Rekognition says the account's quota is full", async () => {
+    // Prepare: other applications in the account use slots this gate does not count.
+    rekognition
+      .on(StartFaceDetectionCommand)
+      .rejects(new LimitExceededException({ message: 'Service limit exceeded', $metadata: {} }));
+
+    // Act
+    const state = await invoke(sampleEvent('face-detect', 'start.json'));
+
+    // Assess
+    expect(state).toMatchObject({ status: 'running', facts: { waitingForRekognitionSlot: true } });
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'gorggle-quota-leases',
+      UpdateExpression: 'REMOVE holders.#holder',
+    });
+  });
+
+  it('starts detection at a later check once a slot is free', async () => {
+    // Prepare: the start found no slot; one holder has finished since.
+    const waiting = { ...sampleEvent('face-detect', 'check.json') } as unknown as { state: Record<string, unknown> };
+    delete waiting.state.handle;
+    rekognition.on(StartFaceDetectionCommand).resolves({ JobId: REKOGNITION_JOB });
+
+    // Act
+    const state = await invoke(waiting);
+
+    // Assess
+    expect(state).toMatchObject({
+      status: 'running',
+      handle: REKOGNITION_JOB,
+      facts: { waitingForRekognitionSlot: false },
+    });
+    expect(rekognition).not.toHaveReceivedCommand(GetFaceDetectionCommand);
   });
 
   it('skips an audio-only upload', async () => {

@@ -1,3 +1,4 @@
+import { SourceObjectMissingError } from '../../../functions/lib/errors';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { S3Ref } from '../../../functions/lib/contracts/common';
@@ -230,7 +231,7 @@ export class InMemoryObjectStore implements ObjectStore {
 
   async getText(ref: S3Ref): Promise<string> {
     const object = this.objects.get(refKey(ref));
-    if (!object) throw new Error(`no object at s3://${ref.bucket}/${ref.key}`);
+    if (!object) throw new SourceObjectMissingError(`no object at s3://${ref.bucket}/${ref.key}`);
     return object.body;
   }
 
@@ -262,12 +263,6 @@ export class RecordingJobRepository implements JobRepository {
   }
   async finish(jobId: string, status: Extract<JobStatus, 'COMPLETED' | 'DEGRADED'>, summary: JobSummary) {
     this.finished = { jobId, status, summary };
-  }
-  createIfAbsent(): never {
-    throw new Error('fuse does not create jobs');
-  }
-  get(): never {
-    throw new Error('fuse does not read jobs');
   }
   setExecution(): never {
     throw new Error('fuse does not set executions');

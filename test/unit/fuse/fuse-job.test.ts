@@ -144,7 +144,7 @@ describe('fuseJob', () => {
   it('without active speaker scores, gives two voices the faces whose mouths move, and says so', async () => {
     // Prepare: both faces are on screen throughout; each mouth moves only while its owner talks
     const event = withActiveSpeakers(loadEvent('fuse/all-modalities.json'), 'failed', {
-      error: { name: 'ActiveSpeakerFailedError', message: 'onnxruntime could not load the model' },
+      error: { name: 'ActiveSpeakerDetectionError', message: 'onnxruntime could not load the model' },
     });
     const transcribe = transcribeJson([
       ['are', 0.3, 0.5, 0.9, 'spk_0'],
@@ -180,7 +180,7 @@ describe('fuseJob', () => {
     expect(result.modalities.activeSpeakers).toEqual({
       status: 'failed',
       reason: 'faces were matched to speech by mouth movement instead (less reliable)',
-      error: { name: 'ActiveSpeakerFailedError', message: 'onnxruntime could not load the model' },
+      error: { name: 'ActiveSpeakerDetectionError', message: 'onnxruntime could not load the model' },
     });
     expect(outcome.status).toBe('DEGRADED');
     expect(file('captions.vtt')).toMatch(
@@ -324,5 +324,68 @@ describe('fuseJob', () => {
     expect(result.speakers).toMatchObject([{ id: 'S1', onScreen: false, voices: ['spk_0'] }]);
     expect(result.speakerEvidence).toBe('voices');
     expect(result.segments[0]!.face).toBeUndefined();
+  });
+
+  it("reports a branch's crash in words, without the Lambda error JSON or its stack trace", async () => {
+    // Prepare: the lip-reading check crashed; the branch's Catch passed its Cause on as the message.
+    const event = loadEvent('fuse/lipreading-failed.json');
+    event.branches[2] = {
+      ...event.branches[2]!,
+      error: {
+        name: 'TypeError',
+        message: JSON.stringify({
+          errorType: 'TypeError',
+          errorMessage: "Cannot read properties of undefined (reading 'id')",
+          trace: [
+            "TypeError: Cannot read properties of undefined (reading 'id')",
+            '    at check (file:///var/task/index.mjs:2:4410)',
+          ],
+        }),
+      },
+    };
+    const transcribe = transcribeJson(
+      spoken([
+        ['bin', 0.95],
+        ['blue', 0.93],
+      ]),
+    );
+
+    // Act
+    const { jobs, result } = await runFuse({ event, transcribe, faces: oneFace });
+
+    // Assess
+    const reasons = jobs.finished?.summary.degradedReasons ?? [];
+    expect(jobs.finished?.status).toBe('DEGRADED');
+    expect(reasons).toEqual([
+      expect.stringMatching(/^lipreading: TypeError: The lipreading step stopped on an unexpected error \(TypeError\)/),
+    ]);
+    for (const text of [...reasons, JSON.stringify(result.modalities.lipreading)]) {
+      expect(text).not.toMatch(/errorType|trace|index\.mjs|\bat check\b/);
+    }
+  });
+
+  it('takes a branch whose output went missing as failed, with the reason, and the job as DEGRADED', async () => {
+    // Prepare: faces.json was deleted between the branch and fuse.
+    const event = loadEvent('fuse/all-modalities.json');
+    const transcribe = transcribeJson(
+      spoken([
+        ['bin', 0.95],
+        ['blue', 0.93],
+      ]),
+    );
+
+    // Act
+    const { jobs, result } = await runFuse({
+      event,
+      transcribe,
+      lipReading: lipReadingDocument([seen([['bin', 0.7]])]),
+    });
+
+    // Assess
+    expect(jobs.finished?.status).toBe('DEGRADED');
+    expect(result.modalities.faces).toMatchObject({
+      status: 'failed',
+      reason: 'its output faces.json is missing (deleted or expired)',
+    });
   });
 });

@@ -182,7 +182,6 @@ describe('start-pipeline handler', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    expect(s3).not.toHaveReceivedCommand(HeadObjectCommand);
     expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
   });
 
@@ -269,8 +268,8 @@ describe('start-pipeline handler', () => {
     expect(sfn.calls()).toHaveLength(0);
   });
 
-  it('fails the job when the object was deleted before processing began', async () => {
-    // Prepare
+  it('makes the job of a deleted upload FAILED at once, with a reason, instead of retrying it into the DLQ', async () => {
+    // Prepare: with s3:ListBucket S3 answers 404 for the deleted object.
     const event = sampleEvent('upload.json');
     s3.on(HeadObjectCommand).rejects(Object.assign(new Error('Not Found'), { name: 'NotFound' }));
 
@@ -280,8 +279,15 @@ describe('start-pipeline handler', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-    const update = dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input;
-    expect(unmarshall(update.ExpressionAttributeValues!)[':error']).toMatchObject({ name: 'SourceObjectMissingError' });
+    expect(putItems()).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        error: {
+          name: 'SourceObjectMissingError',
+          message: expect.stringMatching(/was deleted before processing began\. Upload the file again\./),
+        },
+      }),
+    ]);
   });
 
   it('reports only the failed messages of a batch so SQS retries just those', async () => {

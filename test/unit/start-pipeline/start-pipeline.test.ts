@@ -1,5 +1,12 @@
 import type { JobRecord } from '../../../functions/lib/contracts/job';
-import type { ExecutionStarter, JobRepository, ObjectStore } from '../../../functions/lib/ports';
+import { BOT_OWNER } from '../../../functions/lib/access/ownership';
+import type {
+  ExecutionStarter,
+  JobRegistry,
+  ObjectHead,
+  ObjectStore,
+  VersionedRef,
+} from '../../../functions/lib/ports';
 import { decodeS3Key, parseS3Notification } from '../../../functions/lib/pipeline/s3-notification';
 import {
   deriveJobId,
@@ -9,21 +16,32 @@ import {
 } from '../../../functions/lib/pipeline/start-pipeline';
 import { configSchema } from '../../../functions/start-pipeline/config';
 
-const options = { maxUploadBytes: 1024 ** 3, allowedExtensions: ['mp4', 'mov'] };
+const options = { maxUploadBytes: 1024 ** 3, allowedExtensions: ['mp4', 'mov'], retentionDays: 30 };
 
-function s3Message(key: string, size = 1000, eventName = 'ObjectCreated:Put') {
+function s3Message(key: string, size = 1000, eventName = 'ObjectCreated:Put', versionId?: string) {
   const body = {
-    Records: [{ eventName, s3: { bucket: { name: 'uploads-bucket' }, object: { key, size, eTag: 'abc' } } }],
+    Records: [
+      {
+        eventName,
+        s3: {
+          bucket: { name: 'uploads-bucket' },
+          object: { key, size, eTag: 'abc', ...(versionId ? { versionId } : {}) },
+        },
+      },
+    ],
   };
   return { messageId: 'm-1', body: JSON.stringify(body) };
 }
 
 /** Ports that record what the use case did, with a job table held in a Map. */
-function recordingPorts() {
+function recordingPorts(
+  head: (ref: VersionedRef) => ObjectHead | undefined = () => ({ size: 1000, etag: 'abc', metadata: {} }),
+) {
   const rows = new Map<string, JobRecord>();
   const logLines: Array<{ message: string; attributes: Record<string, unknown> }> = [];
   const started: Array<{ name: string; input: unknown }> = [];
-  const jobs: Pick<JobRepository, 'createIfAbsent' | 'get' | 'setExecution' | 'fail'> = {
+  const heads: VersionedRef[] = [];
+  const jobs: Pick<JobRegistry, 'createIfAbsent' | 'get' | 'setExecution' | 'fail'> = {
     createIfAbsent: async (job) => (rows.has(job.jobId) ? false : (rows.set(job.jobId, job), true)),
     get: async (jobId) => rows.get(jobId),
     setExecution: async (jobId, executionArn) => {
@@ -31,10 +49,14 @@ function recordingPorts() {
     },
     fail: async (jobId, error) => {
       rows.set(jobId, { ...rows.get(jobId)!, status: 'FAILED', error });
+      return true;
     },
   };
   const objects: Pick<ObjectStore, 'head'> = {
-    head: async () => ({ size: 1000, etag: 'abc', metadata: {} }),
+    head: async (ref) => {
+      heads.push(ref);
+      return head(ref);
+    },
   };
   const executions: ExecutionStarter = {
     start: async (name, input) => {
@@ -43,7 +65,7 @@ function recordingPorts() {
     },
   };
   const ports = {
-    jobs: jobs as JobRepository,
+    jobs: jobs as JobRegistry,
     objects: objects as ObjectStore,
     executions,
     clock: { now: () => new Date('2025-11-21T10:00:00Z') },
@@ -52,7 +74,7 @@ function recordingPorts() {
       warn: (message: string, attributes: Record<string, unknown>) => logLines.push({ message, attributes }),
     },
   } satisfies StartPipelinePorts;
-  return { ports, rows, logLines, started };
+  return { ports, rows, logLines, started, heads };
 }
 
 describe('startPipelineForMessage', () => {
@@ -104,6 +126,76 @@ describe('startPipelineForMessage', () => {
     expect(again[0]).toMatchObject({ outcome: 'duplicate' });
     expect([...rows.values()].map((row) => row.status)).toEqual(['FAILED']);
     expect(started).toHaveLength(0);
+  });
+
+  it('leaves a deleted upload FAILED with a reason a user can act on, and starts nothing', async () => {
+    // Prepare: the object was gone (S3 answered 404) by the time the event arrived.
+    const { ports, rows, started } = recordingPorts(() => undefined);
+
+    // Act
+    const outcomes = await startPipelineForMessage(s3Message('uploads/u1/talk.mp4'), ports, options);
+
+    // Assess
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        outcome: 'rejected',
+        error: expect.objectContaining({ name: 'SourceObjectMissingError' }),
+      }),
+    ]);
+    expect([...rows.values()]).toEqual([
+      expect.objectContaining({
+        status: 'FAILED',
+        error: {
+          name: 'SourceObjectMissingError',
+          message: 'talk.mp4 was deleted before processing began. Upload the file again.',
+        },
+      }),
+    ]);
+    expect(started).toEqual([]);
+  });
+
+  it('heads and starts the version the event names, not whatever the key holds now', async () => {
+    // Prepare
+    const { ports, started, heads } = recordingPorts();
+
+    // Act
+    await startPipelineForMessage(s3Message('uploads/u1/talk.mp4', 1000, 'ObjectCreated:Put', 'v-42'), ports, options);
+
+    // Assess
+    expect(heads).toEqual([{ bucket: 'uploads-bucket', key: 'uploads/u1/talk.mp4', versionId: 'v-42' }]);
+    expect(started[0]?.input).toMatchObject({ source: { versionId: 'v-42' } });
+  });
+
+  it.each([
+    [
+      'an upload signed for a user',
+      'uploads/u1/talk.mp4',
+      { owner: '7d8f2c1e-0000-4000-8000-000000000001' },
+      '7d8f2c1e-0000-4000-8000-000000000001',
+    ],
+    ["the bot's contribution", 'contributions/c0ffee/rec-1.mp4', { owner: 'someone' }, BOT_OWNER],
+    ["an operator's aws s3 cp", 'uploads/talk.mp4', {}, undefined],
+    ['metadata that claims to be the bot', 'uploads/u1/talk.mp4', { owner: BOT_OWNER }, undefined],
+  ])('records who owns the job for %s', async (_case, key, metadata, owner) => {
+    // Prepare
+    const { ports, rows } = recordingPorts(() => ({ size: 1000, etag: 'abc', metadata }));
+
+    // Act
+    await startPipelineForMessage(s3Message(key), ports, options);
+
+    // Assess
+    expect([...rows.values()][0]?.owner).toBe(owner);
+  });
+
+  it('gives the job row a TTL at the end of the retention of its files', async () => {
+    // Prepare
+    const { ports, rows } = recordingPorts();
+
+    // Act
+    await startPipelineForMessage(s3Message('uploads/u1/talk.mp4'), ports, options);
+
+    // Assess
+    expect([...rows.values()][0]?.expiresAt).toBe(Date.parse('2025-11-21T10:00:00Z') / 1000 + 30 * 86_400);
   });
 
   it('throws for a body that is not an S3 notification, so the message is retried and dead-lettered', async () => {

@@ -11,7 +11,8 @@ import type { BranchState } from '../../../functions/lib/contracts/pipeline';
 import { branchStateSchema } from '../../../functions/lib/contracts/pipeline';
 import { lambdaContext, sampleEvent, setBranchEnv, stageUpdates } from '../branches/support';
 
-setBranchEnv({ TRANSCRIBE_LANGUAGE: 'en-US', MAX_SPEAKERS: '3' });
+const DATA_ACCESS_ROLE = 'arn:aws:iam::123456789012:role/gorggle-transcribe-data-access';
+setBranchEnv({ TRANSCRIBE_LANGUAGE: 'en-US', MAX_SPEAKERS: '3', TRANSCRIBE_DATA_ACCESS_ROLE_ARN: DATA_ACCESS_ROLE });
 
 // Imported after the environment is set: the logger reads it when the module loads.
 const { handler } = await import('../../../functions/transcribe/handler');
@@ -46,6 +47,8 @@ describe('transcribe start', () => {
       OutputBucketName: 'gorggle-processed',
       OutputKey: `jobs/${JOB_ID}/transcribe.json`,
       Settings: { ShowSpeakerLabels: true, MaxSpeakerLabels: 3 },
+      // Over the account's quota, Transcribe queues the job instead of refusing it.
+      JobExecutionSettings: { AllowDeferredExecution: true, DataAccessRoleArn: DATA_ACCESS_ROLE },
     });
     expect(state).toMatchObject({
       modality: 'transcribe',
@@ -99,6 +102,23 @@ describe('transcribe start', () => {
     // Assess
     await expect(run).rejects.toMatchObject({ name: 'ServiceThrottledError' });
     expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  it('surfaces a 5xx that outlived the SDK retries as DependencyUnavailableError, which the state machine retries', async () => {
+    // Prepare
+    transcribe.on(StartTranscriptionJobCommand).rejects(
+      Object.assign(new Error('We encountered an internal error.'), {
+        name: 'InternalFailureException',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+      }),
+    );
+
+    // Act
+    const run = handler(sampleEvent('transcribe', 'start.json'), context);
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'DependencyUnavailableError' });
   });
 
   it('rejects an input that breaks the contract as InvalidEventError', async () => {

@@ -19,6 +19,9 @@ export interface RekognitionEmulatorOptions extends EmulatorOptions {
 
 type JobStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
 
+/** Amazon Rekognition Video's default quota of concurrent stored-video jobs per account. */
+export const DEFAULT_REKOGNITION_JOB_QUOTA = 20;
+
 interface FaceDetectionJobRecord {
   jobId: string;
   status: JobStatus;
@@ -163,6 +166,13 @@ export async function startRekognitionEmulator(options: RekognitionEmulatorOptio
         );
       }
       return { JobId: earlier.jobId };
+    }
+    const running = [...jobs.values()].filter((job) => job.status === 'IN_PROGRESS').length;
+    if (running >= (options.jobQuota ?? DEFAULT_REKOGNITION_JOB_QUOTA)) {
+      throw new AwsServiceError(
+        'LimitExceededException',
+        'An Amazon Rekognition service limit was exceeded: too many stored-video jobs are running at once.',
+      );
     }
     const { Bucket, Name } = request.Video.S3Object;
     if (!(await objectExists(s3, { bucket: Bucket, key: Name }))) {

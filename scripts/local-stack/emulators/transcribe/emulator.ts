@@ -89,7 +89,19 @@ const startRequestSchema = z.object({
       MaxSpeakerLabels: z.number().int().min(2).max(30).optional(),
     })
     .optional(),
+  JobExecutionSettings: z
+    .object({
+      AllowDeferredExecution: z.boolean().optional(),
+      DataAccessRoleArn: z
+        .string()
+        .regex(/^arn:aws(-[a-z-]+)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN')
+        .optional(),
+    })
+    .optional(),
 });
+
+/** Amazon Transcribe's default quota of concurrent batch transcription jobs. */
+export const DEFAULT_TRANSCRIBE_JOB_QUOTA = 250;
 
 const jobNameSchema = z.object({ TranscriptionJobName: z.string().min(1).max(200) });
 
@@ -255,6 +267,22 @@ export async function startTranscribeEmulator(options: TranscribeEmulatorOptions
     }
     if (!settings.ShowSpeakerLabels && settings.MaxSpeakerLabels !== undefined) {
       throw new AwsServiceError(BAD_REQUEST, 'MaxSpeakerLabels can only be set when ShowSpeakerLabels is true.');
+    }
+    const execution = request.JobExecutionSettings;
+    if (execution && (execution.AllowDeferredExecution === undefined || !execution.DataAccessRoleArn)) {
+      throw new AwsServiceError(
+        BAD_REQUEST,
+        'If you include JobExecutionSettings, include both AllowDeferredExecution and DataAccessRoleArn.',
+      );
+    }
+    const unfinished = [...jobs.values()].filter(
+      (job) => job.status === 'QUEUED' || job.status === 'IN_PROGRESS',
+    ).length;
+    if (!execution?.AllowDeferredExecution && unfinished >= (options.jobQuota ?? DEFAULT_TRANSCRIBE_JOB_QUOTA)) {
+      throw new AwsServiceError(
+        'LimitExceededException',
+        'You have reached your limit of concurrent transcription jobs. Wait for some to finish, or set JobExecutionSettings.AllowDeferredExecution to queue the job.',
+      );
     }
     if (request.OutputKey && !request.OutputBucketName) {
       throw new AwsServiceError(BAD_REQUEST, 'OutputKey needs an OutputBucketName.');
