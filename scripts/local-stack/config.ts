@@ -45,8 +45,15 @@ export const localStackOptionsSchema = z.object({
     .string()
     .regex(/^\d{12}$/)
     .default('000000000000'),
-  /** Each Wait state lasts this long locally instead of its Seconds/SecondsPath. */
-  waitMs: z.number().int().nonnegative().default(1000),
+  /**
+   * Wait states last at most this long locally instead of their Seconds/SecondsPath: a polling
+   * loop waits firstWaitMs first, then a tenth of the time it has polled, up to this.
+   */
+  waitMs: z.number().int().nonnegative().default(5000),
+  /** How long a Lambda execution environment stays warm for its next invocation; 0: a new one each time. */
+  lambdaWarmMs: z.number().int().nonnegative().default(60_000),
+  /** A polling loop's first Wait locally (at most waitMs). */
+  firstWaitMs: z.number().int().nonnegative().default(200),
   /** Retry intervals are multiplied by this (JitterStrategy FULL still applies on AWS only). */
   retryIntervalScale: z.number().nonnegative().default(0.1),
   /** POLL_INTERVAL_SECONDS given to the branch functions. */

@@ -132,6 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
+      warmMs: config.lambdaWarmMs,
       lookup: (name) => functionDefinition(name, environment),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
@@ -253,6 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         definition,
       },
       waitMs: config.waitMs,
+      firstWaitMs: Math.min(config.firstWaitMs, config.waitMs),
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,

@@ -11,13 +11,10 @@ import type { ComponentLog } from '../logs';
 import type { NotificationFilter } from '../terraform-facts';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS } from '../config';
-import { guardLocalServer } from '../http-guard';
+import { guardLocalServer, keepIdleConnections } from '../http-guard';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 import { roleOfSessionToken } from '../iam-roles';
 import { addObjectVersionsListing, type KoaApp } from './object-versions';
-
-/** How long the local S3 keeps an idle keep-alive connection open. */
-export const IDLE_CONNECTION_MS = 120_000;
 
 export interface S3ServerOptions {
   host: string;
@@ -168,7 +165,7 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
     guardLocalServer(internals.httpServer, { name: 'local S3', allowedOrigins: () => pageOrigins });
     // A warm Lambda reuses idle sockets. Closing them after Node's default 5 s races with a new
     // request, and a streamed PutObject cannot be retried: the upload fails with ECONNRESET.
-    internals.httpServer.keepAliveTimeout = IDLE_CONNECTION_MS;
+    keepIdleConnections(internals.httpServer);
   }
   internals.httpServer?.on('request', (request, response) => {
     const started = Date.now();
