@@ -133,6 +133,13 @@ $(AVHUBERT_BUNDLE): $(AVHUBERT_BUNDLE_INPUTS) $(STATIC_FFMPEG) | $(NPM_STAMP)
 	tsx ec2-avhubert/scripts/bundle.ts
 	tsx ec2-avhubert/scripts/package.ts --out $@
 
+# Issue 16's part of `make bench` alone: the local pipeline end to end (3 s clips, the 60 s and
+# 312 s videos, 20 uploads at once) with per-stage times, CPU seconds and peak memory.
+# PARTS picks some of clips 60s 312s burst; BENCH_LONG_RUNS (default 3) runs per long video.
+.PHONY: bench-local
+bench-local: build native models
+	tsx bench/e2e.ts $(PARTS)
+
 bench-avhubert: native models
 	tsx ec2-avhubert/bench/run.ts
 	tsx ec2-avhubert/bench/decode-steps.ts

@@ -62,6 +62,24 @@ resource "aws_dynamodb_table" "bot_recordings" {
     type = "S"
   }
 
+  attribute {
+    name = "userId"
+    type = "S"
+  }
+
+  attribute {
+    name = "createdAt"
+    type = "S"
+  }
+
+  # One contributor's recordings: /mine, /delete and the per-person cap.
+  global_secondary_index {
+    name            = "by-user"
+    hash_key        = "userId"
+    range_key       = "createdAt"
+    projection_type = "ALL"
+  }
+
   point_in_time_recovery {
     enabled = true
   }
@@ -91,7 +109,8 @@ resource "aws_dynamodb_table" "bot_sentences" {
   }
 }
 
-# Handled update ids, to drop Telegram's redeliveries; TTL forgets them after a week.
+# Handled update ids, to drop Telegram's redeliveries, and one lease per chat so a chat's
+# updates are handled one at a time; TTL forgets both.
 resource "aws_dynamodb_table" "bot_updates" {
   name         = "${var.name_prefix}-bot-updates"
   billing_mode = "PAY_PER_REQUEST"
@@ -203,11 +222,53 @@ data "aws_iam_policy_document" "telegram_bot" {
     ]
   }
 
-  # DeleteObject serves /clear_test_data, which removes only recordings marked as test.
+  statement {
+    sid       = "ListOwnRecordings"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.bot_recordings.arn}/index/by-user"]
+  }
+
+  # Delete* serve /delete (a contributor withdraws) and /clear_test_data: every version goes.
   statement {
     sid       = "WriteContributions"
-    actions   = ["s3:PutObject", "s3:DeleteObject"]
+    actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
     resources = [local.contribution_object_arn]
+  }
+
+  statement {
+    sid       = "ListContributionVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [aws_s3_bucket.this["uploads"].arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["contributions/*"]
+    }
+  }
+
+  statement {
+    sid       = "PurgeContributionJobs"
+    actions   = ["s3:DeleteObjectVersion"]
+    resources = [local.job_files_arn]
+  }
+
+  statement {
+    sid       = "ListJobFileVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [aws_s3_bucket.this["processed"].arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["jobs/*"]
+    }
+  }
+
+  statement {
+    sid       = "PurgeContributionJobRows"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
   }
 }
 
@@ -236,16 +297,49 @@ data "aws_iam_policy_document" "contribution_feedback" {
     resources = [aws_dynamodb_table.bot_recordings.arn]
   }
 
+  # A rejected take leaves its sentence's coverage.
+  statement {
+    sid       = "UncountRejectedTakes"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.bot_sentences.arn]
+  }
+
   statement {
     sid       = "ReadJobResults"
     actions   = ["s3:GetObject"]
     resources = [local.job_files_arn]
   }
 
-  # why: only with ListBucket does S3 answer a read of a missing result 404 instead of 403.
+  # why: only with ListBucket does S3 answer a read of a missing job file (a result, or the
+  # speech.json of an older job) 404 instead of 403.
   statement {
-    sid       = "SeeMissingResults"
+    sid       = "SeeMissingJobFiles"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.this["processed"].arn]
+  }
+
+  # A recording withdrawn (/delete) while its job ran: the job's late files and row go too.
+  statement {
+    sid       = "PurgeWithdrawnJobs"
+    actions   = ["s3:DeleteObjectVersion"]
+    resources = [local.job_files_arn]
+  }
+
+  statement {
+    sid       = "ListWithdrawnJobFileVersions"
+    actions   = ["s3:ListBucketVersions"]
+    resources = [aws_s3_bucket.this["processed"].arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["jobs/*"]
+    }
+  }
+
+  statement {
+    sid       = "PurgeWithdrawnJobRows"
+    actions   = ["dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.jobs.arn]
   }
 }

@@ -186,12 +186,22 @@ locals {
       MIN_VIDEO_SECONDS              = tostring(var.telegram_min_video_seconds)
       MAX_VIDEO_SECONDS              = tostring(var.telegram_max_video_seconds)
       MAX_RECORDINGS_PER_CONTRIBUTOR = tostring(var.telegram_max_recordings_per_contributor)
+      PROCESSED_BUCKET               = aws_s3_bucket.this["processed"].id
+      JOBS_TABLE                     = aws_dynamodb_table.jobs.name
+      REPORTS_TO_RETIRE              = tostring(var.telegram_reports_to_retire)
+      EXPORT_MINIMUM_VERDICT         = var.telegram_export_minimum_verdict
+      DATASET_LICENCE                = var.telegram_dataset_licence
+      RETENTION_YEARS                = tostring(var.telegram_retention_years)
+      DATA_CONTACT                   = var.telegram_data_contact
     }
     "contribution-feedback" = {
       JOBS_TABLE               = aws_dynamodb_table.jobs.name
       RECORDINGS_TABLE         = aws_dynamodb_table.bot_recordings.name
+      SENTENCES_TABLE          = aws_dynamodb_table.bot_sentences.name
       PROCESSED_BUCKET         = aws_s3_bucket.this["processed"].id
       TELEGRAM_TOKEN_PARAMETER = "/${var.name_prefix}/telegram/bot-token"
+      MIN_VIDEO_SECONDS        = tostring(var.telegram_min_video_seconds)
+      MAX_VIDEO_SECONDS        = tostring(var.telegram_max_video_seconds)
     }
     "stop-idle-gpu" = {
       AVHUBERT_ASG_NAME = local.avhubert_group_name

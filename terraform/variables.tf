@@ -448,7 +448,47 @@ variable "telegram_max_video_seconds" {
 }
 
 variable "telegram_max_recordings_per_contributor" {
-  description = "Most sentence recordings one contributor may make (Common Voice caps per-person contributions too)."
+  description = "Most sentence recordings one contributor may make, rejected takes not counted (Common Voice caps per-person contributions too)."
   type        = number
   default     = 300
+}
+
+variable "telegram_reports_to_retire" {
+  description = "A sentence reported this many times is no longer offered."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.telegram_reports_to_retire >= 1
+    error_message = "telegram_reports_to_retire must be at least 1."
+  }
+}
+
+variable "telegram_export_minimum_verdict" {
+  description = "The least quality verdict /export includes: accepted (every check passed), unverified (nothing failed, some checks could not run) or any."
+  type        = string
+  default     = "accepted"
+
+  validation {
+    condition     = contains(["accepted", "unverified", "any"], var.telegram_export_minimum_verdict)
+    error_message = "telegram_export_minimum_verdict must be accepted, unverified or any."
+  }
+}
+
+variable "telegram_dataset_licence" {
+  description = "The licence the consent text says recordings are shared under."
+  type        = string
+  default     = "CC BY 4.0"
+}
+
+variable "telegram_retention_years" {
+  description = "The consent text promises recordings are deleted after at most this many years."
+  type        = number
+  default     = 5
+}
+
+variable "telegram_data_contact" {
+  description = "Who volunteers can write to about their data (an e-mail address or a Telegram handle), named in the consent text. Set it: without it the consent text has no contact line."
+  type        = string
+  default     = ""
 }

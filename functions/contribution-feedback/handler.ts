@@ -8,8 +8,10 @@ import {
   DynamoDbRecordingQualityStore,
   jobFileReader,
 } from '../lib/adapters/contribution-feedback-store';
+import { DynamoDbSentenceCoverage } from '../lib/adapters/dynamodb-sentence-coverage';
+import { PipelineJobPurger } from '../lib/adapters/s3-purge';
 import { SsmSecrets } from '../lib/adapters/ssm-parameters';
-import { reviewContribution, type FeedbackOutcome } from '../lib/bot/feedback';
+import { DEFAULT_FEEDBACK_OPTIONS, reviewContribution, type FeedbackOutcome } from '../lib/bot/feedback';
 import { lazyConfig } from '../lib/config';
 import { InvalidEventError } from '../lib/errors';
 import { logger } from '../lib/logger';
@@ -41,14 +43,31 @@ export const handler = middy<unknown, FeedbackOutcome>()
       {
         jobs: new DynamoDbJobReader(dynamoDbClient(), c.JOBS_TABLE),
         recordings: new DynamoDbRecordingQualityStore(dynamoDbClient(), c.RECORDINGS_TABLE),
+        sentences: new DynamoDbSentenceCoverage(dynamoDbClient(), c.SENTENCES_TABLE),
+        purgeJob: (jobId) =>
+          new PipelineJobPurger(s3Client(), c.PROCESSED_BUCKET, dynamoDbClient(), c.JOBS_TABLE).purgeJob(jobId),
         readJobFile: jobFileReader(s3Client(), c.PROCESSED_BUCKET),
-        notify: async (chatId, text) => {
+        notify: async (chatId, text, keyboard) => {
           const { token = '' } = await botSecrets.get();
-          await new Api(token, { apiRoot: c.TELEGRAM_API_ROOT }).sendMessage({ chat_id: chatId, text });
+          await new Api(token, { apiRoot: c.TELEGRAM_API_ROOT }).sendMessage({
+            chat_id: chatId,
+            text,
+            ...(keyboard ? { reply_markup: { inline_keyboard: keyboard } } : {}),
+          });
         },
         clock: systemClock,
       },
-      { minFaceRatio: c.MIN_FACE_RATIO, maxAcceptedWer: c.MAX_ACCEPTED_WER, werLanguages: c.WER_LANGUAGES },
+      {
+        ...DEFAULT_FEEDBACK_OPTIONS,
+        minFaceRatio: c.MIN_FACE_RATIO,
+        minFaceSize: c.MIN_FACE_SIZE,
+        minBrightness: c.MIN_FACE_BRIGHTNESS,
+        minSpeechSec: c.MIN_SPEECH_SECONDS,
+        maxAcceptedWer: c.MAX_ACCEPTED_WER,
+        werLanguages: c.WER_LANGUAGES,
+        minVideoSec: c.MIN_VIDEO_SECONDS,
+        maxVideoSec: c.MAX_VIDEO_SECONDS,
+      },
     );
     logger.info(`contribution ${outcome.outcome}`, { ...outcome });
     return outcome;

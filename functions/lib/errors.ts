@@ -44,6 +44,16 @@ export class UnsupportedMediaError extends TerminalError {
   override readonly name = 'UnsupportedMediaError';
 }
 
+/** The media lasts longer than its upload allows (the bot's contributions carry their own limits). */
+export class MediaTooLongError extends TerminalError {
+  override readonly name = 'MediaTooLongError';
+}
+
+/** The media is shorter than its upload requires. */
+export class MediaTooShortError extends TerminalError {
+  override readonly name = 'MediaTooShortError';
+}
+
 /** A referenced object is gone (deleted between upload and processing). */
 export class SourceObjectMissingError extends TerminalError {
   override readonly name = 'SourceObjectMissingError';
@@ -137,6 +147,8 @@ export const TERMINAL_ERROR_NAMES = [
   'ConfigurationError',
   'UploadRejectedError',
   'UnsupportedMediaError',
+  'MediaTooLongError',
+  'MediaTooShortError',
   'SourceObjectMissingError',
   'TranscriptionFailedError',
   'FaceDetectionFailedError',
@@ -153,6 +165,8 @@ export const TERMINAL_ERROR_NAMES = [
 export const INPUT_ERROR_NAMES = [
   'UploadRejectedError',
   'UnsupportedMediaError',
+  'MediaTooLongError',
+  'MediaTooShortError',
   'SourceObjectMissingError',
   'NothingUsableError',
 ] as const;

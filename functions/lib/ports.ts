@@ -76,6 +76,8 @@ export interface FaceDetectionPage {
     box: { left: number; top: number; width: number; height: number };
     confidence: number;
     landmarks: Array<{ type: string; x: number; y: number }>;
+    /** Rekognition's Quality.Brightness of the face, 0-100. */
+    brightness?: number;
   }>;
   nextToken?: string;
 }

@@ -9,6 +9,7 @@ import {
   DynamoDbSentenceStore,
   DynamoDbUpdateLedger,
 } from '../lib/adapters/dynamodb-bot-store';
+import { PipelineJobPurger } from '../lib/adapters/s3-purge';
 import { S3VideoStore } from '../lib/adapters/s3-video-store';
 import { SsmSecrets } from '../lib/adapters/ssm-parameters';
 import { t } from '../lib/bot/i18n';
@@ -25,6 +26,8 @@ const config = lazyConfig(configSchema);
 let secrets: SsmSecrets | undefined;
 let cachedBot: { token: string; salt: string; bot: Bot } | undefined;
 
+const contributorStore = () => new DynamoDbContributorStore(dynamoDbClient(), config().CONTRIBUTORS_TABLE);
+
 /** The bot is rebuilt only when a secret it was built with changes. */
 function botFor(token: string, salt: string): Bot {
   if (cachedBot?.token === token && cachedBot.salt === salt) return cachedBot.bot;
@@ -32,10 +35,11 @@ function botFor(token: string, salt: string): Bot {
   const c = config();
   const dynamodb = dynamoDbClient();
   const bot = createTelegramBot(token, c.TELEGRAM_API_ROOT, {
-    contributors: new DynamoDbContributorStore(dynamodb, c.CONTRIBUTORS_TABLE),
+    contributors: contributorStore(),
     sentences: new DynamoDbSentenceStore(dynamodb, c.SENTENCES_TABLE),
     recordings: new DynamoDbRecordingStore(dynamodb, c.RECORDINGS_TABLE),
     videos: new S3VideoStore(s3Client(), c.UPLOADS_BUCKET),
+    jobs: new PipelineJobPurger(s3Client(), c.PROCESSED_BUCKET, dynamodb, c.JOBS_TABLE),
     clock: systemClock,
     log: logger,
     settings: {
@@ -47,6 +51,9 @@ function botFor(token: string, salt: string): Bot {
       minVideoSec: c.MIN_VIDEO_SECONDS,
       maxVideoSec: c.MAX_VIDEO_SECONDS,
       maxRecordingsPerContributor: c.MAX_RECORDINGS_PER_CONTRIBUTOR,
+      reportsToRetire: c.REPORTS_TO_RETIRE,
+      exportMinimum: c.EXPORT_MINIMUM_VERDICT,
+      consent: { licence: c.DATASET_LICENCE, retentionYears: c.RETENTION_YEARS, contact: c.DATA_CONTACT },
     },
   });
   cachedBot = { token, salt, bot };
@@ -56,7 +63,7 @@ function botFor(token: string, salt: string): Bot {
 /** POST /telegram/webhook (HTTP API, payload 2.0): Telegram authenticates with its secret header. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger, { clearState: true }))
-  .handler(async (event) => {
+  .handler(async (event, context) => {
     const c = config();
     secrets ??= new SsmSecrets({
       token: c.TELEGRAM_TOKEN_PARAMETER,
@@ -71,9 +78,12 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
       {
         secret,
         ledger: new DynamoDbUpdateLedger(dynamoDbClient(), c.UPDATES_TABLE),
+        deadlineSec: Math.ceil(context.getRemainingTimeInMillis() / 1000),
         dispatch: (update) => bot.handleUpdate(update),
-        apologise: async (chatId) => {
-          await bot.api.sendMessage({ chat_id: chatId, text: t(DEFAULT_LANGUAGE, 'failed') });
+        apologise: async (chatId, userId) => {
+          const stored = userId === undefined ? undefined : await contributorStore().get(String(userId));
+          const language = stored?.contributor.language ?? DEFAULT_LANGUAGE;
+          await bot.api.sendMessage({ chat_id: chatId, text: t(language, 'failed') });
         },
         log: logger,
       },

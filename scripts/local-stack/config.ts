@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { REPO_ROOT } from '../build/functions';
 
-export const COMPONENTS = ['s3', 'dynamodb', 'sfn', 'transcribe', 'rekognition', 'avhubert'] as const;
+export const COMPONENTS = ['s3', 'dynamodb', 'sfn', 'transcribe', 'rekognition', 'avhubert', 'ssm'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 /** Fixed ports for `make local`, so the CLI and a browser find the stack; tests use 'random'. */
@@ -18,6 +18,7 @@ export const DEFAULT_PORTS: Readonly<Record<Component, number>> = {
   transcribe: 4570,
   rekognition: 4571,
   avhubert: 4572,
+  ssm: 4573,
 };
 
 const port = z.number().int().min(0).max(65535);
@@ -30,7 +31,7 @@ export const localStackOptionsSchema = z.object({
     .default({})
     .transform((ports): Record<Component, number> =>
       ports === 'random'
-        ? { s3: 0, dynamodb: 0, sfn: 0, transcribe: 0, rekognition: 0, avhubert: 0 }
+        ? { s3: 0, dynamodb: 0, sfn: 0, transcribe: 0, rekognition: 0, avhubert: 0, ssm: 0 }
         : { ...DEFAULT_PORTS, ...ports },
     ),
   /** Everything the stack writes: S3 objects, DynamoDB, executions, logs, unpacked Lambdas. */
@@ -44,8 +45,15 @@ export const localStackOptionsSchema = z.object({
     .string()
     .regex(/^\d{12}$/)
     .default('000000000000'),
-  /** Each Wait state lasts this long locally instead of its Seconds/SecondsPath. */
-  waitMs: z.number().int().nonnegative().default(1000),
+  /**
+   * Wait states last at most this long locally instead of their Seconds/SecondsPath: a polling
+   * loop waits firstWaitMs first, then a tenth of the time it has polled, up to this.
+   */
+  waitMs: z.number().int().nonnegative().default(5000),
+  /** How long a Lambda execution environment stays warm for its next invocation; 0: a new one each time. */
+  lambdaWarmMs: z.number().int().nonnegative().default(60_000),
+  /** A polling loop's first Wait locally (at most waitMs). */
+  firstWaitMs: z.number().int().nonnegative().default(200),
   /** Retry intervals are multiplied by this (JitterStrategy FULL still applies on AWS only). */
   retryIntervalScale: z.number().nonnegative().default(0.1),
   /** POLL_INTERVAL_SECONDS given to the branch functions. */
@@ -79,6 +87,13 @@ export const localStackOptionsSchema = z.object({
   lipReadingTestModel: z.boolean().default(false),
   /** Echo component log lines on the console as well as in their files. */
   echoLogs: z.boolean().default(false),
+  /**
+   * Extra environment for some functions, over what Terraform sets (optional keys of their
+   * config schema), e.g. the Bot API root and admin ids the local bot uses.
+   */
+  functionEnvironment: z.record(z.string(), z.record(z.string(), z.string())).default({}),
+  /** First delay of EventBridge's retries of a failed target locally. */
+  eventRetryBaseMs: z.number().int().nonnegative().default(500),
 });
 
 export type LocalStackOptions = z.input<typeof localStackOptionsSchema>;

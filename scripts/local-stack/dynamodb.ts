@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { LOCAL_CREDENTIALS } from './config';
-import { guardLocalServer } from './http-guard';
+import { guardLocalServer, keepIdleConnections } from './http-guard';
 import type { ComponentLog } from './logs';
 import type { TableFacts } from './terraform-facts';
 
@@ -74,6 +74,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<RunningDy
   });
   // No web page ever calls DynamoDB: any request with an Origin is refused.
   guardLocalServer(server, { name: 'local DynamoDB' });
+  keepIdleConnections(server);
   server.on('request', (request, response) => {
     const started = Date.now();
     response.on('finish', () =>

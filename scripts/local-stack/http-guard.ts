@@ -67,3 +67,17 @@ export function guardLocalServer(server: Server, options: LocalServerGuardOption
     for (const listener of listeners) listener.call(server, request, response);
   });
 }
+
+/**
+ * How long the local servers keep an idle connection: longer than the Lambda runner keeps a
+ * warm environment (60 s), as AWS endpoints keep theirs. Node's default is 5 s, after which a
+ * warm function's SDK could write its next request into a socket the server had just closed
+ * ("socket hang up", which a streaming upload cannot retry).
+ */
+export const LOCAL_KEEP_ALIVE_MS = 75_000;
+
+export function keepIdleConnections(server: Server): void {
+  server.keepAliveTimeout = LOCAL_KEEP_ALIVE_MS;
+  // Node wants headersTimeout above keepAliveTimeout, or it may cut a reused connection.
+  server.headersTimeout = LOCAL_KEEP_ALIVE_MS + 1000;
+}

@@ -42,18 +42,21 @@ import { startS3 } from './s3/server';
 import { UploadEventQueue } from './s3/upload-event-queue';
 import { SfnEngine } from './sfn/engine';
 import { startSfnServer } from './sfn/server';
+import { startSsm, type RunningSsm } from './ssm';
 import { loadTerraformFacts, resolveVariables, type TerraformFacts } from './terraform-facts';
 
 export interface LocalStack {
   config: LocalStackConfig;
   names: ResourceNames;
   facts: TerraformFacts;
-  endpoints: LocalEndpoints & { s3: string; dynamodb: string; sfn: string };
+  endpoints: LocalEndpoints & { s3: string; dynamodb: string; sfn: string; ssm: string };
   /** Environment for a client process (the CLI, tests) to reach the stack with the plain SDK. */
   clientEnv: Record<string, string>;
   lambda: LambdaRunner;
   sfn: SfnEngine;
   uploadEvents: UploadEventQueue;
+  /** SSM Parameter Store: the bot's secrets live here. */
+  ssm: RunningSsm;
   /** EventBridge: terraform/'s rules deliver events (execution status changes, …) to their Lambda targets. */
   events: LocalEventBus;
   /** What each function's environment is made from (lambda/environment.ts). */
@@ -129,6 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       unpackDir: path.join(config.dataDir, 'lambda'),
       logDir,
       echoLogs: config.echoLogs,
+      warmMs: config.lambdaWarmMs,
       lookup: (name) => functionDefinition(name, environment),
     });
     const missing = lambda.missingZips(Object.keys(facts.functions));
@@ -184,6 +188,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     closers.push({ name: 'dynamodb', close: () => dynamodb.close() });
     endpoints.dynamodb = dynamodb.url;
 
+    const ssm = await startSsm({
+      host: config.host,
+      port: config.ports.ssm,
+      directory: path.join(config.dataDir, 'ssm'),
+      accountId: config.accountId,
+      region: config.region,
+      log: logFor('ssm'),
+    });
+    closers.push({ name: 'ssm', close: () => ssm.close() });
+    endpoints.ssm = ssm.url;
+
     await startEmulators(config, s3.url, endpoints, closers, logFor, stackLog);
     const avhubertRole = roles.roleOfResource('avhubert');
     const lipReadingModel = chooseLipReadingModel({
@@ -211,7 +226,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (!result.ok) throw new LambdaFunctionError(result.error);
       },
       eventsLog,
-      { deadLetterFile: path.join(config.dataDir, 'dead-letters', 'events.jsonl') },
+      {
+        deadLetterFile: path.join(config.dataDir, 'dead-letters', 'events.jsonl'),
+        retryBaseMs: config.eventRetryBaseMs,
+      },
     );
     closers.push({ name: 'events', close: () => events.close() });
 
@@ -226,6 +244,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         return fn.timeoutSeconds + facts.taskTimeoutMarginSeconds;
       },
     }) as unknown as StateMachineDefinition;
+
     const sfnLog = logFor('sfn');
     const engine = new SfnEngine({
       stateMachine: {
@@ -235,6 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         definition,
       },
       waitMs: config.waitMs,
+      firstWaitMs: Math.min(config.firstWaitMs, config.waitMs),
       retryIntervalScale: config.retryIntervalScale,
       persistDir: path.join(config.dataDir, 'executions'),
       log: sfnLog,
@@ -271,6 +291,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       lambda,
       sfn: engine,
       uploadEvents,
+      ssm,
       events,
       environment,
       allowPageOrigins: (origins) => s3.allowPageOrigins(origins),

@@ -26,6 +26,7 @@ import { startLocalStack, type LocalStack } from '../local-stack/stack';
 import { DEFAULT_SAMPLE_TEXT, makeSampleClip } from '../make-sample-clip';
 import { awsUploadCommand, describeLipReadingModel } from './messages';
 import { startOptionalApi, type RunningApi } from './optional-api';
+import { DEFAULT_TELEGRAM_API_ROOT, startLocalBot, WebhookInUseError, type LocalBot } from './telegram-bot';
 
 export const GRID_DIR = path.resolve(REPO_ROOT, '..', 'shared', 'fixtures', 'grid');
 /** The GRID clip `make local` shows when the fixtures are there. */
@@ -89,6 +90,56 @@ function printStack(stack: LocalStack, api: RunningApi | undefined): void {
   console.log(`\n${describeLipReadingModel(stack.lipReadingModel)}`);
 }
 
+/** The bot's functions talk to TELEGRAM_API_ROOT (a local Bot API server, say) and know the admins. */
+function botFunctionEnvironment(): Record<string, Record<string, string>> {
+  const environment: Record<string, string> = {};
+  if (process.env.TELEGRAM_API_ROOT) environment.TELEGRAM_API_ROOT = process.env.TELEGRAM_API_ROOT;
+  if (process.env.TELEGRAM_ADMIN_USER_IDS) environment.ADMIN_USER_IDS = process.env.TELEGRAM_ADMIN_USER_IDS;
+  if (process.env.TELEGRAM_DATA_CONTACT) environment.DATA_CONTACT = process.env.TELEGRAM_DATA_CONTACT;
+  return { 'telegram-bot': environment, 'contribution-feedback': { ...environment } };
+}
+
+/** y/N on the terminal; with no terminal the answer is no. */
+async function askYesNo(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) {
+    console.log(`${question} No terminal to ask on: no.`);
+    return false;
+  }
+  const { createInterface } = await import('node:readline/promises');
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+async function startBotIfAsked(stack: LocalStack): Promise<LocalBot | undefined> {
+  const token = process.env.TELEGRAM_BOT_TOKEN;
+  if (!token) {
+    console.log(
+      '\nTelegram bot: not started. To run it here, set TELEGRAM_BOT_TOKEN to a bot token from @BotFather\n' +
+        '(make local TELEGRAM_BOT_TOKEN=123456:ABC...). It polls Telegram, so it needs no public URL; give yourself\n' +
+        'its admin commands with TELEGRAM_ADMIN_USER_IDS=<your Telegram user id>.',
+    );
+    return undefined;
+  }
+  try {
+    const bot = await startLocalBot(stack, {
+      token,
+      apiRoot: process.env.TELEGRAM_API_ROOT || DEFAULT_TELEGRAM_API_ROOT,
+      confirmWebhookRemoval: (url) => askYesNo(`Remove the webhook ${url} while the local bot runs?`),
+      say: (line) => console.log(line),
+    });
+    console.log(`\nTelegram bot @${bot.username} is polling Telegram; its recordings go through this pipeline.`);
+    return bot;
+  } catch (error) {
+    if (!(error instanceof WebhookInUseError)) throw error;
+    console.log(`\n${error.message}`);
+    return undefined;
+  }
+}
+
 function printServing(stack: LocalStack): void {
   console.log(`
 Serving until Ctrl-C. Meanwhile, from another terminal:
@@ -124,7 +175,7 @@ async function main(): Promise<number> {
   }
 
   console.log(
-    'Starting the local stack (S3, DynamoDB, Step Functions, Lambda, Transcribe, Rekognition, lip reading)...',
+    'Starting the local stack (S3, DynamoDB, Step Functions, Lambda, Transcribe, Rekognition, lip reading, SSM, EventBridge)...',
   );
   const started = performance.now();
   let stack: LocalStack;
@@ -133,6 +184,7 @@ async function main(): Promise<number> {
       dataDir,
       ...(values['random-ports'] ? { ports: 'random' as const } : {}),
       echoLogs: process.env.GORGGLE_ECHO_LOGS === '1',
+      functionEnvironment: botFunctionEnvironment(),
       lipReadingTestModel: values['lipread-test-model'],
     });
   } catch (error) {
@@ -143,9 +195,11 @@ async function main(): Promise<number> {
     throw error;
   }
   let api: RunningApi | undefined;
+  let bot: LocalBot | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await bot?.stop();
       await api?.close();
       await stack.stop();
     })());
@@ -176,6 +230,7 @@ async function main(): Promise<number> {
       await stop();
       return code;
     }
+    bot = await startBotIfAsked(stack);
     printServing(stack);
     return await new Promise<number>(() => {});
   } catch (error) {

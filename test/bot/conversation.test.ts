@@ -1,10 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { HeadObjectCommand, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { consentText } from '../../functions/lib/bot/consent';
 import { contributorHash } from '../../functions/lib/bot/identity';
 import { MESSAGES } from '../../functions/lib/bot/i18n';
-import type { Contributor, Language, Recording, Sentence } from '../../functions/lib/bot/model';
+import {
+  AGE_RANGES,
+  type Contributor,
+  type Language,
+  type Recording,
+  type Sentence,
+} from '../../functions/lib/bot/model';
 import { gridClip, gridAvailable } from '../support/paths';
-import { FakeUser, HASH_SALT, UPLOADS_BUCKET, startBotStack, type BotStack } from './support/bot-harness';
+import {
+  DATA_CONTACT,
+  HASH_SALT,
+  UPLOADS_BUCKET,
+  startBotStack,
+  userOf,
+  type BotStack,
+  type FakeUser,
+} from './support/bot-harness';
+
+const consent = (language: Language) =>
+  consentText(language, { licence: 'CC BY 4.0', retentionYears: 5, contact: DATA_CONTACT });
 
 const describeWithGrid = gridAvailable() ? describe : describe.skip;
 
@@ -38,7 +56,7 @@ async function onboard(user: FakeUser, language: Language, accent: string) {
   await user.text('/start');
   expect(user.lastMessage().buttons).toEqual(['lang:he', 'lang:en']);
   await user.press(`lang:${language}`);
-  expect(user.lastMessage().text).toBe(MESSAGES[language].consent);
+  expect(user.lastMessage().text).toBe(consent(language));
   await user.press('consent:yes');
   expect(user.lastMessage().text).toBe(MESSAGES[language].adult);
   await user.press('adult:yes');
@@ -58,7 +76,7 @@ describeWithGrid.each([
 
   it('onboards, stores a calibration and three sentences with their metadata, then skips and reports', async () => {
     // Prepare
-    const user = new FakeUser(stack, userId, language);
+    const user = userOf(stack, userId, language);
     const strings = MESSAGES[language];
     const hash = contributorHash(String(userId), HASH_SALT);
 
@@ -95,7 +113,7 @@ describeWithGrid.each([
     expect(byKind('calibration')).toHaveLength(1);
     expect(
       byKind('sentence')
-        .map((object) => decodeURIComponent(object.metadata['prompt-text']!))
+        .map((object) => decodeURIComponent(object.metadata.reference!))
         .sort(),
     ).toEqual([...prompted].sort());
     for (const object of objects) {
@@ -107,7 +125,9 @@ describeWithGrid.each([
         gender: 'female',
         'age-range': '30-44',
         'media-type': 'video',
-        'duration-sec': '3',
+        'declared-duration-sec': '3',
+        'transcribe-language': language === 'he' ? 'he-IL' : 'en-US',
+        'consent-version': expect.stringMatching(/^consent-[0-9a-f]{12}$/),
         test: 'false',
       });
       expect(decodeURIComponent(object.metadata.accent!)).toBe(accent);
@@ -118,7 +138,9 @@ describeWithGrid.each([
     const bytes = await body.Body!.transformToByteArray();
     const original = clips.slice(1).map((clip) => readFileSync(clip));
     expect(original.some((clip) => Buffer.compare(clip, Buffer.from(bytes)) === 0)).toBe(true);
-    if (language === 'en') expect(first.metadata.reference).toBe(decodeURIComponent(first.metadata['prompt-text']!));
+    // S3 metadata is ASCII: Hebrew travels URI-encoded, and says so.
+    expect(first.metadata['reference-encoding']).toBe(language === 'he' ? 'uri' : undefined);
+    expect(Buffer.byteLength(JSON.stringify(first.metadata))).toBeLessThan(2048);
 
     // Assess: the sentences table counted each action, and the contributor moved on
     const sentences = await stack.scan<Sentence>('SENTENCES_TABLE');
@@ -141,6 +163,12 @@ describeWithGrid.each([
     });
     const recordings = await stack.scan<Recording>('RECORDINGS_TABLE');
     expect(recordings.filter((row) => row.contributorHash === hash && row.status === 'stored')).toHaveLength(4);
+    // Every button was labelled in the contributor's language (the language picker names both).
+    const labels = new Set<string>([...Object.values(MESSAGES[language]), 'עברית', 'English', ...AGE_RANGES]);
+    const shown = user.messages().flatMap((message) => message.labels);
+    expect(shown.length).toBeGreaterThan(20);
+    expect(shown.filter((text) => !labels.has(text))).toEqual([]);
+    expect(shown).toEqual(expect.arrayContaining([MESSAGES[language].skip, MESSAGES[language].report]));
     // Every button press of this conversation was answered, once.
     const answered = stack.telegram
       .callsOf('answerCallbackQuery')
@@ -154,17 +182,17 @@ describeWithGrid.each([
 describe('language', () => {
   it('defaults to Hebrew and /lang switches to English mid-conversation', async () => {
     // Prepare
-    const user = new FakeUser(stack, 810003, 'en');
+    const user = userOf(stack, 810003, 'en');
     await user.text('/start');
     await user.press('lang:he');
-    expect(user.lastMessage().text).toBe(MESSAGES.he.consent);
+    expect(user.lastMessage().text).toBe(consent('he'));
 
     // Act
     await user.text('/lang');
     await user.press('lang:en');
 
     // Assess
-    expect(user.lastMessage().text).toBe(MESSAGES.en.consent);
+    expect(user.lastMessage().text).toBe(consent('en'));
     expect(user.lastMessage().buttons).toEqual(['consent:yes', 'consent:no']);
   });
 });

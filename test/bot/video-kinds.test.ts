@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import { contributorHash } from '../../functions/lib/bot/identity';
 import { MESSAGES } from '../../functions/lib/bot/i18n';
 import type { Recording } from '../../functions/lib/bot/model';
-import { FakeUser, HASH_SALT, UPLOADS_BUCKET, startBotStack, type BotStack } from './support/bot-harness';
+import { HASH_SALT, UPLOADS_BUCKET, startBotStack, userOf, type BotStack, type FakeUser } from './support/bot-harness';
 
 let stack: BotStack;
 let workDir: string;
@@ -63,7 +63,7 @@ describe('the recordings the bot accepts', () => {
     ['a video sent as a file', 'document', 'mpg'],
   ] as const)('stores %s with its bytes, its kind and its extension', async (_, kind, extension) => {
     // Prepare
-    const user = new FakeUser(stack, kind === 'video_note' ? 830001 : 830002, 'en');
+    const user = userOf(stack, kind === 'video_note' ? 830001 : 830002, 'en');
     await readyToRecord(user);
 
     // Act
@@ -82,7 +82,7 @@ describe('the recordings the bot accepts', () => {
 
   it('refuses a document that is not a video, and stores nothing', async () => {
     // Prepare
-    const user = new FakeUser(stack, 830003, 'en');
+    const user = userOf(stack, 830003, 'en');
     await readyToRecord(user);
     const before = await storedObjects(user.id);
 

@@ -94,6 +94,45 @@ describe('local Lambda runner', () => {
     expect(runner.activeInvocations).toBe(0);
   });
 
+  it('keeps a finished environment warm for the next invocation, and throws away one that was stopped', async () => {
+    // Act
+    const first = await runner.invoke('count', {});
+    const second = await runner.invoke('count', {});
+    const stopped = await runner.invoke('count', { hang: true }, { signal: AbortSignal.timeout(300) });
+    const afterStop = await runner.invoke('count', {});
+    const [concurrentA, concurrentB] = await Promise.all([runner.invoke('count', {}), runner.invoke('count', {})]);
+
+    // Assess: module state lives on in a warm environment, as on Lambda; a stopped one is not reused.
+    expect(first).toMatchObject({ ok: true, payload: { invocations: 1 } });
+    expect(second).toMatchObject({ ok: true, payload: { invocations: 2 } });
+    expect(stopped).toMatchObject({ ok: false, error: { errorType: 'Runtime.Aborted' } });
+    expect(afterStop).toMatchObject({ ok: true, payload: { invocations: 1 } });
+    // Two at once need two environments: the warm one and a new one.
+    const counts = [concurrentA, concurrentB].map((result) => (result as { payload: { invocations: number } }).payload);
+    expect(counts.map((payload) => payload.invocations).sort()).toEqual([1, 2]);
+  });
+
+  it('starts a fresh environment for every invocation when warmMs is 0', async () => {
+    // Prepare
+    const coldRunner = new LambdaRunner({
+      functionsDir: functions.functionsDir,
+      unpackDir: path.join(functions.workDir, 'unpacked-cold'),
+      logDir: path.join(functions.workDir, 'logs'),
+      lookup: functions.lookup,
+      warmMs: 0,
+    });
+
+    // Act
+    const results = [await coldRunner.invoke('count', {}), await coldRunner.invoke('count', {})];
+    await coldRunner.close();
+
+    // Assess
+    expect(results).toMatchObject([
+      { ok: true, payload: { invocations: 1 } },
+      { ok: true, payload: { invocations: 1 } },
+    ]);
+  });
+
   it('stops a running invocation when its caller aborts', async () => {
     // Prepare
     const controller = new AbortController();

@@ -78,6 +78,19 @@ describe('functions that ship native packages', () => {
     expect(plain).toEqual({ pid: process.pid, isMainThread: false });
   });
 
+  it('keep a finished process warm for the next invocation, and replace one that died while idle', async () => {
+    // Act
+    const first = (await runner.invokeOrThrow('where', {})) as { pid: number };
+    const second = (await runner.invokeOrThrow('where', {})) as { pid: number };
+    process.kill(second.pid, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const third = (await runner.invokeOrThrow('where', {})) as { pid: number };
+
+    // Assess
+    expect(second.pid).toBe(first.pid);
+    expect(third.pid).not.toBe(second.pid);
+  });
+
   it('stop in the middle of inference without taking the stack down, again and again', async () => {
     for (let round = 0; round < 3; round++) {
       // Arrange: let the model load and run a while.

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -129,6 +130,31 @@ describe('s3rver uploads delivered like S3 -> SQS -> Lambda', () => {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it("keeps an idle connection open past Node's default (5 s, closed at 6), so a warm Lambda's streamed upload is not reset", async () => {
+    // Prepare: one keep-alive connection, as the SDK's agent holds between invocations
+    const { hostname, port } = new URL(s3.url);
+    const socket = connect(Number(port), hostname);
+    let closedAt: number | undefined;
+    socket.on('close', () => (closedAt ??= Date.now()));
+    const answers: string[] = [];
+    socket.on('data', (chunk: Buffer) => answers.push(chunk.toString('latin1')));
+    const ask = () =>
+      socket.write(`HEAD /${BUCKET} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: keep-alive\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+
+    // Act: a request, an idle spell longer than Node's default keep-alive, then another on the same socket
+    ask();
+    await new Promise((resolve) => setTimeout(resolve, 7500));
+    const idleClosed = closedAt !== undefined;
+    ask();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    socket.destroy();
+
+    // Assess
+    expect(idleClosed).toBe(false);
+    expect(answers.join('').match(/^HTTP\/1\.1 \d{3}/gm)).toHaveLength(2);
+  }, 20_000);
 
   it('sends one real notification per matching upload and none for other keys or buckets', async () => {
     // Act

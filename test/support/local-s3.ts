@@ -8,6 +8,7 @@ import {
   type KoaMiddleware,
   type ObjectExistence,
 } from '../../scripts/local-stack/s3/conditional-writes';
+import { addObjectVersionsListing, type KoaApp } from '../../scripts/local-stack/s3/object-versions';
 
 /** s3rver checks signatures against its own fixed key pair. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -25,6 +26,7 @@ export async function startLocalS3(buckets: string[]) {
   // S3's conditional writes, as the local stack's S3 has them.
   const internals = s3rver as unknown as { store: ObjectExistence; middleware: KoaMiddleware[] };
   internals.middleware.splice(3, 0, conditionalWrites(internals.store));
+  addObjectVersionsListing(s3rver as unknown as KoaApp);
   const { port } = await s3rver.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({

@@ -119,7 +119,8 @@ export function squareOf(face: FaceBox): SquareBox {
   return { x: face.x + face.width / 2 - size / 2, y: face.y + face.height / 2 - size / 2, size };
 }
 
-function extentOf(points: Landmarks): { cx: number; cy: number; extent: number } {
+/** The middle of the landmarks' bounding box and its larger side. */
+export function extentOf(points: Landmarks): { cx: number; cy: number; extent: number } {
   let minX = Infinity;
   let maxX = -Infinity;
   let minY = Infinity;

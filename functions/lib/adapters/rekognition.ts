@@ -31,6 +31,8 @@ function toFace(detection: FaceDetection): FaceDetectionPage['faces'][number] | 
         ? [{ type: landmark.Type, x: landmark.X, y: landmark.Y }]
         : [],
     ),
+    // In Rekognition's DEFAULT attributes too; the contributor check reads it (0-100).
+    ...(face.Quality?.Brightness === undefined ? {} : { brightness: face.Quality.Brightness }),
   };
 }
 

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { VideoStore } from '../bot/ports';
+import type { StoredObject, VideoStore } from '../bot/ports';
+import { purgePrefix } from './s3-purge';
 
 /**
  * One part larger than Telegram's 20 MB download limit: every upload is a single streamed
@@ -15,8 +16,13 @@ export class S3VideoStore implements VideoStore {
     private readonly bucket: string,
   ) {}
 
-  async upload(request: { key: string; body: Readable; contentType: string; metadata: Record<string, string> }) {
-    await new Upload({
+  async upload(request: {
+    key: string;
+    body: Readable;
+    contentType: string;
+    metadata: Record<string, string>;
+  }): Promise<StoredObject> {
+    const output = await new Upload({
       client: this.s3,
       partSize: PART_SIZE_BYTES,
       queueSize: 1,
@@ -28,9 +34,12 @@ export class S3VideoStore implements VideoStore {
         Metadata: request.metadata,
       },
     }).done();
+    // The event S3 sends carries the ETag without quotes; start-pipeline derives the job id from it.
+    const etag = (output.ETag ?? '').replaceAll('"', '');
+    return { etag, ...(output.VersionId ? { versionId: output.VersionId } : {}) };
   }
 
-  async delete(key: string): Promise<void> {
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  purge(prefix: string): Promise<number> {
+    return purgePrefix(this.s3, this.bucket, prefix);
   }
 }

@@ -1,14 +1,15 @@
 import type { Message } from 'node-telegram-bot-api';
-import type { Command } from './conversation';
+import type { Command } from './commands';
+import { deleteRecordings } from './contributor-data';
 import { formatManifest, manifestRows, splitCounts, type ExportFormat } from './export';
-import { newToken } from './identity';
+import { contributorHash, newToken } from './identity';
 import { label } from './i18n';
 import { LANGUAGES, LIGHTING_OPTIONS, LOCATION_OPTIONS, isLanguage, type Contributor } from './model';
 import { calibrationPrompt } from './prompts';
-import { newSentence, parseSentenceLines } from './sentences';
+import { MAX_SENTENCE_CHARS, newSentence, parseSentenceLines } from './sentences';
 import { button, type Turn } from './turn';
 
-export const ADMIN_COMMANDS = ['stats', 'export', 'sentences', 'block', 'clear_test_data'];
+export const ADMIN_COMMANDS = ['stats', 'export', 'sentences', 'block', 'unblock', 'clear_test_data'];
 
 /** Sentence files are small text; anything larger is not a sentence list. */
 const MAX_SENTENCE_FILE_BYTES = 1024 * 1024;
@@ -26,7 +27,9 @@ export async function handleAdminCommand(turn: Turn, command: Command, message: 
     case 'sentences':
       return addSentences(turn, command.args, message);
     case 'block':
-      return blockUser(turn, command.args);
+      return setBlocked(turn, command.args, true);
+    case 'unblock':
+      return setBlocked(turn, command.args, false);
     case 'clear_test_data':
       return askToClearTestData(turn);
   }
@@ -43,32 +46,56 @@ async function statsText(turn: Turn): Promise<string> {
     verdicts.set(verdict, (verdicts.get(verdict) ?? 0) + 1);
   }
   const lines = [
-    `Contributors: ${people.length} (${people.filter((person) => person.consentedAt).length} consented, ${people.filter((person) => person.blocked).length} blocked)`,
-    `Recordings: ${kept.length} (${kept.filter((r) => r.kind === 'calibration').length} calibration), ${minutes.toFixed(1)} minutes`,
-    `Quality: ${[...verdicts].map(([verdict, count]) => `${verdict} ${count}`).join(', ') || 'none yet'}`,
+    turn.t('statsContributors', {
+      count: people.length,
+      consented: people.filter((person) => person.consentedAt).length,
+      blocked: people.filter((person) => person.blocked).length,
+    }),
+    turn.t('statsRecordings', {
+      count: kept.length,
+      calibration: kept.filter((r) => r.kind === 'calibration').length,
+      minutes: minutes.toFixed(1),
+    }),
+    turn.t('statsQuality', {
+      verdicts:
+        [...verdicts].map(([verdict, count]) => `${label(turn.language, 'verdict', verdict)} ${count}`).join(', ') ||
+        turn.t('none'),
+    }),
   ];
   for (const language of LANGUAGES) {
-    const set = allSentences.filter((sentence) => sentence.language === language && sentence.active);
+    const all = allSentences.filter((sentence) => sentence.language === language);
+    const set = all.filter((sentence) => sentence.active);
     if (!set.length) continue;
     const counts = set.map((sentence) => sentence.recordings);
     lines.push(
-      `Sentences ${language}: ${set.length}, recorded at least once ${counts.filter((count) => count > 0).length}, ` +
-        `fewest ${Math.min(...counts)}, most ${Math.max(...counts)} recordings; ` +
-        `${set.reduce((sum, sentence) => sum + sentence.reports, 0)} reports, ${set.reduce((sum, sentence) => sum + sentence.skips, 0)} skips`,
+      turn.t('statsSentences', {
+        language,
+        active: set.length,
+        retired: all.length - set.length,
+        recorded: counts.filter((count) => count > 0).length,
+        fewest: Math.min(...counts),
+        most: Math.max(...counts),
+        reports: all.reduce((sum, sentence) => sum + sentence.reports, 0),
+        skips: all.reduce((sum, sentence) => sum + sentence.skips, 0),
+      }),
     );
   }
   return lines.join('\n');
 }
 
 async function exportManifest(turn: Turn, format: ExportFormat): Promise<void> {
-  const rows = manifestRows(await turn.deps.recordings.list());
-  if (!rows.length) return turn.say('exportEmpty');
-  const counts = splitCounts(rows);
-  const date = turn.deps.clock.now().toISOString().slice(0, 10);
+  const { recordings, contributors, settings, clock } = turn.deps;
+  const [all, people] = await Promise.all([recordings.list(), contributors.list()]);
+  const manifest = manifestRows(all, {
+    blockedUserIds: new Set(people.filter((person) => person.blocked).map((person) => person.userId)),
+    minimum: settings.exportMinimum,
+  });
+  if (!manifest.rows.length) return turn.say('exportEmpty');
+  const date = clock.now().toISOString().slice(0, 10);
   turn.sendDocument(
     `gorggle-manifest-${date}.${format}`,
-    new TextEncoder().encode(formatManifest(rows, format)),
-    turn.t('exportCaption', { count: rows.length, ...counts }),
+    new TextEncoder().encode(formatManifest(manifest.rows, format)),
+    turn.t('exportCaption', { count: manifest.rows.length, ...splitCounts(manifest.rows), ...manifest.excluded }),
   );
 }
 
@@ -98,18 +125,20 @@ async function addSentences(turn: Turn, args: string, message: Message): Promise
   turn.say('sentencesAdded', { added, existing: accepted.length - added, rejected: rejected.length });
 }
 
-async function blockUser(turn: Turn, args: string): Promise<void> {
+async function setBlocked(turn: Turn, args: string, blocked: boolean): Promise<void> {
   const userId = args.trim();
-  if (!/^\d{1,20}$/.test(userId)) return turn.say('blockUsage');
-  const { contributors, clock } = turn.deps;
+  if (!/^\d{1,20}$/.test(userId)) return turn.say(blocked ? 'blockUsage' : 'unblockUsage');
+  const { contributors, clock, settings } = turn.deps;
   const stored = await contributors.get(userId);
+  if (!blocked && !stored?.contributor.blocked) return turn.say('notBlocked', { user: userId });
   const now = clock.now().toISOString();
+  // Blocking someone the bot has not met yet keeps a row, so they stay blocked when they come.
   const contributor: Contributor = stored?.contributor ?? {
     userId,
     chatId: Number(userId),
     language: turn.language,
     step: 'language',
-    contributorHash: '',
+    contributorHash: contributorHash(userId, settings.hashSalt),
     demographics: {},
     capture: {},
     doneSentenceIds: [],
@@ -117,8 +146,9 @@ async function blockUser(turn: Turn, args: string): Promise<void> {
     createdAt: now,
     updatedAt: now,
   };
-  await contributors.save({ ...contributor, blocked: true, prompt: undefined, updatedAt: now }, stored?.version);
-  turn.say('blockedUser', { user: userId });
+  const changed = blocked ? { blocked: true, prompt: undefined } : { blocked: undefined };
+  await contributors.save({ ...contributor, ...changed, updatedAt: now }, stored?.version);
+  turn.say(blocked ? 'blockedUser' : 'unblockedUser', { user: userId });
 }
 
 async function askToClearTestData(turn: Turn): Promise<void> {
@@ -152,17 +182,17 @@ export async function handleAdminCallback(turn: Turn, [nonce, choice]: string[])
     turn.say('clearCancelled');
     return true;
   }
-  const { recordings, contributors, sentences, videos } = turn.deps;
+  const { contributors, sentences } = turn.deps;
   const selected = await testData(turn);
-  for (const recording of selected.recordings) {
-    await videos.delete(recording.key);
-    await recordings.delete(recording.recordingId);
-  }
+  await deleteRecordings(turn.deps, selected.recordings);
   // The admin's own row is saved by this turn; deleting it here would be undone.
   const others = selected.contributors.filter((person) => person.userId !== turn.userId);
   for (const person of others) await contributors.delete(person.userId);
   for (const sentence of selected.sentences) await sentences.delete(sentence.sentenceId);
-  if (turn.contributor.isTest) turn.change({ doneSentenceIds: [], recordings: 0, prompt: undefined });
+  if (turn.contributor.isTest) {
+    turn.retirePrompt();
+    turn.change({ doneSentenceIds: [], recordings: 0, earlierPrompts: [] });
+  }
   turn.say('cleared', {
     recordings: selected.recordings.length,
     contributors: others.length,
@@ -175,10 +205,13 @@ export function showVipMenu(turn: Turn): void {
   const { capture } = turn.contributor;
   turn.say(
     'vipMenu',
-    { lighting: capture.lighting ?? turn.t('unset'), location: capture.location ?? turn.t('unset') },
+    {
+      lighting: capture.lighting ? label(turn.language, 'lighting', capture.lighting) : turn.t('unset'),
+      location: capture.location ? label(turn.language, 'location', capture.location) : turn.t('unset'),
+    },
     [
-      LIGHTING_OPTIONS.map((value) => button(`💡 ${value}`, `vip:lighting:${value}`)),
-      LOCATION_OPTIONS.map((value) => button(`📍 ${value}`, `vip:location:${value}`)),
+      LIGHTING_OPTIONS.map((value) => button(`💡 ${label(turn.language, 'lighting', value)}`, `vip:lighting:${value}`)),
+      LOCATION_OPTIONS.map((value) => button(`📍 ${label(turn.language, 'location', value)}`, `vip:location:${value}`)),
       [button(turn.t('vipCalibration'), 'vip:calibration'), button(turn.t('vipCustom'), 'vip:custom')],
     ],
   );
@@ -200,12 +233,13 @@ export async function handleVipCallback(turn: Turn, [action, value = '']: string
       return true;
     }
     case 'calibration':
-      turn.change({ prompt: calibrationPrompt(turn), awaiting: undefined });
+      turn.change({ awaiting: undefined });
+      turn.showPrompt(calibrationPrompt(turn));
       turn.say('calibration');
       return true;
     case 'custom':
       turn.change({ awaiting: 'custom_text' });
-      turn.say('vipCustomAsk');
+      turn.say('vipCustomAsk', { max: MAX_SENTENCE_CHARS });
       return true;
     default:
       return false;

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CallbackQuery, Message, Update } from 'node-telegram-bot-api';
-import { handleAdminCallback, handleAdminCommand, handleVipCallback, showVipMenu, ADMIN_COMMANDS } from './admin';
+import { ADMIN_COMMANDS, handleAdminCallback, handleAdminCommand, handleVipCallback, showVipMenu } from './admin';
+import { parseCommand, type Command } from './commands';
+import { consentText, consentVersion } from './consent';
+import { askToDelete, handleDeleteCallback, listMine } from './contributor-data';
 import { label, t } from './i18n';
 import { newToken } from './identity';
 import {
@@ -9,15 +12,20 @@ import {
   CONSENTED_STEPS,
   GENDERS,
   REPORT_REASONS,
+  UNDISCLOSED,
   isLanguage,
+  isRejected,
   type Prompt,
   type ReportReason,
 } from './model';
-import { calibrationPrompt, offerNextPrompt } from './prompts';
+import { calibrationPrompt, offerNextPrompt, optionKeyboard, sayPrompt, showCurrentPrompt } from './prompts';
+import { MAX_SENTENCE_CHARS } from './sentences';
 import { button, Turn, type ConversationDeps, type Keyboard } from './turn';
 import { handleVideoMessage, isVideoLike } from './video';
 
 export const MAX_ACCENT_CHARS = 60;
+/** Custom text is a sentence like any other: the same length limit (and it keeps S3 metadata under 2 KB). */
+export const MAX_CUSTOM_TEXT_CHARS = MAX_SENTENCE_CHARS;
 
 /** Handles one Telegram update to the end: state saved, every message sent. */
 export async function handleTelegramUpdate(update: Update, deps: ConversationDeps): Promise<void> {
@@ -42,20 +50,9 @@ async function handleMessage(message: Message, deps: ConversationDeps): Promise<
     await handleText(turn, message.text);
   } else {
     // Stickers, photos, voice and the like.
-    turn.say(['calibration', 'recording'].includes(turn.contributor.step) ? 'wrongKindRecording' : 'useButtons');
+    await notWhatWasAsked(turn);
   }
   await turn.commit();
-}
-
-export interface Command {
-  name: string;
-  args: string;
-}
-
-/** `/name@bot args`; the args keep their line breaks (sentences come one per line). */
-export function parseCommand(text: string | undefined): Command | undefined {
-  const match = /^\/([a-z_]+)(?:@\w+)?(?:[ \t]+|(?=\n)|$)([\s\S]*)$/i.exec(text?.trim() ?? '');
-  return match ? { name: (match[1] ?? '').toLowerCase(), args: (match[2] ?? '').trim() } : undefined;
 }
 
 async function handleCommand(turn: Turn, command: Command, message: Message): Promise<void> {
@@ -70,6 +67,10 @@ async function handleCommand(turn: Turn, command: Command, message: Message): Pr
     case 'vip':
       if (!turn.isVip) return turn.say('vipOnly');
       return showVipMenu(turn);
+    case 'mine':
+      return listMine(turn);
+    case 'delete':
+      return askToDelete(turn);
     case 'help':
     default:
       turn.say('help');
@@ -90,6 +91,9 @@ async function handleText(turn: Turn, text: string): Promise<void> {
   }
   if (awaiting === 'custom_text' && turn.isVip) {
     const promptText = text.trim();
+    if (promptText.length > MAX_CUSTOM_TEXT_CHARS) {
+      return turn.say('customTooLong', { max: MAX_CUSTOM_TEXT_CHARS, length: promptText.length });
+    }
     const prompt: Prompt = {
       token: newToken(),
       kind: 'custom',
@@ -97,11 +101,19 @@ async function handleText(turn: Turn, text: string): Promise<void> {
       text: promptText,
       language: turn.language,
     };
-    turn.change({ prompt, awaiting: undefined });
-    turn.say('promptCustom', { text: promptText });
-    return;
+    turn.change({ awaiting: undefined });
+    turn.showPrompt(prompt);
+    return sayPrompt(turn, prompt);
   }
-  turn.say(['calibration', 'recording'].includes(step) ? 'wrongKindRecording' : 'useButtons');
+  return notWhatWasAsked(turn);
+}
+
+/** Says what the bot needs instead, and asks the current question again with its buttons. */
+async function notWhatWasAsked(turn: Turn): Promise<void> {
+  const step = turn.contributor.step;
+  if (step === 'calibration' || step === 'recording') return turn.say('wrongKindRecording');
+  if (['language', 'consent', 'adult', 'gender', 'age_range', 'accent'].includes(step)) turn.say('answerWithButtons');
+  return continueConversation(turn);
 }
 
 export const languageKeyboard = (): Keyboard => [[button('עברית', 'lang:he'), button('English', 'lang:en')]];
@@ -109,11 +121,12 @@ export const languageKeyboard = (): Keyboard => [[button('עברית', 'lang:he'
 /** Sends what the current step asks for. */
 export async function continueConversation(turn: Turn): Promise<void> {
   const lang = turn.language;
+  const { settings } = turn.deps;
   switch (turn.contributor.step) {
     case 'language':
       return turn.sayText(t(lang, 'chooseLanguage'), languageKeyboard());
     case 'consent':
-      return turn.say('consent', {}, [
+      return turn.sayText(consentText(lang, settings.consent), [
         [button(turn.t('consentYes'), 'consent:yes')],
         [button(turn.t('consentNo'), 'consent:no')],
       ]);
@@ -123,29 +136,31 @@ export async function continueConversation(turn: Turn): Promise<void> {
         [button(turn.t('adultNo'), 'adult:no')],
       ]);
     case 'gender':
-      return turn.say(
-        'askGender',
-        {},
-        GENDERS.map((code) => [button(label(lang, 'gender', code), `gender:${code}`)]),
-      );
-    case 'age_range':
-      return turn.say('askAgeRange', {}, [AGE_RANGES.map((code) => button(code, `age:${code}`))]);
+      return turn.say('askGender', {}, optionKeyboard(turn, 'gender', GENDERS, 'gender'));
+    case 'age_range': {
+      const ranges = AGE_RANGES.filter((code) => code !== UNDISCLOSED);
+      return turn.say('askAgeRange', {}, [
+        ranges.map((code) => button(code, `age:${code}`)),
+        [button(label(lang, 'age', UNDISCLOSED), `age:${UNDISCLOSED}`)],
+      ]);
+    }
     case 'accent':
       return turn.say('askAccent', {}, [
-        ...ACCENT_PRESETS[lang].map((code) => [button(code, `accent:${code}`)]),
+        ...optionKeyboard(turn, 'accent', ACCENT_PRESETS[lang], 'accent'),
         [button(turn.t('accentTypeOwn'), 'accent:own')],
+        [button(label(lang, 'accent', UNDISCLOSED), `accent:${UNDISCLOSED}`)],
       ]);
     case 'calibration':
-      turn.change({ prompt: calibrationPrompt(turn) });
+      turn.showPrompt(calibrationPrompt(turn));
       return turn.say('calibration');
     case 'recording':
-      return offerNextPrompt(turn);
+      return showCurrentPrompt(turn);
     case 'declined':
       return turn.say('declined');
     case 'ineligible':
       return turn.say('ineligible');
     case 'finished':
-      return turn.say('capReached', { max: turn.deps.settings.maxRecordingsPerContributor });
+      return turn.say('capReached', { max: settings.maxRecordingsPerContributor });
   }
 }
 
@@ -185,20 +200,34 @@ async function dispatchCallback(turn: Turn, [action = '', ...args]: string[]): P
       if (!isLanguage(arg)) return false;
       turn.change({ language: arg, ...(step === 'language' ? { step: 'consent' as const } : {}) });
       turn.say('languageSet');
-      if (step === 'recording' && contributor.prompt?.kind === 'sentence') turn.change({ prompt: undefined });
+      if (step === 'recording' && contributor.prompt?.kind === 'sentence') turn.retirePrompt();
       await continueConversation(turn);
       return true;
     }
     case 'consent':
       if (step !== 'consent') return false;
-      turn.change({ step: arg === 'yes' ? 'adult' : 'declined' });
-      await continueConversation(turn);
+      if (arg === 'yes') {
+        turn.change({ step: 'adult' });
+        await continueConversation(turn);
+      } else {
+        // Declining leaves nothing behind: the row goes, and the message says so.
+        turn.discard();
+        turn.say('declined');
+      }
       return true;
     case 'adult':
       if (step !== 'adult') return false;
-      if (arg === 'yes') turn.change({ step: 'gender', consentedAt: turn.deps.clock.now().toISOString() });
-      else turn.change({ step: 'ineligible' });
-      await continueConversation(turn);
+      if (arg === 'yes') {
+        turn.change({
+          step: 'gender',
+          consentedAt: turn.deps.clock.now().toISOString(),
+          consentVersion: consentVersion(turn.deps.settings.consent),
+        });
+        await continueConversation(turn);
+      } else {
+        turn.discard();
+        turn.say('ineligible');
+      }
       return true;
     case 'gender':
       if (step !== 'gender' || !(GENDERS as readonly string[]).includes(arg)) return false;
@@ -217,41 +246,68 @@ async function dispatchCallback(turn: Turn, [action = '', ...args]: string[]): P
         turn.say('accentAskText');
         return true;
       }
-      if (!ACCENT_PRESETS[turn.language].includes(arg)) return false;
+      if (!ACCENT_PRESETS[turn.language].includes(arg) && arg !== UNDISCLOSED) return false;
       turn.change({ step: 'calibration', demographics: { ...contributor.demographics, accent: arg } });
       await continueConversation(turn);
       return true;
     case 'skip':
     case 'report':
-    case 'reason': {
-      const prompt = contributor.prompt;
-      if (step !== 'recording' || prompt?.kind !== 'sentence' || prompt.token !== arg) return false;
-      if (action === 'report') {
-        turn.say(
-          'reportAsk',
-          {},
-          REPORT_REASONS.map((code) => [button(label(turn.language, 'reason', code), `reason:${arg}:${code}`)]),
-        );
-        return true;
-      }
-      if (action === 'reason' && !(REPORT_REASONS as readonly string[]).includes(arg2)) return false;
-      await turn.deps.sentences.increment(
-        prompt.promptId,
-        action === 'skip' ? 'skips' : 'reports',
-        action === 'reason' ? (arg2 as ReportReason) : undefined,
-      );
-      turn.change({ doneSentenceIds: [...contributor.doneSentenceIds, prompt.promptId], prompt: undefined });
-      if (action === 'reason') turn.say('reportThanks');
-      await offerNextPrompt(turn);
-      return true;
-    }
+    case 'reason':
+      return handleSentenceButton(turn, action, arg, arg2);
+    case 'again':
+      return recordAgain(turn, arg);
     case 'vip':
       return handleVipCallback(turn, args);
     case 'clear':
       return handleAdminCallback(turn, args);
+    case 'delete':
+      return handleDeleteCallback(turn, args);
     default:
       return false;
   }
+}
+
+/** Skip, Report and a report's reason, valid only for the sentence on screen. */
+async function handleSentenceButton(turn: Turn, action: string, token: string, reason: string): Promise<boolean> {
+  const { contributor, deps } = turn;
+  const prompt = contributor.prompt;
+  if (contributor.step !== 'recording' || prompt?.kind !== 'sentence' || prompt.token !== token) return false;
+  if (action === 'report') {
+    turn.say(
+      'reportAsk',
+      {},
+      REPORT_REASONS.map((code) => [button(label(turn.language, 'reason', code), `reason:${token}:${code}`)]),
+    );
+    return true;
+  }
+  if (action === 'reason') {
+    if (!(REPORT_REASONS as readonly string[]).includes(reason)) return false;
+    await deps.sentences.report(prompt.promptId, reason as ReportReason, deps.settings.reportsToRetire);
+  } else {
+    await deps.sentences.increment(prompt.promptId, 'skips');
+  }
+  turn.retirePrompt();
+  turn.change({ doneSentenceIds: [...contributor.doneSentenceIds, prompt.promptId] });
+  if (action === 'reason') turn.say('reportThanks');
+  await offerNextPrompt(turn);
+  return true;
+}
+
+/** "Record it again" under a rejected verdict: that take's sentence comes back on screen. */
+async function recordAgain(turn: Turn, recordingId: string): Promise<boolean> {
+  if (!['calibration', 'recording'].includes(turn.contributor.step)) return false;
+  const recording = await turn.deps.recordings.get(recordingId);
+  if (!recording || recording.userId !== turn.userId || !isRejected(recording.quality?.verdict)) return false;
+  const prompt: Prompt = {
+    token: newToken(),
+    kind: recording.kind,
+    promptId: recording.promptId,
+    text: recording.promptText,
+    language: recording.language,
+  };
+  turn.showPrompt(prompt);
+  sayPrompt(turn, prompt);
+  return true;
 }
 
 async function removeKeyboard(query: CallbackQuery, deps: ConversationDeps): Promise<void> {

@@ -26,3 +26,15 @@ export function isRetryable(error: unknown): boolean {
   const fault = (error as { $fault?: unknown }).$fault;
   return fault === 'server';
 }
+
+/** A file from Telegram turned out larger than a bot may download (its declared size was wrong or absent). */
+export class TelegramFileTooLargeError extends GorggleError {
+  override readonly name = 'TelegramFileTooLargeError';
+  readonly retryable = false;
+}
+
+/** Another update of the same chat is being handled; this one waits its turn (Telegram sends it again). */
+export class ChatBusyError extends GorggleError {
+  override readonly name = 'ChatBusyError';
+  readonly retryable = true;
+}

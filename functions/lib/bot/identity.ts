@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../errors';
 
 /** Shorter salts can be guessed, and with the salt every contributor code can be reversed. */
@@ -23,13 +23,19 @@ export function contributorHash(userId: string, salt: string): string {
   return createHmac('sha256', salt).update(`telegram:${userId}`).digest('hex').slice(0, 20);
 }
 
-/** The same file from the same person always maps to the same recording. */
-export function recordingIdFor(userId: string, fileUniqueId: string): string {
-  return createHash('sha256').update(`${userId}\n${fileUniqueId}`).digest('hex').slice(0, 24);
+/**
+ * The same file from the same person always maps to the same recording. Keyed with the
+ * salt: file_unique_id is the same for every bot, so a plain hash could be recomputed by
+ * anyone who sees the file.
+ */
+export function recordingIdFor(userId: string, fileUniqueId: string, salt: string): string {
+  return createHmac('sha256', salt).update(`recording:${userId}\n${fileUniqueId}`).digest('hex').slice(0, 24);
 }
 
+export const contributorPrefix = (hash: string) => `contributions/${hash}/`;
+
 export const contributionKey = (hash: string, recordingId: string, extension: string) =>
-  `contributions/${hash}/${recordingId}.${extension}`;
+  `${contributorPrefix(hash)}${recordingId}.${extension}`;
 
 /** Short random token that ties buttons to the prompt they were sent with. */
 export const newToken = () => randomBytes(6).toString('base64url');

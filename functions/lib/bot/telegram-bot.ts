@@ -28,10 +28,13 @@ export function createTelegramBot(
   return bot;
 }
 
+/** A download (20 MB at most) gets this long, so a stalled one ends well inside the function's time. */
+export const DOWNLOAD_TIMEOUT_MS = 20_000;
+
 /** Files come from <apiRoot>/file/bot<token>/<file_path>, the path getFile returned. */
-export function fileDownloader(token: string, apiRoot: string) {
+export function fileDownloader(token: string, apiRoot: string, timeoutMs = DOWNLOAD_TIMEOUT_MS) {
   return async (filePath: string): Promise<Readable> => {
-    const response = await fetch(`${apiRoot}/file/bot${token}/${filePath}`);
+    const response = await fetch(`${apiRoot}/file/bot${token}/${filePath}`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!response.ok || !response.body) {
       throw new TelegramFileUnavailableError(`Telegram answered ${response.status} for a file download.`);
     }

@@ -2,10 +2,11 @@ import type { Readable } from 'node:stream';
 import type { Api, InlineKeyboardButton, User } from 'node-telegram-bot-api';
 import { InputFile } from 'node-telegram-bot-api';
 import type { Clock } from '../ports';
+import type { ConsentTerms } from './consent';
 import { contributorHash } from './identity';
 import { t, type MessageKey } from './i18n';
-import { DEFAULT_LANGUAGE, type Contributor } from './model';
-import type { ContributorStore, RecordingStore, SentenceStore, VideoStore } from './ports';
+import { DEFAULT_LANGUAGE, type Contributor, type Prompt } from './model';
+import type { ContributorStore, JobPurger, RecordingStore, SentenceStore, VideoStore } from './ports';
 
 /** The Bot API methods the conversation uses. */
 export type TelegramApi = Pick<
@@ -13,9 +14,13 @@ export type TelegramApi = Pick<
   'sendMessage' | 'answerCallbackQuery' | 'editMessageReplyMarkup' | 'getFile' | 'sendDocument'
 >;
 
+/** Verdicts an export includes at the least: accepted only, or unverified ones too, or every take. */
+export const EXPORT_MINIMUMS = ['accepted', 'unverified', 'any'] as const;
+export type ExportMinimum = (typeof EXPORT_MINIMUMS)[number];
+
 export interface BotSettings {
   uploadsBucket: string;
-  /** Secret salt of contributor hashes. */
+  /** Secret salt of contributor hashes and recording ids. */
   hashSalt: string;
   adminIds: readonly string[];
   vipIds: readonly string[];
@@ -24,6 +29,10 @@ export interface BotSettings {
   minVideoSec: number;
   maxVideoSec: number;
   maxRecordingsPerContributor: number;
+  /** A sentence reported this many times is no longer offered. */
+  reportsToRetire: number;
+  exportMinimum: ExportMinimum;
+  consent: ConsentTerms;
 }
 
 export interface BotLog {
@@ -39,6 +48,7 @@ export interface ConversationDeps {
   sentences: SentenceStore;
   recordings: RecordingStore;
   videos: VideoStore;
+  jobs: JobPurger;
   clock: Clock;
   log: BotLog;
   settings: BotSettings;
@@ -47,6 +57,9 @@ export interface ConversationDeps {
 export type Keyboard = InlineKeyboardButton[][];
 
 export const button = (text: string, data: string): InlineKeyboardButton => ({ text, callback_data: data });
+
+/** How many earlier prompts a contributor's row remembers, to file late videos under them. */
+export const EARLIER_PROMPTS_KEPT = 3;
 
 type Outgoing =
   | { kind: 'text'; text: string; keyboard?: Keyboard }
@@ -59,6 +72,7 @@ type Outgoing =
 export class Turn {
   private readonly outbox: Outgoing[] = [];
   private dirty: boolean;
+  private discarded = false;
 
   private constructor(
     readonly contributor: Contributor,
@@ -117,6 +131,27 @@ export class Turn {
     this.dirty = true;
   }
 
+  /** Puts `prompt` on screen from now; the one it replaces is remembered for late videos. */
+  showPrompt(prompt: Prompt): void {
+    this.retirePrompt();
+    const { endedAt: _ended, ...shown } = prompt;
+    this.change({ prompt: { ...shown, shownAt: this.deps.clock.now().toISOString() } });
+  }
+
+  /** Takes the current prompt off screen, remembered (with when it left) for videos sent before. */
+  retirePrompt(): void {
+    const current = this.contributor.prompt;
+    if (!current) return;
+    const ended = { ...current, endedAt: this.deps.clock.now().toISOString() };
+    const earlier = [ended, ...(this.contributor.earlierPrompts ?? [])].slice(0, EARLIER_PROMPTS_KEPT);
+    this.change({ prompt: undefined, earlierPrompts: earlier });
+  }
+
+  /** Deletes the contributor's row at commit instead of saving it (declined, withdrawn). */
+  discard(): void {
+    this.discarded = true;
+  }
+
   t(key: MessageKey, params?: Record<string, string | number>): string {
     return t(this.language, key, params);
   }
@@ -133,9 +168,11 @@ export class Turn {
     this.outbox.push({ kind: 'document', fileName, bytes, caption });
   }
 
-  /** Saves the row if it changed, then sends the queued messages in order. */
+  /** Saves (or deletes) the row if it changed, then sends the queued messages in order. */
   async commit(): Promise<void> {
-    if (this.dirty) {
+    if (this.discarded) {
+      if (this.version !== undefined) await this.deps.contributors.delete(this.userId);
+    } else if (this.dirty) {
       this.contributor.updatedAt = this.deps.clock.now().toISOString();
       await this.deps.contributors.save(this.contributor, this.version);
       this.dirty = false;

@@ -19,6 +19,8 @@ export const facesDocumentSchema = z.object({
       trackId: z.string(),
       box: relativeBoxSchema,
       confidence: z.number().min(0).max(1),
+      /** Rekognition's Quality.Brightness of the face (0-100), when it reported one. */
+      brightness: z.number().min(0).max(100).optional(),
       /** Mouth landmarks in relative units, when Rekognition returned them. */
       mouth: z
         .object({ left: pointSchema, right: pointSchema, up: pointSchema.optional(), down: pointSchema.optional() })

@@ -25,6 +25,15 @@ export const pipelineInputSchema = z.object({
   kind: z.enum(['upload', 'contribution']),
   /** A reference transcript for WER, from the object's metadata when given. */
   reference: z.string().optional(),
+  /** The Transcribe language of this upload (metadata `transcribe-language`), else the deployment's. */
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}-[A-Z]{2}$/)
+    .optional(),
+  /** Duration limits of this upload (the bot's, for contributions), enforced after probing. */
+  limits: z
+    .object({ minDurationSec: z.number().nonnegative().optional(), maxDurationSec: z.number().positive().optional() })
+    .optional(),
 });
 export type PipelineInput = z.infer<typeof pipelineInputSchema>;
 

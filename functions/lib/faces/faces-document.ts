@@ -48,6 +48,7 @@ export function buildFacesDocument(
       trackId: `face-${(trackIndex[index] ?? 0) + 1}`,
       box: face.box,
       confidence: clamp01(face.confidence),
+      ...(face.brightness === undefined ? {} : { brightness: Math.min(100, Math.max(0, face.brightness)) }),
       ...(mouth ? { mouth } : {}),
     };
   });

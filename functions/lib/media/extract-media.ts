@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { S3Ref } from '../contracts/common';
 import { mediaFactsSchema, type MediaFacts, type PipelineInput } from '../contracts/pipeline';
-import { UnsupportedMediaError, describeError } from '../errors';
+import { MediaTooLongError, MediaTooShortError, UnsupportedMediaError, describeError } from '../errors';
 import type { Clock, JobRepository, ObjectStore } from '../ports';
 import { detectSpeech, type VoiceActivityDetector } from '../speech/voice-activity';
 import { acceptedContainerOf, containersForExtension, type AcceptedContainer } from './media-guard';
@@ -123,6 +123,9 @@ async function extractInto(
   const container = assertAcceptedContainer(report, extension);
   assertWithinDurationCap(report, options.maxMediaSeconds);
 
+  // What the file declares, before any decoding; the decoded length is checked again below.
+  assertWithinLimits(declaredLength(report), input.limits);
+
   const videoStream = pickVideoStream(report);
   const audioStream = pickAudioStream(report);
   if (!videoStream && !audioStream) {
@@ -154,6 +157,7 @@ async function extractInto(
   // A container may understate its length; the outputs stop just past the cap and tell.
   if (durationSec > options.maxMediaSeconds) throw tooLong(durationSec, options.maxMediaSeconds);
   assertComplete(durationSec, report);
+  assertWithinLimits(durationSec, input.limits);
 
   const hasAudio = audioSeconds > 0;
   const hasVideo = videoSeconds > 0;
@@ -219,11 +223,16 @@ function assertAcceptedContainer(report: ProbeReport, extension: string): Accept
   return container;
 }
 
-function assertWithinDurationCap(report: ProbeReport, maxSeconds: number): void {
-  const declared = Math.max(
+/** The longest the container or any of its streams says it lasts. */
+function declaredLength(report: ProbeReport): number {
+  return Math.max(
     declaredDuration(report),
     ...report.streams.map((stream) => Number.parseFloat(String(stream.duration ?? 0)) || 0),
   );
+}
+
+function assertWithinDurationCap(report: ProbeReport, maxSeconds: number): void {
+  const declared = declaredLength(report);
   if (declared > maxSeconds) throw tooLong(declared, maxSeconds);
 }
 
@@ -247,6 +256,22 @@ export function formatDuration(seconds: number): string {
 /** How long an output really plays, which a damaged source's header may overstate. */
 async function playableSeconds(media: MediaToolkit, outputPath: string): Promise<number> {
   return declaredDuration(parseProbeReport(await media.probe(outputPath)));
+}
+
+/** An upload's own duration limits (the bot's, for contributions), whatever its sender declared. */
+export function assertWithinLimits(seconds: number, limits: PipelineInput['limits']): void {
+  if (!limits || !(seconds > 0)) return;
+  const shown = `${seconds.toFixed(1)} s`;
+  if (limits.maxDurationSec !== undefined && seconds > limits.maxDurationSec + 0.5) {
+    throw new MediaTooLongError(
+      `The video lasts ${shown}; this upload may last at most ${limits.maxDurationSec} s. Trim it and upload it again.`,
+    );
+  }
+  if (limits.minDurationSec !== undefined && seconds < limits.minDurationSec - 0.25) {
+    throw new MediaTooShortError(
+      `The video lasts ${shown}; this upload must last at least ${limits.minDurationSec} s. Record a longer one.`,
+    );
+  }
 }
 
 /** Truncated uploads decode to much less than the container promises, or to almost nothing. */

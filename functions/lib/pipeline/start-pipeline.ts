@@ -16,6 +16,11 @@ export const UPLOAD_PREFIXES: Readonly<Record<string, PipelineInput['kind']>> = 
 
 /** S3 strips `x-amz-meta-` and lower-cases user metadata keys. */
 export const REFERENCE_METADATA_KEY = 'reference';
+/** 'uri' when `reference` is URI-encoded (S3 metadata is ASCII; a Hebrew reference is not). */
+export const REFERENCE_ENCODING_METADATA_KEY = 'reference-encoding';
+export const LANGUAGE_METADATA_KEY = 'transcribe-language';
+export const MIN_DURATION_METADATA_KEY = 'min-duration-sec';
+export const MAX_DURATION_METADATA_KEY = 'max-duration-sec';
 
 /** What the Powertools Logger offers, and all this code needs from it. */
 export interface Log {
@@ -164,16 +169,48 @@ export async function startPipelineForRecord(
     if (!existing || existing.executionArn || existing.status !== 'QUEUED') return { outcome: 'duplicate', jobId };
   }
 
-  const reference = head?.metadata[REFERENCE_METADATA_KEY]?.trim();
   const input: PipelineInput = pipelineInputSchema.parse({
     jobId,
     source,
     kind,
-    ...(reference ? { reference } : {}),
+    ...uploadSettings(head?.metadata ?? {}),
   });
   const { executionArn, alreadyStarted } = await ports.executions.start(jobId, input);
   await ports.jobs.setExecution(jobId, executionArn);
   return { outcome: 'started', jobId, executionArn, alreadyStarted };
+}
+
+/** What an upload's metadata asks of its job: a reference, a language, duration limits. Bad values are ignored. */
+export function uploadSettings(
+  metadata: Record<string, string>,
+): Pick<PipelineInput, 'reference' | 'language' | 'limits'> {
+  let reference = metadata[REFERENCE_METADATA_KEY]?.trim();
+  if (reference && metadata[REFERENCE_ENCODING_METADATA_KEY] === 'uri') {
+    try {
+      reference = decodeURIComponent(reference);
+    } catch {
+      reference = undefined;
+    }
+  }
+  const language = metadata[LANGUAGE_METADATA_KEY]?.trim();
+  const seconds = (key: string) => {
+    const value = Number(metadata[key]);
+    return metadata[key] && Number.isFinite(value) && value > 0 ? value : undefined;
+  };
+  const minDurationSec = seconds(MIN_DURATION_METADATA_KEY);
+  const maxDurationSec = seconds(MAX_DURATION_METADATA_KEY);
+  return {
+    ...(reference ? { reference } : {}),
+    ...(language && /^[a-z]{2,3}-[A-Z]{2}$/.test(language) ? { language } : {}),
+    ...(minDurationSec || maxDurationSec
+      ? {
+          limits: {
+            ...(minDurationSec ? { minDurationSec } : {}),
+            ...(maxDurationSec ? { maxDurationSec } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 const SECONDS_PER_DAY = 86_400;

@@ -25,11 +25,13 @@ export function transcribeBranch(options: TranscribeBranchOptions): BranchProvid
     async start(job): Promise<BranchOutcome> {
       if (!job.media.hasAudio || !job.media.audio) return { status: 'skipped', reason: 'no audio stream' };
       const jobName = transcriptionJobName(job.jobId);
+      // An upload may name its own language (the bot's recordings do: he-IL for Hebrew).
+      const language = job.language ?? options.language;
       await options.speech.start({
         jobName,
         media: job.media.audio,
         output: output(job),
-        ...(options.language === 'auto' ? {} : { languageCode: options.language }),
+        ...(language === 'auto' ? {} : { languageCode: language }),
         maxSpeakers: options.maxSpeakers,
       });
       return { status: 'running', handle: jobName };

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type * as z from 'zod';
 import type { EmulatorLogger } from './types';
-import { guardLocalServer } from '../http-guard';
+import { guardLocalServer, keepIdleConnections } from '../http-guard';
 
 /**
  * An error the SDK turns into its named exception class: JSON-1.1 services answer with
@@ -52,6 +52,7 @@ export function createJsonServer(definition: JsonServiceDefinition): Server {
     void handle(definition, request, response);
   });
   guardLocalServer(server, { name: `local ${definition.targetPrefix}` });
+  keepIdleConnections(server);
   return server;
 }
 

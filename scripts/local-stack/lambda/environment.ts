@@ -15,10 +15,12 @@ export interface LocalEndpoints {
   transcribe?: string;
   rekognition?: string;
   avhubert?: string;
+  ssm?: string;
 }
 
 export interface EnvironmentContext {
-  config: Pick<LocalStackConfig, 'namePrefix' | 'region' | 'accountId' | 'pollIntervalSeconds'>;
+  config: Pick<LocalStackConfig, 'namePrefix' | 'region' | 'accountId' | 'pollIntervalSeconds'> &
+    Partial<Pick<LocalStackConfig, 'functionEnvironment'>>;
   names: ResourceNames;
   facts: TerraformFacts;
   endpoints: LocalEndpoints;
@@ -52,6 +54,7 @@ export function endpointEnvironment(endpoints: LocalEndpoints): Record<string, s
   if (endpoints.sfn) env.AWS_ENDPOINT_URL_SFN = endpoints.sfn;
   if (endpoints.transcribe) env.AWS_ENDPOINT_URL_TRANSCRIBE = endpoints.transcribe;
   if (endpoints.rekognition) env.AWS_ENDPOINT_URL_REKOGNITION = endpoints.rekognition;
+  if (endpoints.ssm) env.AWS_ENDPOINT_URL_SSM = endpoints.ssm;
   return env;
 }
 
@@ -165,5 +168,6 @@ export function functionEnvironment(
     ...clientEnvironment(context.config.region, context.endpoints),
     ...(context.roleOf ? { AWS_SESSION_TOKEN: sessionTokenFor(context.roleOf(functionName)) } : {}),
     ...env,
+    ...context.config.functionEnvironment?.[functionName],
   };
 }

@@ -17,10 +17,13 @@ export interface ExecutionEnvironment {
   readonly stdout: Readable;
   readonly stderr: Readable;
   postMessage(message: unknown): void;
-  onMessage(listener: (message: unknown) => void): void;
+  /** Each on* returns what removes the listener: a warm environment serves one invocation after another. */
+  onMessage(listener: (message: unknown) => void): () => void;
   /** A failure of the environment itself; `code` is Node's (e.g. ERR_WORKER_OUT_OF_MEMORY). */
-  onError(listener: (error: Error & { code?: string }) => void): void;
-  onExit(listener: (code: number) => void): void;
+  onError(listener: (error: Error & { code?: string }) => void): () => void;
+  onExit(listener: (code: number) => void): () => void;
+  /** An idle (warm) environment does not keep the stack's process alive. */
+  setIdle(idle: boolean): void;
   terminate(): Promise<void>;
 }
 
@@ -33,6 +36,19 @@ export interface EnvironmentSpec {
 
 /** Zips that carry node_modules/ hold native code (scripts/build/functions.ts, EXTERNAL_PACKAGES). */
 export const shipsNativePackages = (taskRoot: string): boolean => existsSync(path.join(taskRoot, 'node_modules'));
+
+/** Adds a listener and returns what removes it. */
+function listen<A extends unknown[]>(
+  emitter: {
+    on(event: string, listener: (...args: A) => void): unknown;
+    off(event: string, listener: (...args: A) => void): unknown;
+  },
+  event: string,
+  listener: (...args: A) => void,
+): () => void {
+  emitter.on(event, listener);
+  return () => void emitter.off(event, listener);
+}
 
 export function startEnvironment(spec: EnvironmentSpec): ExecutionEnvironment {
   const handlerFile = path.join(spec.taskRoot, 'index.mjs');
@@ -50,9 +66,10 @@ export function startEnvironment(spec: EnvironmentSpec): ExecutionEnvironment {
     stdout: worker.stdout,
     stderr: worker.stderr,
     postMessage: (message) => worker.postMessage(message),
-    onMessage: (listener) => worker.on('message', listener),
-    onError: (listener) => worker.on('error', listener),
-    onExit: (listener) => worker.on('exit', listener),
+    onMessage: (listener) => listen(worker, 'message', listener),
+    onError: (listener) => listen(worker, 'error', listener),
+    onExit: (listener) => listen(worker, 'exit', listener),
+    setIdle: (idle) => (idle ? worker.unref() : worker.ref()),
     terminate: async () => void (await worker.terminate()),
   };
 }
@@ -71,11 +88,20 @@ function startProcess(spec: EnvironmentSpec, handlerFile: string): ExecutionEnvi
     stdout,
     stderr,
     postMessage: (message) => child.send(message as object),
-    onMessage: (listener) => child.on('message', listener),
-    onError: (listener) => child.on('error', listener),
+    onMessage: (listener) => listen(child, 'message', listener),
+    onError: (listener) => listen(child, 'error', listener),
     // A killed process has no exit code: report it as the shell does (128 + signal).
     onExit: (listener) =>
-      child.on('exit', (code, signal) => listener(code ?? 128 + (signal ? constants.signals[signal] : 0))),
+      listen(child, 'exit', (code: number | null, signal: NodeJS.Signals | null) =>
+        listener(code ?? 128 + (signal ? constants.signals[signal] : 0)),
+      ),
+    setIdle: (idle) => {
+      // The IPC channel and the output pipes hold the event loop as much as the process does.
+      const handles = [child, child.channel, stdout, stderr] as Array<
+        { ref?(): void; unref?(): void } | null | undefined
+      >;
+      for (const handle of handles) (idle ? handle?.unref : handle?.ref)?.call(handle);
+    },
     terminate: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -1,8 +1,10 @@
 /**
- * Runs the zips from dist/functions like Lambda does: every invocation in its own execution
- * environment (a worker thread, or a child process for zips with native packages) with the
- * function's own environment (never the stack's process.env), a deadline
- * from the function's timeout, and errors in Lambda's shape.
+ * Runs the zips from dist/functions like Lambda does: each function in execution environments
+ * of its own (a worker thread, or a child process for zips with native packages) with the
+ * function's own environment (never the stack's process.env), a deadline from the function's
+ * timeout, and errors in Lambda's shape. As on Lambda, an environment that finished an
+ * invocation stays warm for the next one (module state, loaded models and all) until it idles
+ * out; one that timed out, was stopped or crashed is thrown away.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -52,6 +54,22 @@ export interface LambdaRunnerOptions {
   logDir: string;
   lookup: (name: string) => FunctionDefinition | undefined;
   echoLogs?: boolean;
+  /** How long a warm environment waits for its next invocation. Default 60 s; 0 starts one per invocation. */
+  warmMs?: number;
+  /** Warm environments kept per function at most. Default 2 (each holds its bundle and models in memory). */
+  maxWarmPerFunction?: number;
+}
+
+type EnvironmentReply =
+  | { ok: true; payloadJson: string }
+  | { ok: false; reusable?: false; error: LambdaErrorPayload }
+  | { ok: false; error: LambdaErrorPayload };
+
+interface WarmEnvironment {
+  environment: ExecutionEnvironment;
+  expiry: NodeJS.Timeout;
+  /** Stops watching for the idle environment's own end. */
+  unwatch: () => void;
 }
 
 export interface InvokeOptions {
@@ -62,6 +80,8 @@ export interface InvokeOptions {
 export class LambdaRunner {
   private readonly unpacker: FunctionUnpacker;
   private readonly active = new Set<ExecutionEnvironment>();
+  /** Idle environments by unpacked folder (a changed zip unpacks to a new one). */
+  private readonly warm = new Map<string, WarmEnvironment[]>();
   private readonly logs = new Map<string, ComponentLog>();
   private closed = false;
 
@@ -94,12 +114,7 @@ export class LambdaRunner {
     const deadline = started + fn.timeoutSeconds * 1000;
     log.stream.write(`START RequestId: ${requestId} Version: $LATEST\n`);
 
-    const worker = startEnvironment({
-      taskRoot,
-      env: fn.environment(taskRoot),
-      memoryMb: fn.memoryMb,
-      handlerName: 'handler',
-    });
+    const worker = this.takeWarm(taskRoot) ?? this.startEnvironment(fn, taskRoot, log);
     const request = {
       eventJson: JSON.stringify(event ?? null),
       deadline,
@@ -114,19 +129,23 @@ export class LambdaRunner {
       },
     };
     this.active.add(worker);
-    worker.stdout.pipe(log.stream, { end: false });
-    worker.stderr.pipe(log.stream, { end: false });
 
     const outcome = await new Promise<{ ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload }>(
       (resolve) => {
         let settled = false;
-        const settle = (value: { ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload }) => {
+        const unsubscribe: Array<() => void> = [];
+        const settle = (
+          value: { ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload },
+          reusable = false,
+        ) => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
+          for (const remove of unsubscribe) remove();
           resolve(value);
-          void worker.terminate();
+          if (reusable) this.keepWarm(taskRoot, worker);
+          else void worker.terminate();
         };
         const timer = setTimeout(() => {
           settle({
@@ -147,37 +166,50 @@ export class LambdaRunner {
               trace: [],
             },
           });
+        unsubscribe.push(
+          worker.onMessage((reply) => {
+            const message = reply as EnvironmentReply;
+            settle(
+              message.ok
+                ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown }
+                : { ok: false, error: message.error },
+              message.ok || !('reusable' in message),
+            );
+          }),
+        );
+        unsubscribe.push(
+          worker.onError((error) => {
+            const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+            settle({
+              ok: false,
+              error: {
+                errorType: outOfMemory ? 'Runtime.OutOfMemory' : error.name || 'Error',
+                errorMessage: outOfMemory
+                  ? `RequestId: ${requestId} Error: Runtime exited with error: memory limit of ${fn.memoryMb} MB exceeded`
+                  : error.message,
+                trace: String(error.stack ?? '').split('\n'),
+              },
+            });
+          }),
+        );
+        unsubscribe.push(
+          worker.onExit((code) => {
+            settle({
+              ok: false,
+              error: {
+                errorType: 'Runtime.ExitError',
+                errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+                trace: [],
+              },
+            });
+          }),
+        );
+        // Listening before the request goes: a warm environment may answer at once.
         if (options.signal?.aborted) onAbort();
-        else options.signal?.addEventListener('abort', onAbort, { once: true });
-        if (!settled) worker.postMessage(request);
-
-        worker.onMessage((reply) => {
-          const message = reply as { ok: true; payloadJson: string } | { ok: false; error: LambdaErrorPayload };
-          settle(message.ok ? { ok: true, payload: JSON.parse(message.payloadJson) as unknown } : message);
-        });
-        worker.onError((error) => {
-          const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
-          settle({
-            ok: false,
-            error: {
-              errorType: outOfMemory ? 'Runtime.OutOfMemory' : error.name || 'Error',
-              errorMessage: outOfMemory
-                ? `RequestId: ${requestId} Error: Runtime exited with error: memory limit of ${fn.memoryMb} MB exceeded`
-                : error.message,
-              trace: String(error.stack ?? '').split('\n'),
-            },
-          });
-        });
-        worker.onExit((code) => {
-          settle({
-            ok: false,
-            error: {
-              errorType: 'Runtime.ExitError',
-              errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
-              trace: [],
-            },
-          });
-        });
+        else {
+          options.signal?.addEventListener('abort', onAbort, { once: true });
+          worker.postMessage(request);
+        }
       },
     );
     this.active.delete(worker);
@@ -194,9 +226,64 @@ export class LambdaRunner {
     return result.payload;
   }
 
+  /** A new execution environment: the bundle is imported on its first invocation. */
+  private startEnvironment(fn: FunctionDefinition, taskRoot: string, log: ComponentLog): ExecutionEnvironment {
+    const environment = startEnvironment({
+      taskRoot,
+      env: fn.environment(taskRoot),
+      memoryMb: fn.memoryMb,
+      handlerName: 'handler',
+    });
+    environment.stdout.pipe(log.stream, { end: false });
+    environment.stderr.pipe(log.stream, { end: false });
+    return environment;
+  }
+
+  private takeWarm(taskRoot: string): ExecutionEnvironment | undefined {
+    const idle = this.warm.get(taskRoot)?.pop();
+    if (!idle) return undefined;
+    clearTimeout(idle.expiry);
+    idle.unwatch();
+    idle.environment.setIdle(false);
+    return idle.environment;
+  }
+
+  private keepWarm(taskRoot: string, environment: ExecutionEnvironment): void {
+    const warmMs = this.options.warmMs ?? 60_000;
+    const idle = this.warm.get(taskRoot) ?? [];
+    if (this.closed || warmMs <= 0 || idle.length >= (this.options.maxWarmPerFunction ?? 2)) {
+      void environment.terminate();
+      return;
+    }
+    // An idle environment never keeps the process alive.
+    environment.setIdle(true);
+    const retire = () => {
+      const list = this.warm.get(taskRoot);
+      const index = list?.indexOf(entry) ?? -1;
+      if (index >= 0) list?.splice(index, 1);
+      clearTimeout(entry.expiry);
+      entry.unwatch();
+      void environment.terminate();
+    };
+    const entry: WarmEnvironment = {
+      environment,
+      expiry: setTimeout(retire, warmMs),
+      // One that ends while idle (a crash, a kill) leaves the pool at once.
+      unwatch: environment.onExit(retire),
+    };
+    entry.expiry.unref();
+    idle.push(entry);
+    this.warm.set(taskRoot, idle);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.active].map((worker) => worker.terminate()));
+    const idle = [...this.warm.values()].flat();
+    this.warm.clear();
+    for (const entry of idle) clearTimeout(entry.expiry);
+    await Promise.all(
+      [...this.active, ...idle.map((entry) => entry.environment)].map((environment) => environment.terminate()),
+    );
     this.active.clear();
     await Promise.all([...this.logs.values()].map((log) => log.close()));
   }

@@ -1,9 +1,11 @@
 /**
- * The code each invocation's execution environment runs: a worker thread (`eval: true`) or a
+ * The code a function's execution environment runs: a worker thread (`eval: true`) or a
  * child process (`node -e`, handler file and name as arguments, messages over IPC). It is
- * plain JavaScript, so it works the same under tsx, jest and plain node; it imports the
- * unpacked bundle, calls its handler with the posted invocation's Lambda-like context and
- * posts back the result or the error in Lambda's shape ({errorType, errorMessage, trace}).
+ * plain JavaScript, so it works the same under tsx, jest and plain node. It imports the
+ * unpacked bundle once (the cold start), then for each invocation posted to it calls the
+ * handler with that invocation's Lambda-like context and posts back the result or the error
+ * in Lambda's shape ({errorType, errorMessage, trace}). Like Lambda, a warm environment keeps
+ * its module state; `reusable: false` says it must not take another invocation.
  */
 export const WORKER_SOURCE = String.raw`
 const threads = require('node:worker_threads');
@@ -27,18 +29,21 @@ function lambdaError(error, fallbackType) {
   return { errorType: fallbackType || typeof error, errorMessage: String(error), trace: [] };
 }
 
+let imported;
+
 async function invoke({ eventJson, context, deadline }) {
   const { handlerFile, handlerName } = workerData;
   let module;
   try {
-    module = await import(pathToFileURL(handlerFile).href);
+    module = await (imported ??= import(pathToFileURL(handlerFile).href));
   } catch (error) {
-    return { ok: false, error: lambdaError(error, 'Runtime.ImportModuleError') };
+    return { ok: false, reusable: false, error: lambdaError(error, 'Runtime.ImportModuleError') };
   }
   const handler = module[handlerName];
   if (typeof handler !== 'function') {
     return {
       ok: false,
+      reusable: false,
       error: { errorType: 'Runtime.HandlerNotFound', errorMessage: 'index.' + handlerName + ' is undefined or not exported', trace: [] },
     };
   }
@@ -64,7 +69,7 @@ async function invoke({ eventJson, context, deadline }) {
 parentPort.on('message', (request) =>
   invoke(request).then(
     (message) => parentPort.postMessage(message),
-    (error) => parentPort.postMessage({ ok: false, error: lambdaError(error, 'Runtime.UnhandledError') }),
+    (error) => parentPort.postMessage({ ok: false, reusable: false, error: lambdaError(error, 'Runtime.UnhandledError') }),
   ),
 );
 `;

@@ -11,10 +11,11 @@ import type { ComponentLog } from '../logs';
 import type { NotificationFilter } from '../terraform-facts';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS } from '../config';
-import { guardLocalServer } from '../http-guard';
+import { guardLocalServer, keepIdleConnections } from '../http-guard';
 import { conditionalWrites } from './conditional-writes';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 import { roleOfSessionToken } from '../iam-roles';
+import { addObjectVersionsListing, type KoaApp } from './object-versions';
 
 export interface S3ServerOptions {
   host: string;
@@ -57,7 +58,7 @@ interface KoaContext {
 type KoaMiddleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>;
 
 /** The part of s3rver 3.7 used here (it ships no types; loaded with require so no ambient declaration is needed). */
-interface S3rverInstance extends EventEmitter {
+interface S3rverInstance extends EventEmitter, KoaApp {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   store: {
@@ -129,6 +130,7 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   if (options.roles) {
     internals.middleware.splice(3, 0, missingKeyAccess(internals.store, options.roles, roleOfSessionToken));
   }
+  addObjectVersionsListing(server);
 
   server.on('event', (event: { Records: S3rverEventRecord[] }) => {
     if (!notifications) return;
@@ -163,6 +165,9 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   let pageOrigins = new Set<string>();
   if (internals.httpServer) {
     guardLocalServer(internals.httpServer, { name: 'local S3', allowedOrigins: () => pageOrigins });
+    // A warm Lambda reuses idle sockets. Closing them after Node's default 5 s races with a new
+    // request, and a streamed PutObject cannot be retried: the upload fails with ECONNRESET.
+    keepIdleConnections(internals.httpServer);
   }
   internals.httpServer?.on('request', (request, response) => {
     const started = Date.now();

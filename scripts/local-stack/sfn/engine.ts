@@ -41,6 +41,18 @@ export interface RegisteredStateMachine {
   createdAt: Date;
 }
 
+/** A polling loop waits this fraction of the time it has polled so far (see firstWaitMs). */
+const POLL_FRACTION = 0.1;
+
+/**
+ * How long a polling loop's Wait lasts locally after `pollingMs` of polling: firstWaitMs at
+ * first, then a tenth of the time so far, never more than waitMs. A job is seen finished
+ * at most about a tenth of its time late, with few polls.
+ */
+export function pollingWaitMs(pollingMs: number, limits: { firstWaitMs: number; waitMs: number }): number {
+  return Math.min(limits.waitMs, Math.max(limits.firstWaitMs, Math.round(pollingMs * POLL_FRACTION)));
+}
+
 export type TaskOutcome = { ok: true; payload: unknown } | { ok: false; error: LambdaErrorPayload };
 
 export interface SfnEngineOptions {
@@ -49,6 +61,12 @@ export interface SfnEngineOptions {
   invokeTask: (resource: string, input: unknown, signal: AbortSignal) => Promise<TaskOutcome>;
   /** Every Wait state lasts this long instead of what it says; undefined keeps real times. */
   waitMs?: number;
+  /**
+   * With waitMs: a polling loop's first Wait lasts this long (times the executions running),
+   * and each later one a tenth of the time the loop has polled so far, up to waitMs. A short job is then seen finished
+   * within a fraction of a second, a long one polls every waitMs. Undefined: every Wait lasts waitMs.
+   */
+  firstWaitMs?: number;
   /** Multiplies each retrier's IntervalSeconds (as a fixed interval); undefined keeps real backoff. */
   retryIntervalScale?: number;
   /** Executions are mirrored here as <name>.json. */
@@ -343,14 +361,29 @@ export class SfnEngine {
   ): RunOptions['overrides'] {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<never>> = {};
     const waitTimeOverrides: Record<string, number> = {};
+    /** When each polling loop (its Wait state) first waited in this execution. */
+    const firstWaits = new Map<string, number>();
     const retryIntervalOverrides: Record<string, number[]> = {};
     for (const [stateName, state] of this.statesByName) {
       if (state.Type === 'Task') {
         taskResourceLocalHandlers[stateName] = (input) =>
           this.runTask(execution, stateName, state, input, inFlight, taskCalls) as Promise<never>;
       }
-      if (state.Type === 'Wait' && this.options.waitMs !== undefined)
-        waitTimeOverrides[stateName] = this.options.waitMs;
+      const { waitMs, firstWaitMs } = this.options;
+      if (state.Type === 'Wait' && waitMs !== undefined) {
+        // Read by the library each time the state runs.
+        Object.defineProperty(waitTimeOverrides, stateName, {
+          enumerable: true,
+          get: () => {
+            if (firstWaitMs === undefined) return waitMs;
+            const now = Date.now();
+            const first = firstWaits.get(stateName) ?? now;
+            firstWaits.set(stateName, first);
+            // Jobs at once share the polling: twenty jobs' first polls come no faster than one's.
+            return pollingWaitMs(now - first, { firstWaitMs: firstWaitMs * Math.max(1, this.runningCount), waitMs });
+          },
+        });
+      }
       const retriers = state.Retry as Array<{ IntervalSeconds?: number }> | undefined;
       if (retriers && this.options.retryIntervalScale !== undefined) {
         const scale = this.options.retryIntervalScale;

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { ComponentLog } from '../logs';
 import { SfnApiError, type SfnEngine } from './engine';
-import { guardLocalServer } from '../http-guard';
+import { guardLocalServer, keepIdleConnections } from '../http-guard';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 const TARGET_PREFIX = 'AWSStepFunctions.';
@@ -114,6 +114,7 @@ export async function startSfnServer(options: {
   const handler = createSfnHandler(options.engine, options.log);
   const server = createServer((request, response) => void handler(request, response));
   guardLocalServer(server, { name: 'local Step Functions' });
+  keepIdleConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

@@ -15,11 +15,14 @@ import { startLocalS3 } from '../../emulators/support/local-aws';
 import { startLocalDynamoDb } from '../../support/local-dynamodb';
 import { REPO_ROOT } from '../../support/paths';
 import { FakeTelegram } from './fake-telegram';
+import { FakeUser } from './fake-user';
 
 export const BOT_TOKEN = '123456:TEST-token';
 export const WEBHOOK_SECRET = 'webhook-secret_for-tests';
 export const HASH_SALT = 'salt-for-tests-at-least-32-bytes-long';
 export const UPLOADS_BUCKET = 'gorggle-uploads-test';
+export const PROCESSED_BUCKET = 'gorggle-processed-test';
+export const DATA_CONTACT = 'data@gorggle.test';
 export const ADMIN_ID = 900001;
 export const VIP_ID = 900002;
 export const TEST_USER_ID = 900003;
@@ -29,6 +32,7 @@ const TABLES = {
   RECORDINGS_TABLE: 'bot_recordings',
   SENTENCES_TABLE: 'bot_sentences',
   UPDATES_TABLE: 'bot_updates',
+  JOBS_TABLE: 'jobs',
 } as const;
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -44,6 +48,7 @@ const context = {
 
 export interface BotStack {
   telegram: FakeTelegram;
+  dynamoEndpoint: string;
   s3: Awaited<ReturnType<typeof startLocalS3>>;
   dynamodb: DynamoDBClient;
   tableNames: Record<keyof typeof TABLES, string>;
@@ -55,7 +60,7 @@ export interface BotStack {
 export async function startBotStack(): Promise<BotStack> {
   const telegram = new FakeTelegram(BOT_TOKEN);
   await telegram.start();
-  const s3 = await startLocalS3([UPLOADS_BUCKET]);
+  const s3 = await startLocalS3([UPLOADS_BUCKET, PROCESSED_BUCKET]);
 
   // The tables exactly as terraform/bot.tf declares them.
   const local = await startLocalDynamoDb(Object.values(TABLES));
@@ -73,6 +78,11 @@ export async function startBotStack(): Promise<BotStack> {
     AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     UPLOADS_BUCKET,
+    PROCESSED_BUCKET,
+    DATA_CONTACT,
+    REPORTS_TO_RETIRE: '2',
+    // No pipeline runs here, so no take gets a verdict: export every stored one.
+    EXPORT_MINIMUM_VERDICT: 'any',
     TELEGRAM_TOKEN_PARAMETER: '/gorggle/telegram/bot-token',
     TELEGRAM_SECRET_PARAMETER: '/gorggle/telegram/webhook-secret',
     CONTRIBUTOR_SALT_PARAMETER: '/gorggle/telegram/contributor-salt',
@@ -106,6 +116,7 @@ export async function startBotStack(): Promise<BotStack> {
 
   return {
     telegram,
+    dynamoEndpoint: local.endpoint,
     s3,
     dynamodb,
     tableNames,
@@ -136,93 +147,8 @@ export async function startBotStack(): Promise<BotStack> {
   };
 }
 
-let nextUpdateId = 1;
-let nextMessageId = 1;
+/** A user talking to the webhook handler of `stack`. */
+export const userOf = (stack: BotStack, id: number, languageCode = 'he') =>
+  new FakeUser<APIGatewayProxyStructuredResultV2>(stack.telegram, (update) => stack.deliver(update), id, languageCode);
 
-/** A Telegram user talking to the bot in a private chat. */
-export class FakeUser {
-  constructor(
-    private readonly stack: BotStack,
-    readonly id: number,
-    readonly languageCode = 'he',
-  ) {}
-
-  private get from() {
-    return { id: this.id, is_bot: false, first_name: `User${this.id}`, language_code: this.languageCode };
-  }
-
-  private message(fields: object) {
-    return {
-      update_id: nextUpdateId++,
-      message: {
-        message_id: nextMessageId++,
-        date: 1_700_000_000,
-        from: this.from,
-        chat: { id: this.id, type: 'private' },
-        ...fields,
-      },
-    };
-  }
-
-  send(fields: object) {
-    return this.stack.deliver(this.message(fields));
-  }
-
-  text(text: string) {
-    return this.send({ text });
-  }
-
-  /** Ids of the button presses this user sent, to check that each was answered. */
-  readonly callbackQueryIds: string[] = [];
-
-  press(data: string) {
-    const id = `cb-${nextUpdateId}`;
-    this.callbackQueryIds.push(id);
-    return this.stack.deliver({
-      update_id: nextUpdateId++,
-      callback_query: {
-        id,
-        from: this.from,
-        chat_instance: `ci-${this.id}`,
-        data,
-        message: { message_id: 1, date: 1_700_000_000, chat: { id: this.id, type: 'private' } },
-      },
-    });
-  }
-
-  /** Sends `file` as a video; the fake Telegram serves its bytes through getFile. */
-  video(
-    file: string,
-    options: { uniqueId: string; duration?: number; size?: number; kind?: 'video' | 'video_note' | 'document' },
-  ) {
-    const fileId = `file-${options.uniqueId}`;
-    const registered = this.stack.telegram.registerFile(fileId, options.uniqueId, file, options.size);
-    const common = { file_id: fileId, file_unique_id: options.uniqueId, file_size: registered.size };
-    const duration = options.duration ?? 3;
-    switch (options.kind ?? 'video') {
-      case 'video_note':
-        return this.send({ video_note: { ...common, length: 240, duration } });
-      case 'document':
-        return this.send({ document: { ...common, file_name: path.basename(file), mime_type: 'video/mpeg' } });
-      default:
-        return this.send({ video: { ...common, width: 360, height: 288, duration, mime_type: 'video/mpeg' } });
-    }
-  }
-
-  messages() {
-    return this.stack.telegram.messagesTo(this.id);
-  }
-
-  lastMessage() {
-    return this.messages().at(-1)!;
-  }
-
-  /** callback_data of the last message that had a button starting with `prefix`. */
-  button(prefix: string): string {
-    for (const message of this.messages().reverse()) {
-      const found = message.buttons.find((data) => data.startsWith(prefix));
-      if (found) return found;
-    }
-    throw new Error(`no button ${prefix}… in ${JSON.stringify(this.messages().map((m) => m.text))}`);
-  }
-}
+export { FakeUser };

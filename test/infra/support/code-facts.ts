@@ -30,6 +30,7 @@ const SPECIAL_ACTIONS: Record<string, string[]> = {
   's3:ListObjectsV2': ['s3:ListBucket'],
   's3:CopyObject': ['s3:GetObject', 's3:PutObject'],
   's3:DeleteObjects': ['s3:DeleteObject'],
+  's3:ListObjectVersions': ['s3:ListBucketVersions'],
   's3:CreateMultipartUpload': ['s3:PutObject'],
   's3:UploadPart': ['s3:PutObject'],
   's3:CompleteMultipartUpload': ['s3:PutObject'],

@@ -139,6 +139,23 @@ export function defaultCallRequests(arns: SampleArns): Partial<Record<CallKey, C
   };
 }
 
+/** /delete removes every version of a volunteer's files: DeleteObject with a VersionId is s3:DeleteObjectVersion. */
+const withdrawalDeletes = (object: string): IamRequest[] => [
+  request('s3:DeleteObjectVersion', object, '/delete removes every version of what a volunteer recorded'),
+];
+
+/** ListObjectVersions is authorised as s3:ListBucketVersions, with the prefix as s3:prefix. */
+const withdrawalListings = (arns: SampleArns, bucket: 'uploads' | 'processed', prefix: string): IamRequest[] => [
+  request('s3:ListBucketVersions', arns.bucket(bucket), `/delete lists every version under ${prefix}`, {
+    's3:prefix': prefix,
+  }),
+];
+
+/** A withdrawn recording's job row goes with its files. */
+const withdrawnJobRow = (arns: SampleArns): IamRequest[] => [
+  request('dynamodb:DeleteItem', arns.table('jobs'), "/delete removes the job rows of a volunteer's recordings"),
+];
+
 /** Every role of the module, by a short name, with the requests it makes. */
 export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
   const upload = arns.object('uploads', 'uploads/2b1e6c52-6c1e-4c39-9d0e-7f1f5c3a9b10/talk.mp4');
@@ -421,8 +438,24 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           ),
           request('dynamodb:DeleteItem', arns.table('bot_sentences'), '/clear_test_data'),
           request('dynamodb:DeleteItem', arns.table('bot_recordings'), '/clear_test_data'),
+          ...withdrawnJobRow(arns),
         ],
-        's3.DeleteObject': [request('s3:DeleteObject', contribution, '/clear_test_data removes test recordings')],
+        's3.DeleteObject': [
+          request('s3:DeleteObject', contribution, '/clear_test_data removes test recordings'),
+          ...withdrawalDeletes(contribution),
+          ...withdrawalDeletes(arns.jobFile('result.json')),
+        ],
+        's3.ListObjectVersions': [
+          ...withdrawalListings(arns, 'uploads', 'contributions/c0ffee/'),
+          ...withdrawalListings(arns, 'processed', `jobs/${arns.jobId}/`),
+        ],
+        'dynamodb.Query': [
+          request(
+            'dynamodb:Query',
+            `${arns.table('bot_recordings')}/index/by-user`,
+            "/mine and /delete find a volunteer's recordings",
+          ),
+        ],
         'storage.Upload': [request('s3:PutObject', contribution, 'streams a recording to contributions/')],
         'ssm.GetParameters': (['bot-token', 'webhook-secret', 'contributor-salt'] as const).map((name) =>
           request('ssm:GetParameters', arns.parameter(name), 'reads the bot secrets'),
@@ -436,12 +469,24 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           request('dynamodb:GetItem', arns.table('jobs'), "reads the contribution's job"),
           request('dynamodb:GetItem', arns.table('bot_recordings'), 'reads the recording'),
         ],
-        'dynamodb.UpdateItem': [request('dynamodb:UpdateItem', arns.table('bot_recordings'), 'stores the verdict')],
-        's3.GetObject': [
-          request('s3:GetObject', arns.jobFile('result.json'), 'scores the transcript'),
-          request('s3:GetObject', arns.jobFile('faces.json'), 'scores the face ratio'),
-          request('s3:ListBucket', arns.bucket('processed'), `a job without result: ${MISSING_KEY}`),
+        'dynamodb.UpdateItem': [
+          request('dynamodb:UpdateItem', arns.table('bot_recordings'), 'stores the verdict'),
+          request(
+            'dynamodb:UpdateItem',
+            arns.table('bot_sentences'),
+            "takes a rejected take out of its sentence's count",
+          ),
         ],
+        'dynamodb.DeleteItem': withdrawnJobRow(arns),
+        's3.GetObject': [
+          request('s3:GetObject', arns.jobFile('result.json'), 'checks the sentence against the transcript'),
+          request('s3:GetObject', arns.jobFile('faces.json'), 'checks the face, its size and light'),
+          request('s3:GetObject', arns.jobFile('speech.json'), 'checks for speech by voice activity'),
+          request('s3:GetObject', arns.jobFile('speakers.json'), 'checks that the face on screen is the one speaking'),
+          request('s3:ListBucket', arns.bucket('processed'), `a job without one of them: ${MISSING_KEY}`),
+        ],
+        's3.ListObjectVersions': withdrawalListings(arns, 'processed', `jobs/${arns.jobId}/`),
+        's3.DeleteObject': withdrawalDeletes(arns.jobFile('result.json')),
         'ssm.GetParameters': [
           request('ssm:GetParameters', arns.parameter('bot-token'), 'sends the verdict as the bot'),
         ],

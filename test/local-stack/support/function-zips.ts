@@ -19,6 +19,13 @@ export const TEST_FUNCTIONS: Record<string, string> = {
   export const handler = async (event) => { throw new UploadRejectedError('rejected ' + JSON.stringify(event)); };`,
   // Never answers: only the timeout ends it.
   hang: `export const handler = () => new Promise(() => setInterval(() => {}, 1000));`,
+  // Counts its invocations in module state: a warm environment keeps counting. Hangs on {hang: true}.
+  count: `let invocations = 0;
+  export const handler = async (event) => {
+    invocations += 1;
+    if (event.hang) await new Promise(() => setInterval(() => {}, 1000));
+    return { invocations };
+  };`,
   // Reports whether the zip's script kept its executable bit.
   mode: `import { statSync } from 'node:fs';
   export const handler = async () => ({ mode: statSync(new URL('./bin/tool.sh', import.meta.url)).mode & 0o777 });`,

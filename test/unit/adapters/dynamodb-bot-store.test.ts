@@ -1,7 +1,8 @@
 /**
  * The bot's DynamoDB adapters against dynalite: the rules live in their condition
- * expressions (claim an update once, retry only a failed or stale claim, optimistic locking
- * of contributors, one recording per file), so only a real DynamoDB can judge them.
+ * expressions (claim an update once, retry only a failed claim or one whose lease ran out,
+ * optimistic locking of contributors, one recording per file, coverage counted once per take),
+ * so only a real DynamoDB can judge them.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -17,7 +18,7 @@ import type { Contributor, Recording, Sentence } from '../../../functions/lib/bo
 import type { Clock } from '../../../functions/lib/ports';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../../support/local-dynamodb';
 
-const LIMITS = { maxAttempts: 3, staleAfterSec: 120 };
+const LIMITS = { maxAttempts: 3, leaseSec: 120 };
 
 class SettableClock implements Clock {
   constructor(private current = new Date('2025-03-01T12:00:00Z')) {}
@@ -99,9 +100,9 @@ describe('the bot tables on dynalite', () => {
       const afterDone = await ledger.claim(101, LIMITS);
 
       // Assess
-      expect(first).toEqual({ attempt: 1 });
-      expect(whileRunning).toBeUndefined();
-      expect(afterDone).toBeUndefined();
+      expect(first).toEqual({ state: 'claimed', attempt: 1 });
+      expect(whileRunning).toEqual({ state: 'in-progress' });
+      expect(afterDone).toEqual({ state: 'done' });
       expect(await rowOf('bot_updates', { updateKey: 'update#101' })).toMatchObject({ status: 'done', attempts: 1 });
     });
 
@@ -113,8 +114,8 @@ describe('the bot tables on dynalite', () => {
       const attempts: Array<number | undefined> = [];
       for (let delivery = 0; delivery < 4; delivery += 1) {
         const claim = await ledger.claim(102, LIMITS);
-        attempts.push(claim?.attempt);
-        if (claim) await ledger.settle(102, 'failed');
+        attempts.push(claim.state === 'claimed' ? claim.attempt : undefined);
+        if (claim.state === 'claimed') await ledger.settle(102, 'failed');
       }
 
       // Assess
@@ -132,24 +133,24 @@ describe('the bot tables on dynalite', () => {
       const again = await ledger.claim(103, LIMITS);
 
       // Assess
-      expect(again).toBeUndefined();
+      expect(again).toEqual({ state: 'done' });
     });
 
-    it('takes over a claim whose invocation died (older than staleAfterSec), and only then', async () => {
+    it('takes over a claim whose invocation died (its lease ran out), and only then', async () => {
       // Prepare
       const clock = new SettableClock();
       const ledger = ledgerWith(clock);
       await ledger.claim(104, LIMITS);
 
       // Act
-      clock.advance(LIMITS.staleAfterSec - 1);
+      clock.advance(LIMITS.leaseSec - 1);
       const tooEarly = await ledger.claim(104, LIMITS);
       clock.advance(2);
       const takenOver = await ledger.claim(104, LIMITS);
 
       // Assess
-      expect(tooEarly).toBeUndefined();
-      expect(takenOver).toEqual({ attempt: 2 });
+      expect(tooEarly).toEqual({ state: 'in-progress' });
+      expect(takenOver).toEqual({ state: 'claimed', attempt: 2 });
       expect(await rowOf('bot_updates', { updateKey: 'update#104' })).toMatchObject({
         status: 'processing',
         attempts: 2,
@@ -165,7 +166,7 @@ describe('the bot tables on dynalite', () => {
       const claims = await Promise.all([ledger.claim(105, LIMITS), ledger.claim(105, LIMITS)]);
 
       // Assess
-      expect(claims.filter(Boolean)).toEqual([{ attempt: 1 }]);
+      expect(claims.filter((claim) => claim.state === 'claimed')).toEqual([{ state: 'claimed', attempt: 1 }]);
     });
   });
 
@@ -231,20 +232,25 @@ describe('the bot tables on dynalite', () => {
       // Act
       const first = await recordings.claim(recording('r-301'));
       const beforeStored = await recordings.claim(recording('r-301'));
-      await recordings.markStored('r-301', '2025-03-01T12:01:00Z');
+      await recordings.markStored('r-301', { storedAt: '2025-03-01T12:01:00Z', jobId: 'job-301' });
       const afterStored = await recordings.claim(recording('r-301'));
 
       // Assess
-      expect([first, beforeStored, afterStored]).toEqual(['claimed', 'resume', 'duplicate']);
+      expect([first, beforeStored, afterStored].map((claim) => claim.outcome)).toEqual([
+        'claimed',
+        'resume',
+        'duplicate',
+      ]);
       expect(await rowOf('bot_recordings', { recordingId: 'r-301' })).toMatchObject({
         status: 'stored',
         storedAt: '2025-03-01T12:01:00Z',
+        jobId: 'job-301',
       });
     });
 
     it('does not create a row when marking an unknown recording stored', async () => {
       // Act
-      const marking = store().markStored('r-never-claimed', '2025-03-01T12:01:00Z');
+      const marking = store().markStored('r-never-claimed', { storedAt: '2025-03-01T12:01:00Z', jobId: 'job-1' });
 
       // Assess
       await expect(marking).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
@@ -300,21 +306,28 @@ describe('the bot tables on dynalite', () => {
       createdAt: '2025-03-01T12:00:00Z',
     };
 
-    it('adds a sentence only if absent, and counts only sentences that exist', async () => {
+    it('adds a sentence only if absent, counts each take once, and counts only sentences that exist', async () => {
       // Prepare
       const sentences = store();
 
       // Act
       const added = await sentences.addIfAbsent(sentence);
       const addedAgain = await sentences.addIfAbsent({ ...sentence, text: 'changed' });
-      await sentences.increment('en-901', 'recordings');
-      await sentences.increment('en-deleted', 'recordings');
+      await sentences.countRecording('en-901', 'r-1');
+      await sentences.countRecording('en-901', 'r-1');
+      await sentences.countRecording('en-901', 'r-2');
+      await sentences.uncountRecording('en-901', 'r-2');
+      await sentences.increment('en-901', 'skips');
+      await sentences.countRecording('en-deleted', 'r-3');
+      await sentences.increment('en-deleted', 'skips');
 
       // Assess
       expect([added, addedAgain]).toEqual([true, false]);
       expect(await rowOf('bot_sentences', { sentenceId: 'en-901' })).toMatchObject({
         text: sentence.text,
         recordings: 1,
+        recordedBy: new Set(['r-1']),
+        skips: 1,
       });
       expect(await rowOf('bot_sentences', { sentenceId: 'en-deleted' })).toBeUndefined();
     });

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  NoSuchKey,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
@@ -108,9 +114,35 @@ const facesEverywhere: FacesDocument = {
     trackId: 't1',
     box: { left: 0.3, top: 0.2, width: 0.3, height: 0.4 },
     confidence: 0.99,
+    brightness: 60,
   })),
   tracks: [],
 };
+
+/** speech.json and speakers.json as the contract shapes them: speech from 0.3 to 2.2 s, face t1 speaking. */
+const speechDocument = {
+  version: 1,
+  model: { name: 'silero-vad', sha256: 'f'.repeat(64) },
+  sampleRate: 16000,
+  durationSec: 2.5,
+  settings: { threshold: 0.5, minSpeechSec: 0.25, minSilenceSec: 0.1, padSec: 0.03 },
+  segments: [{ start: 0.3, end: 2.2 }],
+  speechSec: 1.9,
+};
+const speakersDocument = {
+  version: 1,
+  model: { name: 'lr-asd', weights: 'finetuning_TalkSet', sha256: 'a'.repeat(64) },
+  fps: 25,
+  tracks: [
+    { trackId: 't1', firstFrame: 0, scores: Array.from({ length: 62 }, (_, frame) => (frame < 8 ? null : 1.5)) },
+  ],
+};
+const cleanTakeFiles = (jobId: string) => ({
+  'result.json': resultDocument(jobId, PROMPT),
+  'faces.json': facesEverywhere,
+  'speech.json': speechDocument,
+  'speakers.json': speakersDocument,
+});
 
 /** GetObject's Body as the SDK hands it over: a stream that can also be read whole. */
 function objectBody(document: object) {
@@ -167,13 +199,14 @@ describe('contribution-feedback handler', () => {
 
   beforeAll(async () => {
     await telegram.start();
-    dynamodb = await startLocalDynamoDb(['jobs', 'bot_recordings']);
+    dynamodb = await startLocalDynamoDb(['jobs', 'bot_recordings', 'bot_sentences']);
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.endpoint;
     process.env.AWS_REGION = 'us-east-1';
     process.env.AWS_ACCESS_KEY_ID = LOCAL_DYNAMODB_CREDENTIALS.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = LOCAL_DYNAMODB_CREDENTIALS.secretAccessKey;
     process.env.JOBS_TABLE = dynamodb.tables.jobs;
     process.env.RECORDINGS_TABLE = dynamodb.tables.bot_recordings;
+    process.env.SENTENCES_TABLE = dynamodb.tables.bot_sentences;
     process.env.PROCESSED_BUCKET = PROCESSED_BUCKET;
     process.env.TELEGRAM_TOKEN_PARAMETER = TOKEN_PARAMETER;
     process.env.TELEGRAM_API_ROOT = telegram.apiRoot;
@@ -201,7 +234,7 @@ describe('contribution-feedback handler', () => {
     const jobId = event.detail.name;
     const recordingId = 'a1b2c3d4e5f6a1b2c3d4e5f6';
     await useTables([jobRow(jobId, recordingId)], [recording(recordingId)]);
-    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+    useJobFiles(jobId, cleanTakeFiles(jobId));
 
     // Act
     const outcome = await handler(event, context);
@@ -220,6 +253,9 @@ describe('contribution-feedback handler', () => {
       transcript: PROMPT,
       wer: 0,
       faceRatio: 1,
+      checks: ['face', 'face_size', 'lighting', 'speech', 'one_speaker', 'face_speaking', 'sentence'].map((check) =>
+        expect.objectContaining({ check, outcome: 'passed' }),
+      ),
       checkedAt: expect.any(String),
       notifiedAt: expect.any(String),
     });
@@ -229,7 +265,7 @@ describe('contribution-feedback handler', () => {
     ]);
   });
 
-  it('tells the contributor why a failed contribution could not be used', async () => {
+  it('tells the contributor why a failed contribution could not be used, in words to act on', async () => {
     // Prepare
     const jobId = 'f'.repeat(32);
     const recordingId = 'b1b2c3d4e5f6a1b2c3d4e5f6';
@@ -244,18 +280,22 @@ describe('contribution-feedback handler', () => {
     const outcome = await handler(executionEvent(jobId, 'FAILED'), context);
 
     // Assess
-    expect(outcome).toMatchObject({ outcome: 'reviewed', quality: { verdict: 'failed', jobStatus: 'FAILED', reason } });
+    expect(outcome).toMatchObject({
+      outcome: 'reviewed',
+      quality: { verdict: 'unreadable', jobStatus: 'FAILED', reason: `UnsupportedMediaError: ${reason}` },
+    });
     expect(s3).not.toHaveReceivedAnyCommand();
     expect((await recordingRow(recordingId))?.quality).toMatchObject({
       jobId,
-      verdict: 'failed',
+      verdict: 'unreadable',
       jobStatus: 'FAILED',
-      reason,
+      reason: `UnsupportedMediaError: ${reason}`,
       notifiedAt: expect.any(String),
     });
-    expect(telegram.messagesTo(CHAT_ID).map((message) => message.text)).toEqual([
-      MESSAGES.en.quality_failed.replace('{prompt}', PROMPT).replace('{reason}', reason),
-    ]);
+    const [message] = telegram.messagesTo(CHAT_ID);
+    expect(message!.text).toBe(MESSAGES.en.quality_unreadable.replace('{prompt}', PROMPT));
+    expect(message!.buttons).toEqual([`again:${recordingId}`]);
+    expect(message!.labels).toEqual([MESSAGES.en.recordAgain]);
   });
 
   it('ignores the execution of an ordinary upload: no writes, no message', async () => {
@@ -288,7 +328,7 @@ describe('contribution-feedback handler', () => {
     const jobId = event.detail.name;
     const recordingId = 'c1b2c3d4e5f6a1b2c3d4e5f6';
     await useTables([jobRow(jobId, recordingId)], [recording(recordingId)]);
-    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+    useJobFiles(jobId, cleanTakeFiles(jobId));
 
     // Act
     const first = await handler(event, context);
@@ -318,7 +358,7 @@ describe('contribution-feedback handler', () => {
       checkedAt: '2025-01-01T00:05:00.000Z',
     };
     await useTables([jobRow(jobId, recordingId)], [recording(recordingId, unsent)]);
-    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+    useJobFiles(jobId, cleanTakeFiles(jobId));
 
     // Act
     const outcome = await handler(event, context);
@@ -343,7 +383,7 @@ describe('contribution-feedback handler', () => {
       notifiedAt: '2024-12-31T00:00:01.000Z',
     };
     await useTables([jobRow(jobId, recordingId)], [recording(recordingId, earlier)]);
-    useJobFiles(jobId, { 'result.json': resultDocument(jobId, PROMPT), 'faces.json': facesEverywhere });
+    useJobFiles(jobId, cleanTakeFiles(jobId));
 
     // Act
     const outcome = await handler(event, context);
@@ -354,19 +394,36 @@ describe('contribution-feedback handler', () => {
     expect(telegram.callsOf('sendMessage')).toHaveLength(1);
   });
 
-  it('writes no verdict for a recording row that does not exist', async () => {
-    // Prepare: the job names a recording whose row is gone (test data cleared).
+  it("writes no verdict for a recording withdrawn while the pipeline ran, and removes the job's files and row", async () => {
+    // Prepare: the job names a recording whose row is gone (/delete ran meanwhile).
     const event = sampleEvent();
     const jobId = event.detail.name;
     const recordingId = '91b2c3d4e5f6a1b2c3d4e5f6';
     await useTables([jobRow(jobId, recordingId)], []);
+    s3.on(ListObjectVersionsCommand).resolves({
+      Versions: [{ Key: `jobs/${jobId}/result.json`, VersionId: 'v1' }],
+      DeleteMarkers: [{ Key: `jobs/${jobId}/faces.json`, VersionId: 'm1' }],
+    });
+    s3.on(DeleteObjectCommand).resolves({});
 
     // Act
     const outcome = await handler(event, context);
 
     // Assess
-    expect(outcome).toMatchObject({ outcome: 'ignored' });
+    expect(outcome).toEqual({ outcome: 'withdrawn', jobId });
     expect(await recordingRow(recordingId)).toBeUndefined();
+    expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, {
+      Bucket: PROCESSED_BUCKET,
+      Prefix: `jobs/${jobId}/`,
+    });
+    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: PROCESSED_BUCKET, Key: `jobs/${jobId}/result.json`, VersionId: 'v1' },
+      { Bucket: PROCESSED_BUCKET, Key: `jobs/${jobId}/faces.json`, VersionId: 'm1' },
+    ]);
+    const { Item: job } = await dynamodb.client.send(
+      new GetItemCommand({ TableName: dynamodb.tables.jobs, Key: marshall({ jobId }), ConsistentRead: true }),
+    );
+    expect(job).toBeUndefined();
     expect(telegram.calls).toEqual([]);
   });
 

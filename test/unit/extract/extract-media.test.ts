@@ -219,6 +219,42 @@ describe('extractMedia decisions', () => {
   });
 });
 
+describe('an upload that carries its own duration limits (a bot contribution)', () => {
+  const limited = (toolkit: MediaToolkit) =>
+    extractMedia(
+      { ...input, kind: 'contribution', limits: { minDurationSec: 1, maxDurationSec: 20 } },
+      { jobs, objects: store, media: toolkit, clock: { now: () => new Date('2025-11-21T10:00:00Z') } },
+      { processedBucket: 'processed', workRoot: scratch, maxMediaSeconds: 3 * 3600 },
+    );
+
+  it('refuses a file whose container says it is longer, before decoding any of it', async () => {
+    // Prepare: an hour-long video document, whose duration no client declared
+    const { toolkit, calls } = scriptedToolkit({ source: sourceProbe([h264, aac], '3600.0') });
+
+    // Act
+    const result = limited(toolkit);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({
+      name: 'MediaTooLongError',
+      message: 'The video lasts 3600.0 s; this upload may last at most 20 s. Trim it and upload it again.',
+    });
+    expect(calls.map((call) => call.method)).toEqual(['probe']);
+  });
+
+  it('refuses a file that decodes to longer than allowed, whatever its header declared', async () => {
+    const { toolkit } = scriptedToolkit({ source: sourceProbe([h264, aac], '4.0'), outputSeconds: 45 });
+    await expect(limited(toolkit)).rejects.toMatchObject({ name: 'MediaTooLongError' });
+  });
+
+  it('refuses a file shorter than allowed, and takes one within the limits', async () => {
+    const short = scriptedToolkit({ source: sourceProbe([h264, aac], '0.6'), outputSeconds: 0.6 });
+    await expect(limited(short.toolkit)).rejects.toMatchObject({ name: 'MediaTooShortError' });
+    const fine = scriptedToolkit({ source: sourceProbe([h264, aac], '4.0'), outputSeconds: 4 });
+    await expect(limited(fine.toolkit)).resolves.toMatchObject({ durationSec: 4 });
+  });
+});
+
 describe('probe report helpers', () => {
   it('prefers the default stream and skips cover art and silent placeholders', () => {
     // Prepare

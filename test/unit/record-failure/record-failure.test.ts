@@ -4,7 +4,7 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { FailureInput } from '../../../functions/lib/contracts/pipeline';
-import { describeFailure } from '../../../functions/lib/pipeline/record-failure';
+import { describeFailure, recordFailure } from '../../../functions/lib/pipeline/record-failure';
 import { readableError } from '../../../functions/lib/pipeline/readable-reason';
 import { REPO_ROOT } from '../../support/paths';
 
@@ -100,6 +100,31 @@ describe('describeFailure', () => {
     // Assess
     expect(long.message.length).toBeLessThanOrEqual(600);
     expect(long.message).toMatch(READABLE);
+  });
+});
+
+describe('who is to blame', () => {
+  it.each([
+    ['a take longer than the bot allows', 'MediaTooLongError'],
+    ['a take shorter than the bot asks', 'MediaTooShortError'],
+    ['a silent take (nothing to caption)', 'NothingUsableError'],
+  ])("keeps %s out of the operator's alarm: the file is at fault", async (_what, name) => {
+    // Prepare
+    const logged: Array<Record<string, unknown>> = [];
+    const ports = {
+      jobs: { fail: async () => true } as unknown as Parameters<typeof recordFailure>[1]['jobs'],
+      log: { info: (_message: string, attributes: Record<string, unknown>) => void logged.push(attributes) },
+    };
+
+    // Act
+    const outcome = await recordFailure(
+      { jobId: 'job-1', failure: { Error: name, Cause: JSON.stringify({ errorType: name, errorMessage: 'x' }) } },
+      ports,
+    );
+
+    // Assess
+    expect(outcome).toMatchObject({ outcome: 'failed', blame: 'input' });
+    expect(logged).toEqual([expect.objectContaining({ blame: 'input', error: name })]);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   deriveJobId,
   formatBytes,
   startPipelineForMessage,
+  uploadSettings,
   type StartPipelinePorts,
 } from '../../../functions/lib/pipeline/start-pipeline';
 import { configSchema } from '../../../functions/start-pipeline/config';
@@ -207,6 +208,41 @@ describe('startPipelineForMessage', () => {
 
     // Assess
     await expect(result).rejects.toThrow(/not an S3 event notification/);
+  });
+});
+
+describe("what an upload's metadata asks of its job", () => {
+  it('decodes a URI-encoded (Hebrew) reference, and takes a language and duration limits', () => {
+    // Prepare: what the bot writes on a Hebrew recording (S3 metadata is ASCII)
+    const metadata = {
+      reference: encodeURIComponent('השמש זורחת בבוקר'),
+      'reference-encoding': 'uri',
+      'transcribe-language': 'he-IL',
+      'min-duration-sec': '1',
+      'max-duration-sec': '20',
+    };
+
+    // Act
+    const settings = uploadSettings(metadata);
+
+    // Assess
+    expect(settings).toEqual({
+      reference: 'השמש זורחת בבוקר',
+      language: 'he-IL',
+      limits: { minDurationSec: 1, maxDurationSec: 20 },
+    });
+  });
+
+  it('keeps a plain reference as it is and ignores values it cannot use', () => {
+    expect(uploadSettings({ reference: ' bin blue at f two now ' })).toEqual({ reference: 'bin blue at f two now' });
+    expect(
+      uploadSettings({
+        reference: '%E0%A4%A',
+        'reference-encoding': 'uri',
+        'transcribe-language': 'hebrew; rm -rf',
+        'max-duration-sec': 'soon',
+      }),
+    ).toEqual({});
   });
 });
 

@@ -30,6 +30,24 @@ describe('transcribe language', () => {
     expect(input.LanguageCode).toBeUndefined();
   });
 
+  it('transcribes an upload in its own language when it names one (a Hebrew recording: he-IL)', async () => {
+    // Prepare
+    transcribe.on(StartTranscriptionJobCommand).resolves({});
+    const branch = transcribeBranch({
+      speech: new AwsSpeechToText(new TranscribeClient({ region: 'eu-west-1' })),
+      processedBucket: 'gorggle-processed',
+      language: 'en-US',
+      maxSpeakers: 2,
+    });
+    const job = { ...sampleEvent('transcribe', 'start.json').job, language: 'he-IL' };
+
+    // Act
+    await branch.start(job);
+
+    // Assess
+    expect(transcribe.commandCalls(StartTranscriptionJobCommand)[0]!.args[0].input.LanguageCode).toBe('he-IL');
+  });
+
   it('refuses a speaker count Transcribe would reject, naming the key', () => {
     // Act
     const load = () =>

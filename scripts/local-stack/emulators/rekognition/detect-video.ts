@@ -2,7 +2,7 @@ import { PreprocessError } from '../../../../ec2-avhubert/src/preprocess/errors'
 import { decodeSize, decodeVideoFrames } from '../../../../ec2-avhubert/src/preprocess/ffmpeg';
 import { firstLine, frameRate, probe, type MediaTools } from '../media';
 import type { FaceFinder } from './face-finder';
-import { toFaceDetail, type RekognitionFaceDetail } from './face-record';
+import { toFaceDetail, type FoundFace, type RekognitionFaceDetail, type RgbFrame } from './face-record';
 
 export interface VideoMetadata {
   Codec: string;
@@ -31,6 +31,11 @@ export interface DetectOptions {
   attributes: 'DEFAULT' | 'ALL';
   /** Rekognition reports faces about five times a second. */
   intervalMs?: number;
+  /**
+   * Run the face detector on every this many sampled frames (and whenever a face is lost);
+   * in between, each face is followed by its landmarks alone. Default 5: once a second.
+   */
+  detectEvery?: number;
   /** Frames are analysed at most this tall (aspect kept). Default 720. */
   maxHeight?: number;
   signal?: AbortSignal;
@@ -85,6 +90,7 @@ export async function detectFacesInVideo(
   const size = decodeSize({ width: displayWidth, height: video.height }, options.maxHeight ?? 720);
 
   const faces: FaceDetection[] = [];
+  const follower = new FaceFollower(options.finder, options.detectEvery ?? 5);
   let index = 0;
   try {
     for await (const frame of decodeVideoFrames(filePath, size, 1000 / intervalMs, options.tools, {
@@ -93,7 +99,7 @@ export async function detectFacesInVideo(
     })) {
       options.signal?.throwIfAborted();
       const timestamp = Math.round(index * intervalMs);
-      for (const face of await options.finder.find(frame)) {
+      for (const face of await follower.next(frame)) {
         faces.push({ Timestamp: timestamp, Face: toFaceDetail(face, frame, options.attributes) });
       }
       index++;
@@ -108,4 +114,33 @@ export async function detectFacesInVideo(
     throw new VideoRejectedError('The video stream has no frames to decode. Upload a video that plays.');
   }
   return { metadata, faces };
+}
+
+/**
+ * Which faces each sampled frame shows: the detector on a schedule, the landmarks in between.
+ * A face that appears between detections is found at the next one (within `detectEvery`
+ * samples); a followed face that is lost brings the detector forward to that very frame.
+ */
+export class FaceFollower {
+  private faces: FoundFace[] = [];
+  private sinceDetection = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly finder: FaceFinder,
+    private readonly detectEvery: number,
+  ) {}
+
+  async next(frame: RgbFrame): Promise<FoundFace[]> {
+    if (this.sinceDetection + 1 < this.detectEvery) {
+      const followed = await this.finder.follow(frame, this.faces);
+      if (followed.every((face) => face !== null)) {
+        this.faces = followed as FoundFace[];
+        this.sinceDetection++;
+        return this.faces;
+      }
+    }
+    this.faces = await this.finder.find(frame);
+    this.sinceDetection = 0;
+    return this.faces;
+  }
 }

@@ -1,11 +1,20 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as FaceApiModule from '@vladmandic/face-api';
-import type { FoundFace, RgbFrame } from './face-record';
+import { faceApiRuntime } from '../../../../ec2-avhubert/src/preprocess/face-api-runtime';
+import { normalisedCrops, toSourcePixels } from '../../../../ec2-avhubert/src/preprocess/face-landmarks';
+import { boxAround, extentOf, FACE_API_FRAMING, fitsBox } from '../../../../ec2-avhubert/src/preprocess/tracker';
+import type { FoundFace, Landmarks, RgbFrame } from './face-record';
 
 export interface FaceFinder {
   /** Every face on the frame, left to right. */
   find(frame: RgbFrame): Promise<FoundFace[]>;
+  /**
+   * The same faces on a later frame without the detector: the landmark net alone, on a box
+   * around each face's last landmarks (a fifth of a detection's cost). Null where a face is
+   * lost (its landmarks no longer look like a face in that box).
+   */
+  follow(frame: RgbFrame, faces: readonly FoundFace[]): Promise<Array<FoundFace | null>>;
 }
 
 export interface FaceFinderOptions {
@@ -32,6 +41,34 @@ interface TfWasm {
 
 let loaded: Promise<FaceApi> | null = null;
 
+/** Weights and .wasm files from the npm packages unless given: no network. */
+function faceApiPaths(options: FaceFinderOptions): { wasmDir: string; modelDir: string } {
+  const require = createRequire(import.meta.url);
+  const packageDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
+  return {
+    wasmDir:
+      options.wasmDir ?? process.env.TFJS_WASM_DIR ?? path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist'),
+    modelDir:
+      options.modelDir ?? process.env.FACE_API_MODEL_DIR ?? path.join(packageDir('@vladmandic/face-api'), 'model'),
+  };
+}
+
+/**
+ * The detector's box for a face that moved: the box keeps its place and size relative to the
+ * landmarks, so a followed face is framed as its detection framed it.
+ */
+function movedBox(detected: FoundFace, landmarks: Landmarks): FoundFace['box'] {
+  const before = extentOf(detected.landmarks);
+  const after = extentOf(landmarks);
+  const scale = before.extent > 0 ? after.extent / before.extent : 1;
+  return {
+    x: after.cx + (detected.box.x - before.cx) * scale,
+    y: after.cy + (detected.box.y - before.cy) * scale,
+    width: detected.box.width * scale,
+    height: detected.box.height * scale,
+  };
+}
+
 /**
  * face-api on the tfjs WASM backend, with weights and .wasm read from the npm packages: no
  * network. The lip-reading server has its own loader (ec2-avhubert/src/preprocess), but its
@@ -42,11 +79,7 @@ function loadFaceApi(options: FaceFinderOptions): Promise<FaceApi> {
   loaded ??= (async () => {
     const require = createRequire(import.meta.url);
     const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-    const packageDir = (name: string) => path.dirname(require.resolve(`${name}/package.json`));
-    const wasmDir =
-      options.wasmDir ?? process.env.TFJS_WASM_DIR ?? path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
-    const modelDir =
-      options.modelDir ?? process.env.FACE_API_MODEL_DIR ?? path.join(packageDir('@vladmandic/face-api'), 'model');
+    const { wasmDir, modelDir } = faceApiPaths(options);
     const tf = faceapi.tf as unknown as TfWasm;
     tf.setWasmPaths(wasmDir.endsWith(path.sep) ? wasmDir : wasmDir + path.sep);
     await tf.setBackend('wasm');
@@ -69,8 +102,28 @@ export async function createFaceFinder(options: FaceFinderOptions = {}): Promise
     scoreThreshold: options.detectorScoreThreshold ?? 0.5,
   });
   const maxFaces = options.maxFaces ?? 20;
+  const require = createRequire(import.meta.url);
+  const landmarkNet = await faceApiRuntime({
+    faceApiPath: require.resolve('@vladmandic/face-api/dist/face-api.node-wasm.js'),
+    ...faceApiPaths(options),
+  });
 
   return {
+    async follow(frame, faces) {
+      if (faces.length === 0) return [];
+      const boxes = faces.map((face) => boxAround(face.landmarks, FACE_API_FRAMING));
+      const crops = normalisedCrops(
+        faces.map(() => frame),
+        boxes,
+      );
+      const found = toSourcePixels(await landmarkNet.landmarks(crops, faces.length), boxes);
+      return faces.map((face, i) => {
+        const landmarks = found[i] as Landmarks;
+        const box = boxes[i];
+        if (!box || !fitsBox(landmarks, box, FACE_API_FRAMING)) return null;
+        return { box: movedBox(face, landmarks), score: face.score, landmarks };
+      });
+    },
     async find(frame) {
       const input = faceapi.tf.tensor3d(Int32Array.from(frame.data), [frame.height, frame.width, 3], 'int32');
       try {
