@@ -9,6 +9,11 @@ locals {
     "GET /jobs/{id}",
     "GET /jobs/{id}/execution",
     "GET /jobs/{id}/result",
+    "GET /jobs/{id}/edits",
+    "POST /jobs/{id}/edits",
+    "GET /jobs/{id}/edits/{version}",
+    "POST /jobs/{id}/edits/{version}/restore",
+    "GET /jobs/{id}/export",
   ]
 
   api_allowed_origins = concat([local.web_origin], var.api_extra_allowed_origins)
@@ -99,7 +104,7 @@ resource "aws_apigatewayv2_api" "results" {
     allow_origins  = local.api_allowed_origins
     allow_methods  = ["GET", "POST"]
     allow_headers  = ["authorization", "content-type"]
-    expose_headers = ["www-authenticate"]
+    expose_headers = ["www-authenticate", "content-disposition", "x-gorggle-edits-version"]
     max_age        = 3600
   }
 }
@@ -205,6 +210,13 @@ data "aws_iam_policy_document" "api" {
     sid       = "SignUploads"
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.this["uploads"].arn}/uploads/*"]
+  }
+
+  # Caption edits: new versions only, each created with If-None-Match so none is overwritten.
+  statement {
+    sid       = "SaveCaptionEdits"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this["processed"].arn}/jobs/*/edits/*"]
   }
 
   statement {

@@ -6,7 +6,10 @@ import { dynamoDbClient, s3Client } from '../lib/adapters/aws-clients';
 import { DynamoDbJobReader } from '../lib/adapters/dynamodb-job-reader';
 import { S3UrlSigner } from '../lib/adapters/s3-result-signer';
 import { SfnExecutionHistory, sfnHistoryClient } from '../lib/adapters/sfn-execution-history';
+import { S3EditsStore } from '../lib/adapters/s3-edits-store';
+import { S3JobFiles } from '../lib/adapters/s3-job-files';
 import { authenticate } from '../lib/api/auth';
+import { ownerOrAdminMayEdit } from '../lib/api/edit-access';
 import { jsonErrors } from '../lib/api/middleware';
 import { handleApiRequest } from '../lib/api/routes';
 import { lazyConfig } from '../lib/config';
@@ -40,6 +43,9 @@ export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGateway
         uploads: s3,
         downloads: s3,
         executions: new SfnExecutionHistory(sfnHistoryClient()),
+        edits: new S3EditsStore(s3Client(), settings.PROCESSED_BUCKET),
+        files: new S3JobFiles(s3Client(), settings.PROCESSED_BUCKET),
+        editAccess: ownerOrAdminMayEdit,
         now: () => new Date(),
       },
       {

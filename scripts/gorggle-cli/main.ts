@@ -5,6 +5,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { S3EditsStore } from '../../functions/lib/adapters/s3-edits-store';
+import { editedResult } from '../../functions/lib/edits/caption-edits';
+import { exportCommand, formatSpeakers, speakersCommand } from './caption-commands';
 import { evaluateDirectory, formatEvaluation } from './evaluate';
 import { GorggleClient, JobNotFoundError, JobWaitTimeoutError } from './gorggle-client';
 import { assertProcessable, exitCodeFor, processVideo, UnprocessableFileError } from './process-video';
@@ -20,14 +24,28 @@ Commands:
   show <jobId>      Print one job: status, stages, transcript, result files.
   eval <dir>        Run every clip in <dir>/transcripts.tsv ("file<TAB>reference") and
                     report word error rates for audio, visual and fused text.
+  export <jobId>    Print (or --out) the captions of the latest edits version.
+  speakers <jobId>  List the speakers and their names; --name S1="Dana Cohen" names one
+                    (repeatable) and saves a new edits version.
 
 Options:
   --json                 Print JSON instead of text.
   --reference <text>     (process) Reference transcript; the result then reports WER.
-  --out <dir>            (process) Also copy result.json and the captions into <dir>/<jobId>/.
+  --out <dir|file>       (process) Also copy result.json and the captions into <dir>/<jobId>/;
+                         (export) write the file here instead of printing it.
   --timeout <seconds>    (process, eval) Stop waiting after this long (default 900).
   --limit <n>            (jobs) How many jobs (default 20).
   --concurrency <n>      (eval) Clips in flight at once (default 4).
+  --format <f>           (export) srt, vtt or json (default vtt).
+  --track <t>            (export) fused (default), audio or visual.
+  --version <n>          (export) An edits version (default: the latest; 0: as produced).
+  --max-chars <n>        (export) Characters per line (default 42).
+  --max-lines <n>        (export) Lines per caption (default 2).
+  --max-cps <n>          (export) Reading speed, characters per second (default 17).
+  --min-duration <s>     (export) Shortest caption in seconds (default 0.833).
+  --max-duration <s>     (export) Longest caption in seconds (default 7).
+  --pause <s>            (export) A pause longer than this starts a caption (default 0.7).
+  --name <id=name>       (speakers) Name a speaker; repeat for more.
   --data-dir <dir>       The local stack's data folder (default .gorggle).
   --profile <name>       Use the deployment on AWS, signing with this profile.
   --region <region>      Use the deployment on AWS in this region.
@@ -42,6 +60,16 @@ export interface CliIo {
   stderr: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
 }
 
+/** Errors of export and speakers whose message says what to do. */
+const CAPTION_ERRORS = [
+  'CaptionCommandError',
+  'ResultMissingError',
+  'TrackUnavailableError',
+  'StaleEditError',
+  'EditVersionNotFoundError',
+  'InvalidEditError',
+];
+
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -53,6 +81,16 @@ const OPTIONS = {
   timeout: { type: 'string' },
   limit: { type: 'string' },
   concurrency: { type: 'string' },
+  format: { type: 'string' },
+  track: { type: 'string' },
+  version: { type: 'string' },
+  'max-chars': { type: 'string' },
+  'max-lines': { type: 'string' },
+  'max-cps': { type: 'string' },
+  'min-duration': { type: 'string' },
+  'max-duration': { type: 'string' },
+  pause: { type: 'string' },
+  name: { type: 'string', multiple: true },
   'data-dir': { type: 'string' },
   profile: { type: 'string' },
   region: { type: 'string' },
@@ -105,8 +143,14 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
   }
   let client: GorggleClient | undefined;
   try {
-    const needsArgument = { process: '<video>', show: '<jobId>', eval: '<dir>' } as Record<string, string>;
-    if (!['process', 'jobs', 'show', 'eval'].includes(command)) {
+    const needsArgument = {
+      process: '<video>',
+      show: '<jobId>',
+      eval: '<dir>',
+      export: '<jobId>',
+      speakers: '<jobId>',
+    } as Record<string, string>;
+    if (!Object.keys(needsArgument).includes(command) && command !== 'jobs') {
       throw new UsageError(`Unknown command "${command}".`);
     }
     if (needsArgument[command] && rest.length !== 1) {
@@ -148,6 +192,33 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
       return exitCodeFor(snapshot);
     }
 
+    if (command === 'export') {
+      const file = await exportCommand(
+        { s3: client.clients.s3, processedBucket: target.processedBucket },
+        argument,
+        values,
+      );
+      if (values.out) {
+        await writeFile(path.resolve(values.out), file.body);
+        io.stderr.write(
+          `Wrote ${path.resolve(values.out)} (${file.version ? `edits version ${file.version}` : 'no edits: as produced'}).\n`,
+        );
+      } else {
+        io.stdout.write(file.body);
+      }
+      return 0;
+    }
+
+    if (command === 'speakers') {
+      const outcome = await speakersCommand(
+        { s3: client.clients.s3, processedBucket: target.processedBucket },
+        argument,
+        values.name ?? [],
+      );
+      print(values.json ? JSON.stringify(outcome, null, 2) : formatSpeakers(argument, outcome));
+      return 0;
+    }
+
     if (command === 'jobs') {
       const jobs = await client.listJobs(positiveNumber(values.limit, 'limit', 20));
       if (values.json) print(JSON.stringify(jobs, null, 2));
@@ -163,7 +234,15 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
         throw new JobNotFoundError(`There is no job ${jobId} on ${target.description}; \`gorggle jobs\` lists them.`);
       }
       const finished = snapshot.job.status === 'COMPLETED' || snapshot.job.status === 'DEGRADED';
-      const result = finished ? await client.getResult(snapshot.job) : undefined;
+      // Names and corrections from the latest edits version, as the page and downloads show them.
+      const result = finished
+        ? (
+            await editedResult(
+              await client.getResult(snapshot.job),
+              new S3EditsStore(client.clients.s3, target.processedBucket),
+            )
+          ).result
+        : undefined;
       print(
         values.json
           ? JSON.stringify(jobJson(target, snapshot, result), null, 2)
@@ -189,6 +268,7 @@ export async function runCli(argv: readonly string[], io: CliIo = process): Prom
       return 2;
     }
     const known =
+      CAPTION_ERRORS.includes((error as Error).name) ||
       error instanceof TargetUnavailableError ||
       error instanceof JobNotFoundError ||
       error instanceof JobWaitTimeoutError ||

@@ -59,7 +59,7 @@ run "applies_without_a_gpu" {
 
   assert {
     condition = (
-      length(aws_apigatewayv2_route.api) == 5 && aws_apigatewayv2_route.telegram_webhook.route_key == "POST /telegram/webhook"
+      length(aws_apigatewayv2_route.api) == 10 && aws_apigatewayv2_route.telegram_webhook.route_key == "POST /telegram/webhook"
       && aws_apigatewayv2_stage.default.name == "$default" && aws_lambda_event_source_mapping.upload_events.batch_size == 10
     )
     error_message = "The API routes, its stage and the upload queue trigger must all be there."

@@ -3,6 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import {
+  conditionalWrites,
+  type KoaMiddleware,
+  type ObjectExistence,
+} from '../../scripts/local-stack/s3/conditional-writes';
 import { addObjectVersionsListing, type KoaApp } from '../../scripts/local-stack/s3/object-versions';
 
 /** s3rver checks signatures against its own fixed key pair. */
@@ -18,6 +23,9 @@ export async function startLocalS3(buckets: string[]) {
     directory,
     configureBuckets: buckets.map((name) => ({ name })),
   });
+  // S3's conditional writes, as the local stack's S3 has them.
+  const internals = s3rver as unknown as { store: ObjectExistence; middleware: KoaMiddleware[] };
+  internals.middleware.splice(3, 0, conditionalWrites(internals.store));
   addObjectVersionsListing(s3rver as unknown as KoaApp);
   const { port } = await s3rver.run();
   const endpoint = `http://127.0.0.1:${port}`;

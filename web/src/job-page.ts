@@ -56,7 +56,7 @@ export function jobPage(api: Api, config: WebConfig, jobId: string): { element: 
         resultShown = true;
         render(result, h('p', { class: 'muted' }, 'Loading the result…'));
         const links = await api.getResult(jobId);
-        render(result, await resultViewer(links));
+        render(result, await resultViewer(links, api, jobId));
       }
       return FINISHED.includes(job.status);
     } catch (problem) {

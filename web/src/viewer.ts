@@ -1,6 +1,11 @@
 import type { FacesDocument, ResultDocument } from '../../functions/lib/contracts/documents';
-import type { ResultResponse } from './api';
-import { formatTime, h } from './dom';
+import { applyDraft, draftOfResult, type CaptionDraft } from '../../functions/lib/edits/caption-draft';
+import { fusedCues } from '../../functions/lib/edits/caption-files';
+import { webVttCueTexts } from '../../functions/lib/fuse/captions';
+import type { Api, ResultResponse } from './api';
+import { openCaptionEditor, type CaptionEditor } from './caption-editor';
+import { formatTime, h, render } from './dom';
+import { fillTrack, webVttCues } from './vtt';
 
 type Segment = ResultDocument['segments'][number];
 type Speaker = ResultDocument['speakers'][number];
@@ -69,11 +74,15 @@ async function fetchJson<T>(url: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-/** The video with caption tracks and face boxes, the transcript, modalities and downloads. */
-export async function resultViewer(links: ResultResponse): Promise<HTMLElement> {
+/**
+ * The video with its caption tracks and face boxes, the caption editor, the transcript,
+ * speakers, inputs and downloads. The fused track, transcript, speakers and face labels are
+ * drawn from the draft being edited, so a name or a correction shows everywhere at once.
+ */
+export async function resultViewer(links: ResultResponse, api: Api, jobId: string): Promise<HTMLElement> {
   const { files } = links;
   if (!files.result) return h('p', { class: 'error-text' }, 'This job has no result.json.');
-  const result = await fetchJson<ResultDocument>(files.result.url);
+  const original = await fetchJson<ResultDocument>(files.result.url);
   const faces = files.faces ? await fetchJson<FacesDocument>(files.faces.url).catch(() => undefined) : undefined;
 
   const video = h('video', {
@@ -84,17 +93,33 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
     'aria-label': 'The video with captions',
     ...(files.poster ? { poster: files.poster.url } : {}),
   });
+  // The fused track is built here from the draft, so edits show as they are made.
+  const fusedTrack = video.addTextTrack('captions', 'Fused', 'en');
+  const trackIds = new Map<TextTrack, string>([[fusedTrack, 'fused']]);
   const tracks: Array<[string, string, string | undefined]> = [
-    ['fused', 'Fused', files.captions?.url],
     ['audio', 'Speech only', files.audioCaptions?.url],
     ['visual', 'Lip reading only', files.visualCaptions?.url],
   ];
-  for (const [id, label, url] of tracks) {
-    if (!url) continue;
-    video.append(
-      h('track', { kind: 'captions', label, srclang: 'en', src: url, 'data-track': id, default: id === 'fused' }),
+  // Each modality's track comes from the export, with the speakers' names of the latest
+  // version; the file fuse wrote stands in when the export has none (its modality's document is gone).
+  const modalityTracks = tracks.flatMap(([id, label, url]) => {
+    if (!url) return [];
+    const track = video.addTextTrack('captions', label, 'en');
+    trackIds.set(track, id);
+    return [{ id, track, url }];
+  });
+  const loadModalityTracks = () =>
+    Promise.all(
+      modalityTracks.map(async ({ id, track, url }) => {
+        const text = await api
+          .exportFile(jobId, { format: 'vtt', track: id })
+          .then((file) => file.blob.text())
+          .catch(async () => (await fetch(url)).text())
+          .catch(() => undefined);
+        if (text !== undefined) fillTrack(track, webVttCues(text));
+      }),
     );
-  }
+  void loadModalityTracks();
   if (files.video) video.append(h('source', { src: files.video.url, type: 'video/mp4' }));
 
   const overlay = h('div', { class: 'face-layer', 'aria-hidden': 'true' });
@@ -103,34 +128,44 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
     if (video.videoWidth && video.videoHeight) frame.style.aspectRatio = `${video.videoWidth} / ${video.videoHeight}`;
   });
 
+  let chosen = 'fused';
   const choose = (id: string) => {
+    chosen = id;
     for (const track of Array.from(video.textTracks)) {
-      const element = video.querySelector(`track[label="${CSS.escape(track.label)}"]`);
-      track.mode = element?.getAttribute('data-track') === id ? 'showing' : 'disabled';
+      track.mode = trackIds.get(track) === id ? 'showing' : 'disabled';
     }
   };
   const trackPicker = h(
     'fieldset',
     { class: 'track-picker' },
     h('legend', {}, 'Captions'),
-    [...tracks.filter(([, , url]) => url), ['off', 'Off', 'off'] as const].map(([id, label]) =>
-      h(
-        'label',
-        {},
-        h('input', { type: 'radio', name: 'captions', value: id, checked: id === 'fused', onchange: () => choose(id) }),
-        ` ${label}`,
-      ),
+    [['fused', 'Fused', 'fused'] as const, ...tracks.filter(([, , url]) => url), ['off', 'Off', 'off'] as const].map(
+      ([id, label]) =>
+        h(
+          'label',
+          {},
+          h('input', {
+            type: 'radio',
+            name: 'captions',
+            value: id,
+            checked: id === 'fused',
+            onchange: () => choose(id),
+          }),
+          ` ${label}`,
+        ),
     ),
   );
-  // Tracks load lazily; make the fused one show as soon as the list exists.
-  video.textTracks.addEventListener('addtrack', () => choose('fused'));
-  queueMicrotask(() => choose('fused'));
+  // Tracks load lazily; keep the chosen one showing as each appears.
+  video.textTracks.addEventListener('addtrack', () => choose(chosen));
+  queueMicrotask(() => choose(chosen));
 
-  const style = speakerStyle(result.speakers);
-  applyCaptionColours(result.speakers, style);
+  let result = original;
+  let style = speakerStyle(result.speakers);
+  const originalLabel = speakerStyle(original.speakers).label;
   const transcript = h('ol', { class: 'transcript', 'aria-label': 'Transcript' });
-  const lines = result.segments.map((segment) => transcriptLine(segment, video, style));
-  transcript.append(...lines.map((line) => line.element));
+  const transcriptArea = h('div', {});
+  const speakersArea = h('div', {});
+  let editor: CaptionEditor | undefined;
 
   const drawFaces = () => {
     const time = video.currentTime;
@@ -150,11 +185,60 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
         return element;
       }),
     );
-    lines.forEach((line, index) => {
+    Array.from(transcript.children).forEach((line, index) => {
       const segment = result.segments[index];
-      line.element.classList.toggle('active', Boolean(segment && time >= segment.start && time < segment.end));
+      line.classList.toggle('active', Boolean(segment && time >= segment.start && time < segment.end));
     });
   };
+
+  const showDraft = (draft: CaptionDraft) => {
+    result = applyDraft(original, draft);
+    style = speakerStyle(result.speakers);
+    applyCaptionColours(result.speakers, style);
+    const cues = fusedCues(result);
+    const texts = webVttCueTexts(cues);
+    fillTrack(
+      fusedTrack,
+      cues.map((cue, index) => ({ start: cue.start, end: cue.end, text: texts[index] ?? '' })),
+    );
+    render(
+      transcript,
+      result.segments.map((segment) => transcriptLine(segment, video, style).element),
+    );
+    render(
+      transcriptArea,
+      result.segments.length
+        ? transcript
+        : h('p', { class: 'muted' }, result.emptyReason === 'no speech' ? 'No speech was found.' : 'No words.'),
+    );
+    render(speakersArea, speakersCard(result, style, editor, originalLabel));
+    drawFaces();
+  };
+  const seek = (seconds: number) => {
+    video.pause();
+    video.currentTime = seconds;
+  };
+
+  try {
+    editor = await openCaptionEditor(api, jobId, original, {
+      onDraft: showDraft,
+      label: (id) => style.label(id),
+      seek,
+      onSaved: () => void loadModalityTracks(),
+    });
+    // The first draw came from inside the editor's constructor, before it could take names.
+    render(speakersArea, speakersCard(result, style, editor, originalLabel));
+  } catch (error) {
+    showDraft(draftOfResult(original));
+    speakersArea.before(
+      h(
+        'p',
+        { class: 'error-text', role: 'alert' },
+        `The caption editor could not load: ${error instanceof Error ? error.message : String(error)}`,
+      ),
+    );
+  }
+
   const tick = () => {
     drawFaces();
     if (!video.paused && !video.ended) requestAnimationFrame(tick);
@@ -164,45 +248,35 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
   video.addEventListener('timeupdate', drawFaces);
   video.addEventListener('loadeddata', drawFaces);
 
-  const downloads: Array<[keyof typeof files, string]> = [
-    ['captions', 'Captions (VTT)'],
-    ['captionsSrt', 'Captions (SRT)'],
-    ['result', 'Result (JSON)'],
-    ['audioCaptions', 'Speech only (VTT)'],
-    ['visualCaptions', 'Lip reading only (VTT)'],
-  ];
-
-  const { metrics } = result;
+  const { metrics } = original;
   return h(
     'div',
     { class: 'result' },
     h(
-      'section',
-      { class: 'card player', 'aria-labelledby': 'player-heading' },
-      h('h2', { id: 'player-heading' }, 'Result'),
-      frame,
-      trackPicker,
+      'div',
+      { class: 'result-main' },
       h(
-        'p',
-        { class: 'muted small' },
-        `${metrics.durationSec.toFixed(1)} s · ${metrics.words} words · ${metrics.speakers} ${metrics.speakers === 1 ? 'speaker' : 'speakers'}`,
-        metrics.wer
-          ? ` · WER ${(['audio', 'visual', 'fused'] as const)
-              .flatMap((k) => {
-                const value = metrics.wer?.[k];
-                return value === undefined ? [] : [`${k} ${(value * 100).toFixed(1)}%`];
-              })
-              .join(', ')}`
-          : '',
+        'section',
+        { class: 'card player', 'aria-labelledby': 'player-heading' },
+        h('h2', { id: 'player-heading' }, 'Result'),
+        frame,
+        trackPicker,
+        h(
+          'p',
+          { class: 'muted small' },
+          `${metrics.durationSec.toFixed(1)} s · ${metrics.words} words · ${metrics.speakers} ${metrics.speakers === 1 ? 'speaker' : 'speakers'}`,
+          metrics.wer
+            ? ` · WER ${(['audio', 'visual', 'fused'] as const)
+                .flatMap((k) => {
+                  const value = metrics.wer?.[k];
+                  return value === undefined ? [] : [`${k} ${(value * 100).toFixed(1)}%`];
+                })
+                .join(', ')}`
+            : '',
+        ),
       ),
-      h(
-        'nav',
-        { class: 'downloads', 'aria-label': 'Downloads' },
-        downloads.map(([name, label]) => {
-          const link = files[name];
-          return link ? h('a', { class: 'button', href: link.downloadUrl, download: '' }, `⬇ ${label}`) : null;
-        }),
-      ),
+      editor?.element ?? null,
+      editor?.downloads ?? null,
     ),
     h(
       'div',
@@ -222,11 +296,9 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
           h('span', { class: 'word-source src-both' }, 'both'),
           '. Select a line to play from there.',
         ),
-        result.segments.length
-          ? transcript
-          : h('p', { class: 'muted' }, result.emptyReason === 'no speech' ? 'No speech was found.' : 'No words.'),
+        transcriptArea,
       ),
-      speakersCard(result, style),
+      speakersArea,
       h(
         'section',
         { class: 'card', 'aria-labelledby': 'modalities-heading' },
@@ -235,7 +307,7 @@ export async function resultViewer(links: ResultResponse): Promise<HTMLElement> 
           'ul',
           { class: 'modalities' },
           (Object.keys(MODALITY_LABELS) as Array<keyof typeof MODALITY_LABELS>).map((name) => {
-            const modality = result.modalities[name];
+            const modality = original.modalities[name];
             return h(
               'li',
               { class: `modality modality-${modality.status}` },
@@ -259,7 +331,43 @@ function speakerChip(id: string, style: SpeakerStyle): HTMLElement {
 }
 
 /** Who speaks: each person, on screen (their face) or off, their voices and how sure the match is. */
-function speakersCard(result: ResultDocument, style: SpeakerStyle): HTMLElement {
+/** Names a speaker from the keyboard: type the name, press Enter. */
+function renameForm(
+  speaker: ResultDocument['speakers'][number],
+  editor: CaptionEditor,
+  originalLabel: (id: string) => string,
+): HTMLFormElement {
+  const id = `name-${speaker.id}`;
+  const input = h('input', {
+    id,
+    name: 'name',
+    type: 'text',
+    class: 'speaker-name',
+    value: speaker.label,
+    maxlength: '80',
+    autocomplete: 'off',
+    disabled: editor.readOnly,
+  });
+  const form = h(
+    'form',
+    { class: 'rename-form' },
+    h('label', { for: id, class: 'visually-hidden' }, `Name of ${speaker.id}`),
+    input,
+    h('button', { type: 'submit', class: 'button small-button', disabled: editor.readOnly }, 'Rename'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void editor.rename({ id: speaker.id, label: originalLabel(speaker.id) }, input.value);
+  });
+  return form;
+}
+
+function speakersCard(
+  result: ResultDocument,
+  style: SpeakerStyle,
+  editor: CaptionEditor | undefined,
+  originalLabel: (id: string) => string,
+): HTMLElement {
   const evidence = {
     'active-speaker': 'Faces were matched to the voices by who is seen speaking (LR-ASD).',
     'mouth-movement':
@@ -293,6 +401,7 @@ function speakersCard(result: ResultDocument, style: SpeakerStyle): HTMLElement 
                   .filter(Boolean)
                   .join(' · '),
               ),
+              editor ? renameForm(speaker, editor, originalLabel) : null,
             ),
           ),
         )
@@ -325,6 +434,14 @@ function transcriptLine(segment: Segment, video: HTMLVideoElement, style: Speake
       { class: 'words' },
       segment.words.map((word) => {
         const percent = Math.round(word.confidence * 100);
+        if (word.edited) {
+          return h(
+            'span',
+            { class: 'word edited', title: 'corrected by hand' },
+            h('span', { class: 'word-text' }, word.text),
+            h('span', { class: 'word-meta' }, 'edited'),
+          );
+        }
         return h(
           'span',
           { class: `word src-${word.source}`, title: `${SOURCE_TITLES[word.source]}, ${percent}% confident` },

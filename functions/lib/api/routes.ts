@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { canRead, isAdmin, ownerOfUpload, type Caller } from '../access/ownership';
 import type { JobRecord } from '../contracts/job';
 import { AWS_THROTTLING_ERROR_NAMES } from '../errors';
+import { EDIT_ROUTE_KEYS, editRoutes, type EditPorts, type EditRouteKey } from './edit-routes';
 import { summariseExecution } from './execution';
 import { ApiError, jsonResponse, type HttpResponse } from './http';
 import {
@@ -12,6 +13,7 @@ import {
   type UploadSigner,
 } from './ports';
 import { createUpload, uploadRequestSchema } from './uploads';
+import { parse } from './validation';
 import {
   RESULT_FILES,
   toJobView,
@@ -31,6 +33,7 @@ export const ROUTE_KEYS = [
   'GET /jobs/{id}',
   'GET /jobs/{id}/execution',
   'GET /jobs/{id}/result',
+  ...EDIT_ROUTE_KEYS,
 ] as const;
 export type RouteKey = (typeof ROUTE_KEYS)[number];
 
@@ -44,7 +47,7 @@ export interface ApiRequest {
   body?: unknown;
 }
 
-export interface ApiPorts {
+export interface ApiPorts extends EditPorts {
   jobs: JobReader;
   uploads: UploadSigner;
   downloads: DownloadSigner;
@@ -79,19 +82,6 @@ const listQuerySchema = z.object({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
-function invalid(what: string, error: z.ZodError): ApiError {
-  const problems = error.issues
-    .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
-  return new ApiError(400, 'INVALID_REQUEST', `The ${what} is not valid (${problems}). Fix it and send it again.`);
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(what, parsed.error);
-  return parsed.data;
-}
-
 /**
  * The job the path names, if the caller may read it. A job that belongs to someone else
  * answers exactly like one that does not exist, so ids cannot be probed; so does a job past
@@ -115,7 +105,16 @@ const isLive = (now: Date) => (job: JobRecord) => job.expiresAt === undefined ||
 
 type Route = (request: ApiRequest, ports: ApiPorts, options: ApiOptions) => Promise<HttpResponse>;
 
+/** The edit routes, each behind the same job lookup as every other route. */
+const jobEditRoutes = Object.fromEntries(
+  EDIT_ROUTE_KEYS.map((key): [EditRouteKey, Route] => [
+    key,
+    async (request, ports, options) => editRoutes[key](request, ports, await requireJob(request, ports, options)),
+  ]),
+) as Record<EditRouteKey, Route>;
+
 const routes: Record<RouteKey, Route> = {
+  ...jobEditRoutes,
   'POST /uploads': async (request, ports, options) => {
     if (typeof request.body !== 'object' || request.body === null) {
       throw new ApiError(

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { errorInfoSchema, pointSchema, relativeBoxSchema } from './common';
+import { SPEAKER_ID, UNKNOWN_SPEAKER } from './speaker-ids';
 
 /**
  * Documents written under jobs/<jobId>/ in the processed bucket. Each carries a version
@@ -110,10 +111,7 @@ export const modalityStatusSchema = z.object({
 });
 export type ModalityStatus = z.infer<typeof modalityStatusSchema>;
 
-/** A speaker id in result.json: S1, S2, … in order of first speech. */
-export const SPEAKER_ID = /^S[1-9]\d*$/;
-/** The speaker of a segment or word that no one could be attached to. */
-export const UNKNOWN_SPEAKER = 'unknown';
+export { SPEAKER_ID, UNKNOWN_SPEAKER } from './speaker-ids';
 
 /** How fuse told who speaks (docs/result-json.md). */
 export const SPEAKER_EVIDENCE = ['active-speaker', 'mouth-movement', 'voices'] as const;
@@ -167,6 +165,8 @@ export const resultDocumentSchema = z.object({
           source: z.enum(WORD_SOURCES),
           speaker: speakerRefSchema,
           speakingScore: z.number().optional(),
+          /** Set in an export of edited captions: a person corrected this word. */
+          edited: z.boolean().optional(),
         }),
       ),
     }),
@@ -188,6 +188,11 @@ export const resultDocumentSchema = z.object({
     .optional(),
   /** Set when the result is empty on purpose, e.g. 'no speech'. */
   emptyReason: z.string().optional(),
+  /**
+   * Only in an export of edited captions, never in result.json: the edits version it was made
+   * from (jobs/<jobId>/edits/v<N>.json), with names and corrections applied.
+   */
+  edits: z.object({ version: z.number().int().positive(), savedAt: z.string() }).optional(),
   metrics: z.object({
     durationSec: z.number().nonnegative(),
     words: z.number().int().nonnegative(),
@@ -200,3 +205,89 @@ export const resultDocumentSchema = z.object({
   }),
 });
 export type ResultDocument = z.infer<typeof resultDocumentSchema>;
+
+/**
+ * Caption edits (issue 17): names given to speakers and corrected captions, saved as
+ * jobs/<jobId>/edits/v<N>.json beside the result, which is never rewritten. Every version
+ * holds the whole edited state, so any one can be viewed or restored alone. Version 0 is
+ * the result as fuse wrote it.
+ */
+export const EDITS_VERSION = 1 as const;
+export const MAX_SPEAKER_NAME_CHARS = 80;
+export const MAX_WORD_CHARS = 60;
+export const MAX_EDIT_SEGMENTS = 5000;
+export const MAX_SEGMENT_WORDS = 400;
+export const MAX_EDIT_SUMMARY_CHARS = 200;
+
+/** C0 and C1 controls (line breaks and tabs included), and the bidi overrides that can disguise text. */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+const safeText = (what: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .refine((text) => !UNSAFE_CHARACTERS.test(text), {
+      message: `${what} must not contain control characters (line breaks, tabs, direction overrides)`,
+    });
+
+export const speakerNameSchema = safeText('a speaker name', MAX_SPEAKER_NAME_CHARS);
+export const wordTextSchema = safeText('a word', MAX_WORD_CHARS).refine((text) => !/\s/.test(text), {
+  message: 'a word must not contain spaces (split it into words)',
+});
+
+const seconds = z
+  .number()
+  .nonnegative()
+  .max(24 * 3600);
+
+export const editedWordSchema = z.object({
+  start: seconds,
+  end: seconds,
+  text: wordTextSchema,
+  confidence: z.number().min(0).max(1),
+  /** Where the word's timing came from; `edited` marks a person's correction. */
+  source: z.enum(WORD_SOURCES),
+  edited: z.boolean().optional(),
+});
+
+export const editedSegmentSchema = z
+  .object({
+    start: seconds,
+    end: seconds,
+    speaker: speakerRefSchema,
+    words: z
+      .array(editedWordSchema)
+      .min(1, 'a caption needs at least one word (delete it by merging, or leave a word)')
+      .max(MAX_SEGMENT_WORDS),
+  })
+  .refine((segment) => segment.start <= segment.end, { message: 'a caption must not end before it starts' });
+
+export const speakerNamesSchema = z
+  .array(z.object({ id: z.string().regex(SPEAKER_ID, 'must be a speaker id such as S1'), name: speakerNameSchema }))
+  .max(200);
+
+export const editsDocumentSchema = z.object({
+  version: z.literal(EDITS_VERSION),
+  jobId: z.string(),
+  /** N of edits/v<N>.json: 1, 2, … */
+  number: z.number().int().positive(),
+  /** The version it was made on; 0 is the result as fuse wrote it. */
+  basedOn: z.number().int().nonnegative(),
+  /** Set when this version restores an earlier one. */
+  restoredFrom: z.number().int().nonnegative().optional(),
+  savedAt: z.string(),
+  /** Who saved it: the caller's id (Cognito sub), or `cli`. */
+  savedBy: z.string(),
+  summary: z.string().max(MAX_EDIT_SUMMARY_CHARS),
+  /** Names given to speakers; a speaker not listed keeps result.json's label. */
+  speakers: speakerNamesSchema,
+  /** The captions after the edits, in time order. */
+  segments: z.array(editedSegmentSchema).max(MAX_EDIT_SEGMENTS),
+});
+export type EditsDocument = z.infer<typeof editsDocumentSchema>;
+export type EditedSegment = EditsDocument['segments'][number];
+export type EditedWord = EditedSegment['words'][number];
+export type SpeakerName = EditsDocument['speakers'][number];

@@ -28,15 +28,23 @@ function namedLines(cue: CaptionCue, changes: boolean): string[] {
   return [(changes ? speakerPrefix(cue.speaker) : '') + first, ...rest];
 }
 
-/** WebVTT: every cue in a voice span `<v Speaker 1>`, and the name shown when the speaker changes. */
-export function toWebVtt(cues: readonly CaptionCue[], notes: readonly string[] = []): string {
+/** Each cue's WebVTT payload: its voice span, and the name shown when the speaker changes. */
+export function webVttCueTexts(cues: readonly CaptionCue[]): string[] {
   const changes = speakerChanges(cues);
-  const blocks = cues.map((cue, index) => {
+  return cues.map((cue, index) => {
     const text = namedLines(cue, changes[index] ?? true)
       .map(escapeVttText)
       .join('\n');
-    return `${index + 1}\n${timestamp(cue.start, '.')} --> ${timestamp(cue.end, '.')}\n<v ${voiceName(cue.speaker)}>${text}`;
+    return `<v ${voiceName(cue.speaker)}>${text}`;
   });
+}
+
+/** WebVTT: every cue in a voice span `<v Speaker 1>`, and the name shown when the speaker changes. */
+export function toWebVtt(cues: readonly CaptionCue[], notes: readonly string[] = []): string {
+  const texts = webVttCueTexts(cues);
+  const blocks = cues.map(
+    (cue, index) => `${index + 1}\n${timestamp(cue.start, '.')} --> ${timestamp(cue.end, '.')}\n${texts[index] ?? ''}`,
+  );
   const noteBlocks = notes.map((note) => `NOTE ${note.replace(/-->/g, '->').replace(/\n+/g, ' ')}`);
   return ['WEBVTT', ...noteBlocks, ...blocks].join('\n\n') + '\n';
 }

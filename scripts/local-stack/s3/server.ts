@@ -12,6 +12,7 @@ import type { NotificationFilter } from '../terraform-facts';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS } from '../config';
 import { guardLocalServer, keepIdleConnections } from '../http-guard';
+import { conditionalWrites } from './conditional-writes';
 import { toS3NotificationRecord, type S3NotificationRecord, type S3rverEventRecord } from './notifications';
 import { roleOfSessionToken } from '../iam-roles';
 import { addObjectVersionsListing, type KoaApp } from './object-versions';
@@ -124,8 +125,9 @@ export async function startS3(options: S3ServerOptions): Promise<RunningS3> {
   });
   const internals = server;
   const { log, notifications } = options;
+  // Before vhost and the router, after the logger and the XML encoder (index 3), so their errors answer as S3's.
+  internals.middleware.splice(3, 0, conditionalWrites(internals.store));
   if (options.roles) {
-    // Before vhost and the router, after the logger and the XML encoder (index 3).
     internals.middleware.splice(3, 0, missingKeyAccess(internals.store, options.roles, roleOfSessionToken));
   }
   addObjectVersionsListing(server);

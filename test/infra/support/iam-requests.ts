@@ -379,12 +379,25 @@ export function roleRequests(arns: SampleArns): Record<string, RoleRequests> {
           request('s3:ListBucket', arns.bucket('processed'), "lists one job's files", {
             's3:prefix': `jobs/${arns.jobId}/`,
           }),
+          request('s3:ListBucket', arns.bucket('processed'), "lists a job's caption edits versions", {
+            's3:prefix': `jobs/${arns.jobId}/edits/`,
+          }),
         ],
         's3.GetObject': [
           request(
             's3:GetObject',
             arns.jobFile('result.json'),
             'the browser fetches a result link signed with this role',
+          ),
+          request('s3:GetObject', arns.jobFile('edits/v1.json'), 'reads a caption edits version'),
+          request('s3:GetObject', arns.jobFile('transcribe.json'), 'exports the speech-only track with names'),
+          request('s3:GetObject', arns.jobFile('lipreading.json'), 'exports the lip-reading track with names'),
+        ],
+        's3.PutObject': [
+          request(
+            's3:PutObject',
+            arns.jobFile('edits/v1.json'),
+            'saves a caption edits version, created with If-None-Match so none is overwritten',
           ),
         ],
         'sfn.GetExecutionHistory': [

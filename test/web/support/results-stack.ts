@@ -22,7 +22,13 @@ import {
 } from '../../../functions/lib/contracts/documents';
 import type { JobRecord } from '../../../functions/lib/contracts/job';
 import { buildWeb } from '../../../scripts/build-web';
+import { transcribeJson, type SpokenItem } from '../../unit/fuse/builders';
 import { startLocalApiGateway, type LocalApiGateway } from '../../../scripts/local-api-gateway';
+import {
+  conditionalWrites,
+  type KoaMiddleware,
+  type ObjectExistence,
+} from '../../../scripts/local-stack/s3/conditional-writes';
 import { localS3CorsRules } from '../../../scripts/local-stack/s3/server';
 
 const run = promisify(execFile);
@@ -48,6 +54,8 @@ export const REPLY_TEXT = 'yes';
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  store: ObjectExistence;
+  middleware: KoaMiddleware[];
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 const S3rver = createRequire(import.meta.url)('s3rver') as S3rverConstructor;
@@ -183,6 +191,8 @@ export async function startResultsStack(): Promise<ResultsStack> {
     vhostBuckets: false,
     configureBuckets: [UPLOADS_BUCKET, PROCESSED_BUCKET].map((name) => ({ name, configs: [] })),
   });
+  // Conditional writes as the local stack's S3 has them (caption edits need them).
+  s3rver.middleware.splice(3, 0, conditionalWrites(s3rver.store));
   const s3Address = await s3rver.run();
   const s3Url = `http://127.0.0.1:${s3Address.port}`;
   const dynamo = dynalite({ createTableMs: 0 });
@@ -255,6 +265,15 @@ export async function startResultsStack(): Promise<ResultsStack> {
   const files: Array<[string, string | Buffer, string]> = [
     ['result.json', JSON.stringify(result), 'application/json'],
     ['faces.json', JSON.stringify(faces), 'application/json'],
+    // Amazon Transcribe's own output: the speech-only track and its downloads are drawn from it.
+    [
+      'transcribe.json',
+      transcribeJson([
+        ...FUSED_CUE_TEXT.split(' ').map((text, i): SpokenItem => [text, 0.5 + i * 0.4, 0.8 + i * 0.4, 0.9]),
+        [REPLY_TEXT, 3.1, 3.8, 0.9],
+      ]),
+      'application/json',
+    ],
     ['captions.vtt', vtt(fusedCues), 'text/vtt'],
     ['captions.srt', `1\n${stamp(0.5, ',')} --> ${stamp(3, ',')}\n${FUSED_CUE_TEXT}\n`, 'application/x-subrip'],
     ['audio.vtt', vtt([[0.5, 3.0, 'bin blue at f two now']]), 'text/vtt'],
