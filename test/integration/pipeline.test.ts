@@ -294,7 +294,10 @@ const statusOf = (run: ProcessedVideo) => ({
       expect(runs['zero-byte file'].snapshot.job?.executionArn).toBeUndefined();
       expect(runs['text file named .mp4'].snapshot.job).toMatchObject({
         status: 'FAILED',
-        error: { name: 'UnsupportedMediaError', message: expect.stringMatching(/not a video or audio file we can read/) },
+        error: {
+          name: 'UnsupportedMediaError',
+          message: expect.stringMatching(/not a video or audio file we can read/),
+        },
       });
       expect(runs['HLS polyglot named .mp4'].snapshot.job).toMatchObject({
         status: 'FAILED',
