@@ -70,7 +70,11 @@ export function startEnvironment(spec: EnvironmentSpec): ExecutionEnvironment {
     onError: (listener) => listen(worker, 'error', listener),
     onExit: (listener) => listen(worker, 'exit', listener),
     setIdle: (idle) => (idle ? worker.unref() : worker.ref()),
-    terminate: async () => void (await worker.terminate()),
+    terminate: async () => {
+      // An idle (unref'd) worker would let the process end before its own exit is seen.
+      worker.ref();
+      await worker.terminate();
+    },
   };
 }
 
@@ -83,6 +87,13 @@ function startProcess(spec: EnvironmentSpec, handlerFile: string): ExecutionEnvi
   const { stdout, stderr } = child;
   if (!stdout || !stderr) throw new Error('A function process started without its output pipes.');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const setIdle = (idle: boolean) => {
+    // The IPC channel and the output pipes hold the event loop as much as the process does.
+    const handles = [child, child.channel, stdout, stderr] as Array<
+      { ref?(): void; unref?(): void } | null | undefined
+    >;
+    for (const handle of handles) (idle ? handle?.unref : handle?.ref)?.call(handle);
+  };
   return {
     kind: 'process',
     stdout,
@@ -95,14 +106,10 @@ function startProcess(spec: EnvironmentSpec, handlerFile: string): ExecutionEnvi
       listen(child, 'exit', (code: number | null, signal: NodeJS.Signals | null) =>
         listener(code ?? 128 + (signal ? constants.signals[signal] : 0)),
       ),
-    setIdle: (idle) => {
-      // The IPC channel and the output pipes hold the event loop as much as the process does.
-      const handles = [child, child.channel, stdout, stderr] as Array<
-        { ref?(): void; unref?(): void } | null | undefined
-      >;
-      for (const handle of handles) (idle ? handle?.unref : handle?.ref)?.call(handle);
-    },
+    setIdle,
     terminate: async () => {
+      // An idle (unref'd) process would let the stack's process end before this exit is seen.
+      setIdle(false);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
