@@ -4,12 +4,11 @@
  * The tests run in order on one job, as a person would: name, correct, reload, race a
  * second tab, restore, and a hostile name.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { testOutputDir } from '../support/paths';
-import { CHROMIUM, CHROMIUM_FLAGS } from './support/chromium';
+import { launchChromium } from './support/chromium';
 import { FINISHED_JOB_ID, FUSED_CUE_TEXT, TOKEN, startResultsStack, type ResultsStack } from './support/results-stack';
 
 const screenshots = testOutputDir('web');
@@ -23,11 +22,8 @@ describe('the caption editor', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run \`make setup\` (Debian package chromium).`);
-    }
+    browser = await launchChromium();
     stack = await startResultsStack();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {

@@ -5,9 +5,8 @@
  * local API gateway, one seeded finished job). The full journey on the whole local stack —
  * upload a GRID clip and watch the stage timeline reach COMPLETED — is e2e-local-stack.test.ts.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { testOutputDir } from '../support/paths';
 import {
   FINISHED_JOB_ID,
@@ -18,7 +17,7 @@ import {
   startResultsStack,
   type ResultsStack,
 } from './support/results-stack';
-import { CHROMIUM, CHROMIUM_FLAGS } from './support/chromium';
+import { launchChromium } from './support/chromium';
 
 const screenshots = testOutputDir('web');
 
@@ -30,11 +29,8 @@ describe('the web page', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run \`make setup\` (Debian package chromium).`);
-    }
+    browser = await launchChromium();
     stack = await startResultsStack();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   }, 120_000);
 
   afterAll(async () => {
