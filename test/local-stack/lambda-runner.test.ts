@@ -100,7 +100,12 @@ describe('local Lambda runner', () => {
     const second = await runner.invoke('count', {});
     const stopped = await runner.invoke('count', { hang: true }, { signal: AbortSignal.timeout(300) });
     const afterStop = await runner.invoke('count', {});
-    const [concurrentA, concurrentB] = await Promise.all([runner.invoke('count', {}), runner.invoke('count', {})]);
+    // Each holds its environment a while: without that, on a busy machine the first could finish
+    // and hand its warm environment to the second before it starts.
+    const [concurrentA, concurrentB] = await Promise.all([
+      runner.invoke('count', { holdMs: 1500 }),
+      runner.invoke('count', { holdMs: 1500 }),
+    ]);
 
     // Assess: module state lives on in a warm environment, as on Lambda; a stopped one is not reused.
     expect(first).toMatchObject({ ok: true, payload: { invocations: 1 } });

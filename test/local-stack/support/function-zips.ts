@@ -19,11 +19,13 @@ export const TEST_FUNCTIONS: Record<string, string> = {
   export const handler = async (event) => { throw new UploadRejectedError('rejected ' + JSON.stringify(event)); };`,
   // Never answers: only the timeout ends it.
   hang: `export const handler = () => new Promise(() => setInterval(() => {}, 1000));`,
-  // Counts its invocations in module state: a warm environment keeps counting. Hangs on {hang: true}.
+  // Counts its invocations in module state: a warm environment keeps counting. Hangs on {hang: true};
+  // {holdMs} keeps it busy that long, so two invocations surely overlap.
   count: `let invocations = 0;
   export const handler = async (event) => {
     invocations += 1;
     if (event.hang) await new Promise(() => setInterval(() => {}, 1000));
+    if (event.holdMs) await new Promise((resolve) => setTimeout(resolve, event.holdMs));
     return { invocations };
   };`,
   // Reports whether the zip's script kept its executable bit.
